@@ -1,0 +1,1 @@
+"""One module per ``tokbench`` subcommand (see :mod:`tokbench.cli`)."""

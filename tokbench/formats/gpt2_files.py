@@ -1,0 +1,114 @@
+"""GPT-2 style ``vocab.json`` + ``merges.txt`` (byte-level BPE with GPT-2's split pattern).
+
+The reference encoder is ``tokenizers``' own ``BPE.from_file`` on the same two files with a
+``ByteLevel`` pretokenizer, so parity tests compare tokbench's parsing with the library's.
+
+Example:
+    >>> tok = load_gpt2_files("gpt2/")        # doctest: +SKIP
+    >>> tok.vocab_size, len(tok.merges)        # doctest: +SKIP
+    (50257, 50000)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .._io import sha256_of_files
+from ..bpe import merge_rank_lookup
+from ..bytelevel import unicode_to_bytes
+from ..encoders import AddedToken, ByteLevelBPE
+from ..errors import TokenizerFormatError
+from ..patterns import GPT2_PATTERN
+from ..pipeline import RegexSplit
+from ..references import HFReference
+from ..tokenizer import Tokenizer
+from .hf_json import byte_level_bpe_json
+
+__all__ = ["load_gpt2_files", "find_gpt2_pair"]
+
+_SPECIAL_NAMES = ("<|endoftext|>",)
+
+
+def find_gpt2_pair(path: Path) -> tuple[Path, Path]:
+    """(vocab.json, merges.txt) from a folder or from either file of the pair."""
+    folder = path if path.is_dir() else path.parent
+    vocab, merges = folder / "vocab.json", folder / "merges.txt"
+    if path.is_file() and path.suffix == ".json":
+        vocab = path
+    elif path.is_file() and path.suffix == ".txt":
+        merges = path
+    missing = [str(p) for p in (vocab, merges) if not p.is_file()]
+    if missing:
+        raise TokenizerFormatError(path, f"a GPT-2 tokenizer needs vocab.json and merges.txt; missing {', '.join(missing)}",
+                                   hint="put both files in one folder and pass the folder")
+    return vocab, merges
+
+
+def load_gpt2_files(path: str | Path, *, name: str | None = None) -> Tokenizer:
+    vocab_path, merges_path = find_gpt2_pair(Path(path))
+    try:
+        strings = json.loads(vocab_path.read_text(encoding="utf-8"))
+        if not isinstance(strings, dict):
+            raise ValueError("not an object of token -> id")
+        strings = {str(k): int(v) for k, v in strings.items()}
+    except (UnicodeDecodeError, ValueError) as err:
+        raise TokenizerFormatError(vocab_path, f"not a GPT-2 vocab.json ({err})") from None
+    size = max(strings.values()) + 1
+    by_id = {i: s for s, i in strings.items()}
+    if len(by_id) != size:
+        raise TokenizerFormatError(vocab_path, f"ids are not dense: {len(by_id)} distinct ids up to {size - 1}")
+    try:
+        vocab = [unicode_to_bytes(by_id[i]) if by_id[i] not in _SPECIAL_NAMES else by_id[i].encode() for i in range(size)]
+    except KeyError as err:
+        raise TokenizerFormatError(vocab_path, f"token uses {err.args[0]!r}, which is outside the byte-level alphabet") from None
+    merges: list[tuple[int, int]] = []
+    merged_ids: list[int] = []
+    lines = merges_path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line or (number == 1 and line.startswith("#version")):
+            continue
+        parts = line.split(" ")
+        try:
+            left, right = parts
+            merges.append((strings[left], strings[right]))
+            merged_ids.append(strings[left + right])
+        except (ValueError, KeyError):
+            raise TokenizerFormatError(merges_path, f"line {number} ({line!r}) is not a merge of two vocabulary tokens") from None
+    specials = {s: strings[s] for s in _SPECIAL_NAMES if s in strings}
+
+    def reference() -> HFReference:
+        from tokenizers import Tokenizer as HFTokenizer
+        from tokenizers import decoders, models, pre_tokenizers
+
+        backend = HFTokenizer(models.BPE.from_file(str(vocab_path), str(merges_path)))
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        backend.decoder = decoders.ByteLevel()
+        backend.add_special_tokens(list(specials))
+        return HFReference(backend)
+
+    def native() -> ByteLevelBPE:
+        return ByteLevelBPE(
+            token_bytes=vocab,
+            lookup=merge_rank_lookup(merges, merged_ids=merged_ids),
+            pretokenizer=RegexSplit(GPT2_PATTERN),
+            added_tokens=[AddedToken(s, i) for s, i in specials.items()],
+        )
+
+    def writer(tok: Tokenizer) -> str:
+        return byte_level_bpe_json(tok.vocab, merges, pattern=GPT2_PATTERN, special_tokens=specials)
+
+    return Tokenizer(
+        vocab=vocab,
+        kind="bpe",
+        name=name or vocab_path.parent.name,
+        fingerprint=sha256_of_files([vocab_path, merges_path]),
+        special_tokens=specials,
+        source_format="gpt2-files",
+        source_paths=(vocab_path, merges_path),
+        description={"pattern_name": "gpt2", "pattern": GPT2_PATTERN},
+        _merges=merges,
+        _reference_factory=reference,
+        _native_factory=native,
+        _writer=writer,
+    )

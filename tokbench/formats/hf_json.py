@@ -1,0 +1,375 @@
+"""HF ``tokenizer.json`` (BPE, WordPiece, Unigram): reading, and writing byte-level BPE.
+
+Reading turns the file's token strings into raw bytes (byte-level files through GPT-2's
+table; SentencePiece conversions with ``▁`` as a space and ``<0xNN>`` as the byte), maps merges
+to id pairs, and translates the normalizer and pretokenizer into :mod:`tokbench.pipeline`
+stages for the native encoder. ``tokenizers`` is the reference encoder.
+
+Writing produces the standard layout that ``tokenizers.Tokenizer.from_file`` loads: a BPE model
+with byte-level vocabulary and merges, a ``Split`` pretokenizer with the given regex followed by
+``ByteLevel``, and a ``ByteLevel`` decoder. Trainers and the rank-file formats use it.
+
+Example:
+    >>> tok = load_hf_json("tokenizer.json")   # doctest: +SKIP
+    >>> tok.kind, len(tok.merges)               # doctest: +SKIP
+    ('bpe', 50000)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import pipeline as P
+from .._io import sha256_of_files
+from ..bpe import merge_rank_lookup
+from ..bytelevel import bytes_to_unicode, unicode_to_bytes
+from ..encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
+from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from ..patterns import GPT2_PATTERN
+from ..references import HFReference
+from ..tokenizer import Tokenizer
+
+__all__ = ["load_hf_json", "tokenizer_from_hf_data", "byte_level_bpe_json", "piece_to_bytes"]
+
+_KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram"}
+
+
+def piece_to_bytes(piece: str) -> bytes:
+    """A SentencePiece-style piece as bytes: ``▁`` is a space, ``<0xNN>`` is byte NN."""
+    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            pass
+    return piece.replace(P.SPACE_MARK, " ").encode("utf-8")
+
+
+def load_hf_json(path: str | Path, *, name: str | None = None) -> Tokenizer:
+    """Load an HF ``tokenizer.json``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError as err:
+        raise TokenizerFormatError(path, f"not UTF-8 text ({err.reason} at byte {err.start})",
+                                   hint="is this a binary file such as a SentencePiece .model?") from None
+    except json.JSONDecodeError as err:
+        raise TokenizerFormatError(path, f"not valid JSON ({err.msg} at line {err.lineno})",
+                                   hint="the file may be truncated; re-download it") from None
+    return tokenizer_from_hf_data(
+        data,
+        name=name or path.stem,
+        fingerprint=sha256_of_files([path]),
+        source_paths=(path,),
+        source_format="hf-json",
+        reference_factory=lambda: HFReference.from_file(path),
+        original_text=text,
+        where=path,
+    )
+
+
+def tokenizer_from_hf_data(
+    data: Any,
+    *,
+    name: str,
+    fingerprint: str,
+    source_paths: tuple[Path, ...] = (),
+    source_format: str = "hf-json",
+    reference_factory: Any = None,
+    original_text: str | None = None,
+    where: Any = None,
+) -> Tokenizer:
+    """Build a :class:`Tokenizer` from parsed ``tokenizer.json`` data."""
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+        raise TokenizerFormatError(where, "no 'model' object: not a tokenizer.json",
+                                   hint="expected the file a tokenizers.Tokenizer saves")
+    model = data["model"]
+    model_type = model.get("type") or _infer_model_type(model)
+    kind = _KINDS.get(model_type)
+    if kind is None:
+        raise UnsupportedTokenizerError(
+            f"{where}: model type {model_type!r} is not supported; tokbench reads {', '.join(_KINDS)}"
+        )
+    byte_level = _has_byte_level(data.get("pre_tokenizer")) or _has_byte_level(data.get("decoder"))
+    added = [
+        AddedToken(a["content"], int(a["id"]), bool(a.get("special", False)), bool(a.get("normalized", False)))
+        for a in data.get("added_tokens") or []
+    ]
+    strings = _model_vocab(model, kind, where)
+    by_id: dict[int, str] = {i: s for s, i in strings.items()}
+    for a in added:
+        by_id.setdefault(a.id, a.content)
+    size = max(by_id) + 1 if by_id else 0
+    gaps = [i for i in range(size) if i not in by_id]
+    if gaps:
+        raise TokenizerFormatError(where, f"{len(gaps)} token ids have no token (first: {gaps[0]})",
+                                   hint="the vocabulary must be dense from id 0")
+    added_ids = {a.id for a in added}
+    vocab: list[bytes] = []
+    for i in range(size):
+        token = by_id[i]
+        if i in added_ids and token not in strings:
+            vocab.append(token.encode("utf-8"))
+        elif kind == "bpe" and byte_level:
+            try:
+                vocab.append(unicode_to_bytes(token))
+            except KeyError:
+                vocab.append(token.encode("utf-8"))  # a non-byte-level added token in the model vocab
+        elif kind == "wordpiece":
+            vocab.append(token.encode("utf-8"))
+        else:
+            vocab.append(piece_to_bytes(token))
+    merges = _model_merges(model, strings, where) if kind == "bpe" else None
+    specials = {a.content: a.id for a in added if a.special}
+    description = {
+        "normalizer": data.get("normalizer"),
+        "pretokenizer": data.get("pre_tokenizer"),
+        "model_options": {k: v for k, v in model.items() if k not in ("vocab", "merges")},
+        "byte_level": byte_level,
+    }
+
+    def native() -> Any:
+        return _native_encoder(data, kind, strings, merges, byte_level, added, vocab)
+
+    writer = (lambda _tok: original_text) if original_text is not None else None
+    return Tokenizer(
+        vocab=vocab,
+        kind=kind,  # type: ignore[arg-type]
+        name=name,
+        fingerprint=fingerprint,
+        special_tokens=specials,
+        source_format=source_format,
+        source_paths=source_paths,
+        description=description,
+        _merges=merges,
+        _reference_factory=reference_factory,
+        _native_factory=native,
+        _writer=writer,
+    )
+
+
+def _infer_model_type(model: dict[str, Any]) -> str | None:
+    if "merges" in model:
+        return "BPE"
+    if isinstance(model.get("vocab"), list):
+        return "Unigram"
+    if "continuing_subword_prefix" in model:
+        return "WordPiece"
+    return None
+
+
+def _model_vocab(model: dict[str, Any], kind: str, where: Any) -> dict[str, int]:
+    vocab = model.get("vocab")
+    if kind == "unigram":
+        if not isinstance(vocab, list):
+            raise TokenizerFormatError(where, "Unigram 'vocab' must be a list of [piece, score]")
+        return {str(entry[0]): i for i, entry in enumerate(vocab)}
+    if not isinstance(vocab, dict):
+        raise TokenizerFormatError(where, f"{kind} 'vocab' must be an object of token -> id")
+    return {str(k): int(v) for k, v in vocab.items()}
+
+
+def _model_merges(model: dict[str, Any], strings: dict[str, int], where: Any) -> list[tuple[int, int]]:
+    merges: list[tuple[int, int]] = []
+    for k, entry in enumerate(model.get("merges") or []):
+        if isinstance(entry, str):
+            parts = entry.split(" ")
+        else:
+            parts = list(entry)
+        if len(parts) != 2:
+            raise TokenizerFormatError(where, f"merge {k} ({entry!r}) is not a pair of tokens")
+        try:
+            merges.append((strings[parts[0]], strings[parts[1]]))
+        except KeyError as err:
+            raise TokenizerFormatError(where, f"merge {k} ({entry!r}) uses {err.args[0]!r}, which is not in the vocabulary") from None
+    return merges
+
+
+def _has_byte_level(component: Any) -> bool:
+    if not isinstance(component, dict):
+        return False
+    if component.get("type") == "ByteLevel":
+        return True
+    children = component.get("pretokenizers") or component.get("decoders") or []
+    return any(_has_byte_level(c) for c in children)
+
+
+# ----------------------------------------------------------------------- native translation
+
+
+def _pattern(spec: Any) -> tuple[str, bool]:
+    if isinstance(spec, dict) and "Regex" in spec:
+        return spec["Regex"], True
+    if isinstance(spec, dict) and "String" in spec:
+        return spec["String"], False
+    raise UnsupportedTokenizerError(f"unrecognised pattern {spec!r}")
+
+
+def normalizer_from_json(spec: Any) -> P.Normalizer | None:
+    """A :mod:`tokbench.pipeline` normalizer for an HF normalizer object (``None`` for none)."""
+    if spec is None:
+        return None
+    kind = spec.get("type")
+    if kind in ("NFC", "NFD", "NFKC", "NFKD"):
+        return P.UnicodeNormalizer(kind)
+    if kind == "Lowercase":
+        return P.Lowercase()
+    if kind == "Prepend":
+        return P.Prepend(spec["prepend"])
+    if kind == "Replace":
+        pattern, is_regex = _pattern(spec["pattern"])
+        return P.Replace(pattern, spec["content"], is_regex)
+    if kind == "Strip":
+        return P.Strip(spec.get("strip_left", True), spec.get("strip_right", True))
+    if kind == "BertNormalizer":
+        return P.BertNormalizer(spec.get("clean_text", True), spec.get("handle_chinese_chars", True),
+                                spec.get("strip_accents"), spec.get("lowercase", True))
+    if kind == "Sequence":
+        return P.Sequence(tuple(n for n in map(normalizer_from_json, spec["normalizers"]) if n))
+    raise UnsupportedTokenizerError(f"normalizer {kind!r} has no native twin in tokbench yet")
+
+
+_BEHAVIORS = {"Isolated": "isolated", "Removed": "removed", "MergedWithPrevious": "merged_with_previous",
+              "MergedWithNext": "merged_with_next", "Contiguous": "contiguous"}
+
+
+def pretokenizer_from_json(spec: Any) -> P.PreTokenizer:
+    """A :mod:`tokbench.pipeline` pretokenizer for an HF pre_tokenizer object."""
+    if spec is None:
+        return P.NoPreTokenizer()
+    kind = spec.get("type")
+    if kind == "ByteLevel":
+        steps: list[P.PreTokenizer] = []
+        if spec.get("add_prefix_space"):
+            steps.append(P.AddPrefixSpace())
+        if spec.get("use_regex", True):
+            steps.append(P.RegexSplit(GPT2_PATTERN))
+        return P.PreTokenizerSequence(tuple(steps)) if steps else P.NoPreTokenizer()
+    if kind == "Split":
+        pattern, is_regex = _pattern(spec["pattern"])
+        if not is_regex:
+            import regex
+
+            pattern = regex.escape(pattern)
+        return P.RegexSplit(pattern, _BEHAVIORS[spec.get("behavior", "Isolated")], bool(spec.get("invert")))  # type: ignore[arg-type]
+    if kind == "BertPreTokenizer":
+        return P.BertPreTokenizer()
+    if kind == "WhitespaceSplit":
+        return P.WhitespaceSplit()
+    if kind == "Whitespace":
+        return P.RegexSplit(r"\w+|[^\w\s]+", "removed", invert=True)
+    if kind == "Digits":
+        return P.RegexSplit(r"\p{N}" if spec.get("individual_digits") else r"\p{N}+", "isolated")
+    if kind == "Metaspace":
+        scheme = spec.get("prepend_scheme") or ("always" if spec.get("add_prefix_space", True) else "never")
+        return P.Metaspace(spec.get("replacement", P.SPACE_MARK), scheme, spec.get("split", True))
+    if kind == "Sequence":
+        return P.PreTokenizerSequence(tuple(pretokenizer_from_json(s) for s in spec["pretokenizers"]))
+    raise UnsupportedTokenizerError(f"pretokenizer {kind!r} has no native twin in tokbench yet")
+
+
+def _native_encoder(data: dict[str, Any], kind: str, strings: dict[str, int],
+                    merges: list[tuple[int, int]] | None, byte_level: bool,
+                    added: list[AddedToken], vocab: list[bytes]) -> Any:
+    model = data["model"]
+    normalizer = normalizer_from_json(data.get("normalizer"))
+    pretokenizer = pretokenizer_from_json(data.get("pre_tokenizer"))
+    if kind == "wordpiece":
+        return WordPiece(piece_to_id=strings, unk_id=strings[model.get("unk_token", "[UNK]")],
+                         normalizer=normalizer, pretokenizer=pretokenizer,
+                         prefix=model.get("continuing_subword_prefix", "##"),
+                         max_input_chars_per_word=model.get("max_input_chars_per_word", 100),
+                         added_tokens=added)
+    if kind != "bpe":
+        raise UnsupportedTokenizerError("tokbench has no native Unigram encoder; use backend='reference'")
+    if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        raise UnsupportedTokenizerError("native BPE with continuing_subword_prefix/end_of_word_suffix is not supported")
+    assert merges is not None
+    spelling = {i: s for s, i in strings.items()}
+    merged = []
+    for k, (a, b) in enumerate(merges):
+        try:
+            merged.append(strings[spelling[a] + spelling[b]])
+        except KeyError:
+            raise TokenizerFormatError(None, f"merge {k} makes a token that is not in the vocabulary") from None
+    lookup = merge_rank_lookup(merges, merged_ids=merged)
+    if byte_level:
+        return ByteLevelBPE(token_bytes=vocab, lookup=lookup, pretokenizer=pretokenizer,
+                            normalizer=normalizer, added_tokens=added,
+                            ignore_merges=bool(model.get("ignore_merges")))
+    unk = model.get("unk_token")
+    return CharBPE(piece_to_id=strings, lookup=lookup, normalizer=normalizer, pretokenizer=pretokenizer,
+                   byte_fallback=bool(model.get("byte_fallback")),
+                   unk_id=strings.get(unk) if unk else None, fuse_unk=bool(model.get("fuse_unk")),
+                   added_tokens=added)
+
+
+# ---------------------------------------------------------------------------------- writing
+
+
+def byte_level_bpe_json(
+    vocab: Sequence[bytes],
+    merges: Sequence[tuple[int, int]],
+    *,
+    pattern: str,
+    special_tokens: dict[str, int] | None = None,
+    ignore_merges: bool = False,
+    normalizer: dict[str, Any] | None = None,
+    unused_ids: frozenset[int] = frozenset(),
+) -> str:
+    """The text of a standard byte-level BPE ``tokenizer.json``.
+
+    ``vocab[i]`` is token i's bytes; special tokens are written as added tokens with their own
+    ids (and left out of the model vocabulary); ``unused_ids`` (gaps in a rank file) are skipped.
+    """
+    special_tokens = special_tokens or {}
+    special_ids = set(special_tokens.values())
+    model_vocab = {
+        bytes_to_unicode(tb): i
+        for i, tb in enumerate(vocab)
+        if i not in special_ids and i not in unused_ids
+    }
+    spelled = {i: bytes_to_unicode(vocab[i]) for i in model_vocab.values()}
+    data = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": True}
+            for s, i in sorted(special_tokens.items(), key=lambda kv: kv[1])
+        ],
+        "normalizer": normalizer,
+        "pre_tokenizer": {
+            "type": "Sequence",
+            "pretokenizers": [
+                {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+                {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
+            ],
+        },
+        "post_processor": None,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
+        "model": {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": None,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": False,
+            "byte_fallback": False,
+            "ignore_merges": ignore_merges,
+            "vocab": model_vocab,
+            "merges": [[spelled[a], spelled[b]] for a, b in merges],
+        },
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def fingerprint_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+

@@ -1,0 +1,251 @@
+"""SentencePiece ``.model`` files (BPE and Unigram).
+
+The protobuf is read directly (:mod:`._protobuf`) for the pieces, their scores and types, and
+the trainer/normalizer settings; ``sentencepiece`` is the reference encoder. Pieces become bytes
+with ``▁`` as a space and ``<0xNN>`` byte-fallback pieces as their byte. For BPE models the
+merge list is recovered from the scores: a piece's score is minus its creation order, so the
+pieces sorted by score are the merges in order, and each piece's merge is the split BPE itself
+produces when it may use only better-scored pieces.
+
+tokbench's native encoder follows SentencePiece's BPE: escape spaces as ``▁`` (with a dummy
+prefix), start a new word at each ``▁``, merge the adjacent pair whose concatenation is the
+highest-scored piece (leftmost on ties), and spell unknown characters as byte pieces. It covers
+the identity normalizer; models with a precompiled normalization map (``nmt_nfkc``) are encoded
+by the reference only.
+
+Example:
+    >>> tok = load_sentencepiece("mistral_v1.model")   # doctest: +SKIP
+    >>> tok.kind, tok.vocab_size                        # doctest: +SKIP
+    ('bpe', 32000)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._io import sha256_of_files
+from ..bpe import concat_rank_lookup
+from ..encoders import CharBPE
+from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from ..merges import recover_merges
+from ..pipeline import SPACE_MARK, SentencePieceWords
+from ..references import SentencePieceReference
+from ..tokenizer import Tokenizer
+from ._protobuf import ProtobufError, as_float, iter_fields
+from .hf_json import piece_to_bytes
+
+__all__ = ["load_sentencepiece", "read_model_proto", "SentencePieceNormalizer"]
+
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
+_MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
+
+
+@dataclass(frozen=True)
+class SentencePieceNormalizer:
+    """Whitespace handling of SentencePiece's identity normalizer, then ``▁`` escaping."""
+
+    add_dummy_prefix: bool = True
+    remove_extra_whitespaces: bool = True
+    escape_whitespaces: bool = True
+
+    def normalize(self, text: str) -> str:
+        if self.remove_extra_whitespaces:
+            text = " ".join(part for part in text.split(" ") if part)
+        if self.add_dummy_prefix and text:
+            text = " " + text
+        if self.escape_whitespaces:
+            text = text.replace(" ", SPACE_MARK)
+        return text
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "SentencePiece", "add_dummy_prefix": self.add_dummy_prefix,
+                "remove_extra_whitespaces": self.remove_extra_whitespaces}
+
+
+def read_model_proto(data: bytes) -> dict[str, Any]:
+    """Pieces ``[(piece, score, type)]``, trainer spec and normalizer spec of a ModelProto."""
+    pieces: list[tuple[str, float, int]] = []
+    trainer: dict[str, Any] = {"model_type": 1, "byte_fallback": False, "allow_whitespace_only_pieces": False}
+    normalizer: dict[str, Any] = {"name": "nmt_nfkc", "add_dummy_prefix": True,
+                                  "remove_extra_whitespaces": True, "escape_whitespaces": True,
+                                  "precompiled_charsmap": b""}
+    for number, _wire, value in iter_fields(data):
+        if number == 1 and isinstance(value, bytes):
+            piece, score, kind = "", 0.0, NORMAL
+            for n, _w, v in iter_fields(value):
+                if n == 1 and isinstance(v, bytes):
+                    piece = v.decode("utf-8")
+                elif n == 2 and isinstance(v, int):
+                    score = as_float(v)
+                elif n == 3 and isinstance(v, int):
+                    kind = v
+            pieces.append((piece, score, kind))
+        elif number == 2 and isinstance(value, bytes):
+            for n, _w, v in iter_fields(value):
+                if n == 3:
+                    trainer["model_type"] = v
+                elif n == 26:
+                    trainer["allow_whitespace_only_pieces"] = bool(v)
+                elif n == 35:
+                    trainer["byte_fallback"] = bool(v)
+        elif number == 3 and isinstance(value, bytes):
+            for n, _w, v in iter_fields(value):
+                if n == 1 and isinstance(v, bytes):
+                    normalizer["name"] = v.decode("utf-8")
+                elif n == 2 and isinstance(v, bytes):
+                    normalizer["precompiled_charsmap"] = v
+                elif n == 3:
+                    normalizer["add_dummy_prefix"] = bool(v)
+                elif n == 4:
+                    normalizer["remove_extra_whitespaces"] = bool(v)
+                elif n == 5:
+                    normalizer["escape_whitespaces"] = bool(v)
+    return {"pieces": pieces, "trainer": trainer, "normalizer": normalizer}
+
+
+def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenizer:
+    path = Path(path)
+    try:
+        proto = read_model_proto(path.read_bytes())
+    except (ProtobufError, UnicodeDecodeError) as err:
+        raise TokenizerFormatError(path, f"not a SentencePiece model ({err})",
+                                   hint="the file may be truncated or not a .model file") from None
+    pieces = proto["pieces"]
+    if not pieces:
+        raise TokenizerFormatError(path, "not a SentencePiece model (no pieces)")
+    model_type = _MODEL_TYPES.get(proto["trainer"]["model_type"], "?")
+    if model_type not in ("bpe", "unigram"):
+        raise UnsupportedTokenizerError(f"{path}: SentencePiece model type {model_type!r}; tokbench reads BPE and Unigram")
+    strings = [p for p, _, _ in pieces]
+    vocab = [p.encode("utf-8") if t in (CONTROL, UNKNOWN) else piece_to_bytes(p) for p, _, t in pieces]
+    specials = {p: i for i, (p, _, t) in enumerate(pieces) if t in (CONTROL, UNKNOWN)}
+    scores = [s for _, s, _ in pieces]
+    mergeable = [i for i, (_, _, t) in enumerate(pieces) if t in (NORMAL, USER_DEFINED)]
+    user_defined = [p for p, _, t in pieces if t == USER_DEFINED]
+    norm_spec = proto["normalizer"]
+    byte_fallback = proto["trainer"]["byte_fallback"]
+    unk_id = next((i for i, (_, _, t) in enumerate(pieces) if t == UNKNOWN), None)
+    # Rank = position by descending score, ties by id: the creation order for BPE models.
+    order = sorted(range(len(pieces)), key=lambda i: (-scores[i], i))
+    rank = [0.0] * len(pieces)
+    for position, i in enumerate(order):
+        rank[i] = float(position)
+
+    def merges() -> list[tuple[int, int]]:
+        base = {strings[i]: i for i in mergeable if len(strings[i]) == 1}
+
+        def chars(token: int) -> list[int] | None:
+            parts = [base.get(ch) for ch in strings[token]]
+            return None if any(p is None for p in parts) else parts  # type: ignore[return-value]
+
+        return recover_merges(strings, ranks=rank, initial_symbols=chars,
+                              candidates=[i for i in mergeable if pieces[i][2] == NORMAL])
+
+    def native() -> CharBPE:
+        if norm_spec["name"] != "identity" and norm_spec["precompiled_charsmap"]:
+            raise UnsupportedTokenizerError(
+                f"{path.name}: normalizer {norm_spec['name']!r} uses a precompiled character map that "
+                "tokbench does not replicate; use backend='reference'")
+        if model_type != "bpe":
+            raise UnsupportedTokenizerError("tokbench has no native Unigram encoder; use backend='reference'")
+        piece_to_id = {strings[i]: i for i in mergeable}
+        for i, (p, _, t) in enumerate(pieces):
+            if t == BYTE:
+                piece_to_id.setdefault(p, i)
+        return CharBPE(
+            piece_to_id=piece_to_id,
+            lookup=concat_rank_lookup(strings, {strings[i]: i for i in mergeable}, [-s for s in scores]),
+            normalizer=SentencePieceNormalizer(norm_spec["add_dummy_prefix"],
+                                               norm_spec["remove_extra_whitespaces"],
+                                               norm_spec["escape_whitespaces"]),
+            pretokenizer=SentencePieceWords(proto["trainer"]["allow_whitespace_only_pieces"]),
+            byte_fallback=byte_fallback,
+            unk_id=unk_id,
+            user_defined=user_defined,
+        )
+
+    def writer(tok: Tokenizer) -> str:
+        if model_type != "bpe":
+            raise UnsupportedTokenizerError(f"{path.name}: only SentencePiece BPE models can be saved as tokenizer.json")
+        return sentencepiece_bpe_json(pieces, tok.merges or [], norm_spec, unk_id=unk_id, byte_fallback=byte_fallback)
+
+    return Tokenizer(
+        vocab=vocab,
+        kind=model_type,  # type: ignore[arg-type]
+        name=name or path.stem,
+        fingerprint=sha256_of_files([path]),
+        special_tokens=specials,
+        source_format="sentencepiece",
+        source_paths=(path,),
+        description={
+            "normalizer": {k: v for k, v in norm_spec.items() if k != "precompiled_charsmap"},
+            "byte_fallback": byte_fallback,
+            "allow_whitespace_only_pieces": proto["trainer"]["allow_whitespace_only_pieces"],
+            "user_defined_pieces": len(user_defined),
+        },
+        _merges_factory=merges if model_type == "bpe" else None,
+        _reference_factory=lambda: SentencePieceReference(path),
+        _native_factory=native,
+        _writer=writer,
+    )
+
+
+def sentencepiece_bpe_json(
+    pieces: list[tuple[str, float, int]],
+    merges: list[tuple[int, int]],
+    normalizer: dict[str, Any],
+    *,
+    unk_id: int | None,
+    byte_fallback: bool,
+) -> str:
+    """A SentencePiece BPE model as an HF ``tokenizer.json`` (the layout of Llama's conversion).
+
+    Only the canonical merge of each piece is written: merge-rank BPE over those merges gives
+    SentencePiece's score-ordered result (checked against ``sentencepiece`` on real text).
+    """
+    import json
+
+    steps: list[dict[str, Any]] = []
+    if normalizer["remove_extra_whitespaces"]:
+        steps.append({"type": "Strip", "strip_left": True, "strip_right": True})
+        steps.append({"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "})
+    if normalizer["add_dummy_prefix"]:
+        steps.append({"type": "Prepend", "prepend": SPACE_MARK})
+    steps.append({"type": "Replace", "pattern": {"String": " "}, "content": SPACE_MARK})
+    strings = [p for p, _, _ in pieces]
+    specials = [(i, p) for i, (p, _, t) in enumerate(pieces) if t in (CONTROL, UNKNOWN)]
+    decoders: list[dict[str, Any]] = [{"type": "Replace", "pattern": {"String": SPACE_MARK}, "content": " "}]
+    if byte_fallback:
+        decoders.append({"type": "ByteFallback"})
+    decoders.append({"type": "Fuse"})
+    if normalizer["add_dummy_prefix"]:
+        decoders.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
+    data = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": True}
+            for i, p in specials
+        ],
+        "normalizer": {"type": "Sequence", "normalizers": steps},
+        "pre_tokenizer": None,
+        "post_processor": None,
+        "decoder": {"type": "Sequence", "decoders": decoders},
+        "model": {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": strings[unk_id] if unk_id is not None else None,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": True,
+            "byte_fallback": byte_fallback,
+            "ignore_merges": False,
+            "vocab": {p: i for i, p in enumerate(strings)},
+            "merges": [[strings[a], strings[b]] for a, b in merges],
+        },
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)

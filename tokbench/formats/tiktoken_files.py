@@ -1,0 +1,199 @@
+"""tiktoken rank files (``*.tiktoken``) and Mistral Tekken JSON: ranks, a split pattern, no merges.
+
+A rank file is one ``base64(token bytes) rank`` pair per line; token id = rank. The split
+pattern is not in the file: the user names it (``r50k``, ``cl100k`` …), passes a regex, or it is
+guessed from the file name. Tekken JSON carries base64 tokens with ranks and its pattern; its
+first ``default_num_special_tokens`` ids are special tokens, so id = rank + that number, and only
+the first ``default_vocab_size - default_num_special_tokens`` ranks are in use.
+
+Merges are recovered from the ranks (:mod:`tokbench.merges`). The reference encoder is a
+``tiktoken.Encoding`` built from the same ranks; tokbench's native twin is rank-BPE with
+tiktoken's whole-piece shortcut (a piece that is itself a token is emitted as is).
+
+Example:
+    >>> tok = load_tiktoken("cl100k_base.tiktoken")          # doctest: +SKIP
+    >>> tok.description["pattern_name"], len(tok.merges)      # doctest: +SKIP
+    ('cl100k', 100000)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from pathlib import Path
+from typing import Any
+
+from .._io import sha256_of_files
+from ..bpe import concat_rank_lookup
+from ..encoders import ByteLevelBPE
+from ..errors import TokenizerFormatError, UnknownNameError
+from ..merges import recover_merges
+from ..patterns import get_pattern, guess_pattern_name
+from ..pipeline import RegexSplit
+from ..references import TiktokenReference
+from ..tokenizer import Tokenizer
+from .hf_json import byte_level_bpe_json
+
+__all__ = ["load_tiktoken", "load_tekken", "tokenizer_from_ranks", "resolve_pattern"]
+
+
+def resolve_pattern(pattern: str | None, path: Path) -> tuple[str, str | None, dict[str, int]]:
+    """(regex, pattern name or None, special tokens of the named encoding)."""
+    if pattern is None:
+        guessed = guess_pattern_name(path)
+        if guessed is None:
+            raise TokenizerFormatError(
+                path, "cannot tell which split pattern this rank file uses",
+                hint="pass pattern='cl100k' (or r50k, p50k, o200k, llama3) or an explicit regex",
+            )
+        pattern = guessed
+    try:
+        named = get_pattern(pattern)
+    except UnknownNameError:
+        import regex
+
+        try:
+            regex.compile(pattern)
+        except regex.error as err:
+            raise TokenizerFormatError(path, f"pattern {pattern!r} is neither a known name nor a valid regex ({err})") from None
+        return pattern, None, {}
+    return named.regex, named.name, dict(named.special_tokens)
+
+
+def load_tiktoken(path: str | Path, *, pattern: str | None = None, name: str | None = None) -> Tokenizer:
+    """Load a tiktoken rank file; ``pattern`` is a named pattern or a regex."""
+    path = Path(path)
+    regex_text, pattern_name, specials = resolve_pattern(pattern, path)
+    ranks: dict[bytes, int] = {}
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as err:
+        raise TokenizerFormatError(path, f"cannot read ({err.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise TokenizerFormatError(path, f"line {number} is not 'base64-token rank'",
+                                       hint="is this really a .tiktoken rank file?")
+        try:
+            token = base64.b64decode(parts[0], validate=True)
+            rank = int(parts[1])
+        except (binascii.Error, ValueError):
+            raise TokenizerFormatError(path, f"line {number}: bad base64 token or rank") from None
+        if token in ranks:
+            raise TokenizerFormatError(path, f"line {number}: token {token!r} is listed twice")
+        ranks[token] = rank
+    if not ranks:
+        raise TokenizerFormatError(path, "the rank file is empty")
+    specials = {s: i for s, i in specials.items() if i >= len(ranks)}
+    return tokenizer_from_ranks(
+        ranks,
+        pattern=regex_text,
+        special_tokens=specials,
+        name=name or path.name.split(".")[0],
+        fingerprint=sha256_of_files([path]),
+        source_format="tiktoken",
+        source_paths=(path,),
+        description={"pattern_name": pattern_name, "pattern": regex_text},
+    )
+
+
+def load_tekken(path: str | Path, *, name: str | None = None, data: Any = None) -> Tokenizer:
+    """Load a Mistral Tekken ``tekken.json``."""
+    path = Path(path)
+    if data is None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise TokenizerFormatError(path, f"not valid JSON ({err})") from None
+    try:
+        config = data["config"]
+        pattern = config["pattern"]
+        n_special = int(config.get("default_num_special_tokens", len(data.get("special_tokens", []))))
+        entries = data["vocab"]
+        if "default_vocab_size" in config:
+            entries = entries[: int(config["default_vocab_size"]) - n_special]
+        ranks = {base64.b64decode(e["token_bytes"], validate=True): int(e["rank"]) + n_special for e in entries}
+        specials_by_rank = {int(s["rank"]): s["token_str"] for s in data.get("special_tokens", [])}
+    except (KeyError, TypeError, ValueError, binascii.Error) as err:
+        raise TokenizerFormatError(path, f"not a Tekken file: missing or malformed {err}",
+                                   hint="expected config.pattern, vocab[{rank, token_bytes}] and special_tokens") from None
+    specials = {specials_by_rank.get(i, f"<SPECIAL_{i}>"): i for i in range(n_special)}
+    return tokenizer_from_ranks(
+        ranks,
+        pattern=pattern,
+        special_tokens=specials,
+        name=name or path.stem,
+        fingerprint=sha256_of_files([path]),
+        source_format="tekken",
+        source_paths=(path,),
+        description={"pattern_name": None, "pattern": pattern, "num_special_tokens": n_special},
+    )
+
+
+def tokenizer_from_ranks(
+    ranks: dict[bytes, int],
+    *,
+    pattern: str,
+    special_tokens: dict[str, int],
+    name: str,
+    fingerprint: str,
+    source_format: str,
+    source_paths: tuple[Path, ...] = (),
+    description: dict[str, Any] | None = None,
+) -> Tokenizer:
+    """A tokenizer from tiktoken-style ranks (token id = rank); gaps become unused empty ids."""
+    size = max([*ranks.values(), *special_tokens.values()]) + 1
+    vocab: list[bytes] = [b""] * size
+    used = [False] * size
+    for token, rank in ranks.items():
+        vocab[rank] = token
+        used[rank] = True
+    for content, token_id in special_tokens.items():
+        if used[token_id]:
+            raise TokenizerFormatError(source_paths[0] if source_paths else None,
+                                       f"special token {content!r} has id {token_id}, which a ranked token already uses")
+        vocab[token_id] = content.encode("utf-8")
+        used[token_id] = True
+    unused = frozenset(i for i, u in enumerate(used) if not u)
+    merge_ranks = [float(i) for i in range(size)]
+    ranked_ids = sorted(ranks.values())
+    single_bytes = [i for i in ranked_ids if len(vocab[i]) == 1]
+    description = {**(description or {}), "unused_ids": len(unused)}
+
+    def merges() -> list[tuple[int, int]]:
+        return recover_merges(vocab, ranks=merge_ranks, base_ids=single_bytes, candidates=ranked_ids)
+
+    def reference() -> TiktokenReference:
+        return TiktokenReference(name=name, pattern=pattern, ranks=ranks, special_tokens=special_tokens)
+
+    def native() -> ByteLevelBPE:
+        bytes_to_id = dict(ranks)
+        return ByteLevelBPE(
+            token_bytes=vocab,
+            lookup=concat_rank_lookup(vocab, bytes_to_id, merge_ranks),
+            pretokenizer=RegexSplit(pattern, "removed", invert=True),
+            ignore_merges=True,
+        )
+
+    def writer(tok: Tokenizer) -> str:
+        return byte_level_bpe_json(tok.vocab, tok.merges or [], pattern=pattern,
+                                   special_tokens=special_tokens, ignore_merges=True, unused_ids=unused)
+
+    return Tokenizer(
+        vocab=vocab,
+        kind="bpe",
+        name=name,
+        fingerprint=fingerprint,
+        special_tokens=dict(special_tokens),
+        source_format=source_format,
+        source_paths=source_paths,
+        description=description,
+        unused_ids=unused,
+        _merges_factory=merges,
+        _reference_factory=reference,
+        _native_factory=native,
+        _writer=writer,
+    )

@@ -1,0 +1,431 @@
+"""Normalizers and pretokenizers: the text stages before a tokenizer's model runs.
+
+These are plain-Python twins of the stages found in HF ``tokenizer.json`` files, tiktoken and
+SentencePiece, written so that tokbench's own encoders (and the word-level metrics and attacks,
+which need the pretokenizer's pieces) can run without the reference library. Each stage is a
+small frozen dataclass with a ``describe()`` for ``tokbench info``; parity tests check the whole
+pipeline against ``tokenizers`` / ``tiktoken`` / ``sentencepiece`` on real text.
+
+Example:
+    >>> RegexSplit(r" ?\\p{L}+|\\s+").split("hello big world")
+    ['hello', ' big', ' world']
+    >>> Sequence((Prepend("▁"), Replace(" ", "▁"))).normalize("a b")
+    '▁a▁b'
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, Protocol
+
+import regex
+
+from .patterns import GPT2_PATTERN
+
+__all__ = [
+    "Normalizer",
+    "PreTokenizer",
+    "UnicodeNormalizer",
+    "Lowercase",
+    "Prepend",
+    "Replace",
+    "Strip",
+    "BertNormalizer",
+    "Sequence",
+    "RegexSplit",
+    "AddPrefixSpace",
+    "BertPreTokenizer",
+    "WhitespaceSplit",
+    "Metaspace",
+    "SentencePieceWords",
+    "PreTokenizerSequence",
+    "NoPreTokenizer",
+    "SPACE_MARK",
+]
+
+#: SentencePiece's visible space, U+2581.
+SPACE_MARK = "\u2581"
+
+# Unicode White_Space, the definition Rust's `char::is_whitespace` (and so HF) uses; Python's
+# str.isspace() also accepts U+001C..U+001F, which would split words HF keeps whole.
+_WHITE_SPACE = frozenset(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+class Normalizer(Protocol):
+    def normalize(self, text: str) -> str: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+class PreTokenizer(Protocol):
+    def split(self, text: str) -> list[str]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+# --------------------------------------------------------------------------------- normalizers
+
+
+@dataclass(frozen=True)
+class UnicodeNormalizer:
+    """NFC / NFKC / NFD / NFKD."""
+
+    form: Literal["NFC", "NFKC", "NFD", "NFKD"]
+
+    def normalize(self, text: str) -> str:
+        return unicodedata.normalize(self.form, text)
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": self.form}
+
+
+@dataclass(frozen=True)
+class Lowercase:
+    def normalize(self, text: str) -> str:
+        return text.lower()
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Lowercase"}
+
+
+@dataclass(frozen=True)
+class Prepend:
+    prefix: str
+
+    def normalize(self, text: str) -> str:
+        # HF prepends only to non-empty text.
+        return self.prefix + text if text else text
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Prepend", "prepend": self.prefix}
+
+
+@dataclass(frozen=True)
+class Replace:
+    pattern: str
+    content: str
+    is_regex: bool = False
+
+    def normalize(self, text: str) -> str:
+        if self.is_regex:
+            return regex.sub(self.pattern, self.content, text)
+        return text.replace(self.pattern, self.content)
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Replace", "pattern": self.pattern, "content": self.content}
+
+
+@dataclass(frozen=True)
+class Strip:
+    left: bool = True
+    right: bool = True
+
+    def normalize(self, text: str) -> str:
+        if self.left:
+            text = text.lstrip("".join(_WHITE_SPACE))
+        if self.right:
+            text = text.rstrip("".join(_WHITE_SPACE))
+        return text
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Strip", "left": self.left, "right": self.right}
+
+
+def _is_chinese_char(cp: int) -> bool:
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2A6DF
+        or 0x2A700 <= cp <= 0x2B73F
+        or 0x2B740 <= cp <= 0x2B81F
+        or 0x2B920 <= cp <= 0x2CEAF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x2F800 <= cp <= 0x2FA1F
+    )
+
+
+@dataclass(frozen=True)
+class BertNormalizer:
+    """BERT's cleaning, CJK spacing, accent stripping and lowercasing, in HF's order."""
+
+    clean_text: bool = True
+    handle_chinese_chars: bool = True
+    strip_accents: bool | None = None
+    lowercase: bool = True
+
+    def normalize(self, text: str) -> str:
+        if self.clean_text:
+            out = []
+            for ch in text:
+                if ch in _WHITE_SPACE:
+                    out.append(" ")
+                elif ch == "\x00" or ch == "\ufffd":
+                    continue
+                elif ch not in "\t\n\r" and unicodedata.category(ch)[0] == "C":
+                    continue
+                else:
+                    out.append(ch)
+            text = "".join(out)
+        if self.handle_chinese_chars:
+            text = "".join(f" {ch} " if _is_chinese_char(ord(ch)) else ch for ch in text)
+        strip = self.lowercase if self.strip_accents is None else self.strip_accents
+        if strip:
+            text = "".join(
+                ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn"
+            )
+        if self.lowercase:
+            text = text.lower()
+        return text
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "BertNormalizer",
+            "clean_text": self.clean_text,
+            "handle_chinese_chars": self.handle_chinese_chars,
+            "strip_accents": self.strip_accents,
+            "lowercase": self.lowercase,
+        }
+
+
+@dataclass(frozen=True)
+class Sequence:
+    steps: tuple[Normalizer, ...]
+
+    def normalize(self, text: str) -> str:
+        for step in self.steps:
+            text = step.normalize(text)
+        return text
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Sequence", "steps": [s.describe() for s in self.steps]}
+
+
+# ------------------------------------------------------------------------------ pretokenizers
+
+SplitBehavior = Literal["isolated", "removed", "merged_with_previous", "merged_with_next", "contiguous"]
+
+
+@lru_cache(maxsize=64)
+def _compile(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern)
+
+
+def _spans(pattern: regex.Pattern[str], text: str) -> list[tuple[int, int, bool]]:
+    """Cover ``text`` with (start, end, is_match) spans, gaps included."""
+    spans: list[tuple[int, int, bool]] = []
+    last = 0
+    for m in pattern.finditer(text):
+        start, end = m.span()
+        if start == end:
+            continue
+        if start > last:
+            spans.append((last, start, False))
+        spans.append((start, end, True))
+        last = end
+    if last < len(text):
+        spans.append((last, len(text), False))
+    return spans
+
+
+@dataclass(frozen=True)
+class RegexSplit:
+    """Split by a regex with HF ``Split`` semantics (default: keep matches and gaps, isolated)."""
+
+    pattern: str
+    behavior: SplitBehavior = "isolated"
+    invert: bool = False
+
+    def split(self, text: str) -> list[str]:
+        spans = _spans(_compile(self.pattern), text)
+        if self.invert:
+            spans = [(s, e, not m) for s, e, m in spans]
+        pieces: list[str] = []
+        if self.behavior == "isolated":
+            return [text[s:e] for s, e, _ in spans]
+        if self.behavior == "removed":
+            return [text[s:e] for s, e, m in spans if not m]
+        if self.behavior == "contiguous":
+            last_match = None
+            for s, e, m in spans:
+                if m and last_match:
+                    pieces[-1] += text[s:e]
+                else:
+                    pieces.append(text[s:e])
+                last_match = m
+            return pieces
+        if self.behavior == "merged_with_previous":
+            previous_match = False
+            for s, e, m in spans:
+                if m and pieces and not previous_match:
+                    pieces[-1] += text[s:e]
+                else:
+                    pieces.append(text[s:e])
+                previous_match = m
+            return pieces
+        # merged_with_next
+        carry = ""
+        for s, e, m in spans:
+            if m:
+                if carry:
+                    pieces.append(carry)
+                carry = text[s:e]
+            else:
+                pieces.append(carry + text[s:e])
+                carry = ""
+        if carry:
+            pieces.append(carry)
+        return pieces
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Split", "pattern": self.pattern, "behavior": self.behavior, "invert": self.invert}
+
+
+def gpt2_split() -> RegexSplit:
+    """HF ``ByteLevel(use_regex=True)``: GPT-2's pattern, isolated."""
+    return RegexSplit(GPT2_PATTERN)
+
+
+@dataclass(frozen=True)
+class AddPrefixSpace:
+    """HF ``ByteLevel(add_prefix_space=True)``: a space before each piece that lacks one."""
+
+    def split(self, text: str) -> list[str]:
+        return [text if text.startswith(" ") else " " + text] if text else []
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "AddPrefixSpace"}
+
+
+@dataclass(frozen=True)
+class BertPreTokenizer:
+    """Split on whitespace (dropped) and on every punctuation character (kept alone)."""
+
+    def split(self, text: str) -> list[str]:
+        pieces: list[str] = []
+        current: list[str] = []
+        for ch in text:
+            if ch in _WHITE_SPACE:
+                if current:
+                    pieces.append("".join(current))
+                    current = []
+            elif _is_bert_punctuation(ch):
+                if current:
+                    pieces.append("".join(current))
+                    current = []
+                pieces.append(ch)
+            else:
+                current.append(ch)
+        if current:
+            pieces.append("".join(current))
+        return pieces
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "BertPreTokenizer"}
+
+
+def _is_bert_punctuation(ch: str) -> bool:
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+@dataclass(frozen=True)
+class WhitespaceSplit:
+    """Split on whitespace, dropping it."""
+
+    def split(self, text: str) -> list[str]:
+        return [p for p in regex.split(r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+", text) if p]
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "WhitespaceSplit"}
+
+
+@dataclass(frozen=True)
+class Metaspace:
+    """HF ``Metaspace``: spaces become ``▁``; optional leading ``▁``; optional split before each."""
+
+    replacement: str = SPACE_MARK
+    prepend_scheme: Literal["always", "first", "never"] = "always"
+    split_words: bool = True
+
+    def split(self, text: str) -> list[str]:
+        text = text.replace(" ", self.replacement)
+        if self.prepend_scheme != "never" and not text.startswith(self.replacement):
+            text = self.replacement + text
+        if not self.split_words:
+            return [text] if text else []
+        return _split_before_marks(text, self.replacement)
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Metaspace", "prepend_scheme": self.prepend_scheme, "split": self.split_words}
+
+
+def _split_before_marks(text: str, mark: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == mark and i > start:
+            pieces.append(text[start:i])
+            start = i
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+@dataclass(frozen=True)
+class SentencePieceWords:
+    """SentencePiece's ``SplitIntoWords`` on escaped text: a new word starts at each ``▁``.
+
+    With ``allow_whitespace_only_pieces`` a run of ``▁`` stays in one word with what follows.
+    """
+
+    allow_whitespace_only_pieces: bool = False
+
+    def split(self, text: str) -> list[str]:
+        if not self.allow_whitespace_only_pieces:
+            return _split_before_marks(text, SPACE_MARK)
+        pieces: list[str] = []
+        in_space_run = False
+        for i, ch in enumerate(text):
+            is_space = ch == SPACE_MARK
+            if i == 0 or (is_space and not in_space_run):
+                pieces.append("")
+                in_space_run = True
+            if in_space_run and not is_space:
+                in_space_run = False
+            pieces[-1] += ch
+        return pieces
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "SentencePieceWords", "allow_whitespace_only_pieces": self.allow_whitespace_only_pieces}
+
+
+@dataclass(frozen=True)
+class NoPreTokenizer:
+    """The whole normalized text is one piece (HF files with ``pre_tokenizer: null``)."""
+
+    def split(self, text: str) -> list[str]:
+        return [text] if text else []
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": None}
+
+
+@dataclass(frozen=True)
+class PreTokenizerSequence:
+    steps: tuple[PreTokenizer, ...]
+
+    def split(self, text: str) -> list[str]:
+        pieces = [text] if text else []
+        for step in self.steps:
+            pieces = [sub for piece in pieces for sub in step.split(piece)]
+        return pieces
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "Sequence", "steps": [s.describe() for s in self.steps]}
