@@ -19,8 +19,8 @@ __all__ = ["__version__", "TokbenchError", "load_tokenizer", "Tokenizer", "load_
 
 if TYPE_CHECKING:  # pragma: no cover
     from .corpora import Corpus, load_corpus
-    from .tokenizer import Tokenizer
     from .formats import load_tokenizer
+    from .tokenizer import Tokenizer
 
 # Heavy modules are imported on first use so that `import tokbench` stays fast (convention 7).
 _LAZY = {

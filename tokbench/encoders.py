@@ -36,7 +36,7 @@ import regex
 
 from .bpe import PairLookup, apply_merges, merge_rank_lookup
 from .errors import EncodingError
-from .pipeline import SPACE_MARK, Normalizer, NoPreTokenizer, PreTokenizer
+from .pipeline import SPACE_MARK, NoPreTokenizer, Normalizer, PreTokenizer
 
 __all__ = ["AddedToken", "AddedTokenSplitter", "ByteLevelBPE", "CharBPE", "WordPiece", "merge_rank_lookup"]
 
