@@ -112,6 +112,23 @@ class _PipelineEncoder:
             out.extend([segment] if token_id is not None else self.pretokenizer.split(segment))
         return out
 
+    def piece_bytes(self, text: str) -> list[tuple[bytes, int | None]]:
+        """Each piece as the bytes the model segments, with the id of an added token (else None).
+
+        This is what vocabulary-only encoders (:mod:`tokbench.attacks.mergefree`) consume.
+        """
+        out: list[tuple[bytes, int | None]] = []
+        for segment, token_id in self._segments(text):
+            if token_id is not None:
+                out.append((b"", token_id))
+            else:
+                out.extend((self._as_bytes(p), None) for p in self.pretokenizer.split(segment))
+        return out
+
+    @staticmethod
+    def _as_bytes(piece: str) -> bytes:
+        return piece.encode("utf-8", errors="surrogatepass")
+
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
         for segment, token_id in self._segments(text):
@@ -244,6 +261,11 @@ class CharBPE(_PipelineEncoder):
 
     def pieces(self, text: str) -> list[str]:
         return [p.replace(SPACE_MARK, " ") for p in super().pieces(text)]
+
+    @staticmethod
+    def _as_bytes(piece: str) -> bytes:
+        # Vocabulary bytes spell SentencePiece's mark as a space.
+        return piece.replace(SPACE_MARK, " ").encode("utf-8", errors="surrogatepass")
 
 
 class WordPiece(_PipelineEncoder):

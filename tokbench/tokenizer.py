@@ -63,6 +63,8 @@ class Tokenizer:
     description: dict[str, Any] = field(default_factory=dict)
     #: Ids with no token (gaps in a rank file, e.g. cl100k's 100256); their bytes are ``b""``.
     unused_ids: frozenset[int] = frozenset()
+    #: SentencePiece-style ``<0xNN>`` byte-fallback tokens (their vocab entry is the byte).
+    byte_fallback_ids: frozenset[int] = frozenset()
     _merges: list[tuple[int, int]] | None = None
     _merges_factory: Callable[[], list[tuple[int, int]]] | None = None
     _reference_factory: Callable[[], ReferenceEncoder] | None = None

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from ..tokenizer import Tokenizer
 __all__ = ["load_hf_json", "tokenizer_from_hf_data", "byte_level_bpe_json", "piece_to_bytes"]
 
 _KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram"}
+_BYTE_PIECE = re.compile(r"<0x[0-9A-F]{2}>")
 
 
 def piece_to_bytes(piece: str) -> bytes:
@@ -123,6 +125,9 @@ def tokenizer_from_hf_data(
         else:
             vocab.append(piece_to_bytes(token))
     merges = _model_merges(model, strings, where) if kind == "bpe" else None
+    byte_fallback_ids = frozenset() if byte_level else frozenset(
+        i for s, i in strings.items() if _BYTE_PIECE.fullmatch(s)
+    )
     specials = {a.content: a.id for a in added if a.special}
     description = {
         "normalizer": data.get("normalizer"),
@@ -141,6 +146,7 @@ def tokenizer_from_hf_data(
         name=name,
         fingerprint=fingerprint,
         special_tokens=specials,
+        byte_fallback_ids=byte_fallback_ids,
         source_format=source_format,
         source_paths=source_paths,
         description=description,

@@ -177,6 +177,7 @@ def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenize
         name=name or path.stem,
         fingerprint=sha256_of_files([path]),
         special_tokens=specials,
+        byte_fallback_ids=frozenset(i for i, (_, _, t) in enumerate(pieces) if t == BYTE),
         source_format="sentencepiece",
         source_paths=(path,),
         description={
