@@ -145,14 +145,14 @@ class Tokenizer:
         default for the format: HF files split them out as their ids; tiktoken and
         SentencePiece files treat them as ordinary text.
         """
-        _check_text(text)
+        check_text(text)
         return self._backend(backend).encode(text)
 
     def encode_batch(self, texts: Iterable[str], *, backend: Backend = "auto") -> list[list[int]]:
         """Encode many texts; the reference libraries parallelise this internally."""
         batch = list(texts)
         for text in batch:
-            _check_text(text)
+            check_text(text)
         encoder = self._backend(backend)
         if hasattr(encoder, "encode_batch"):
             return encoder.encode_batch(batch)
@@ -173,7 +173,7 @@ class Tokenizer:
 
         SentencePiece's ``▁`` is shown as a space, so pieces read as text.
         """
-        _check_text(text)
+        check_text(text)
         return self.native.pieces(text)
 
     def tokens(self, text: str, *, backend: Backend = "auto") -> list[bytes]:
@@ -226,7 +226,8 @@ class Tokenizer:
         )
 
 
-def _check_text(text: object) -> None:
+def check_text(text: object) -> None:
+    """Raise :class:`EncodingError` unless ``text`` is a str that is valid Unicode."""
     if not isinstance(text, str):
         raise EncodingError(
             f"expected text (str), got {type(text).__name__}; decode bytes as UTF-8 first"

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import EncodingError, TokbenchError, UnsupportedTokenizerError
-from ..tokenizer import Tokenizer
+from ..tokenizer import Tokenizer, check_text
 
 __all__ = ["Mode", "MergeFreeEncoder", "corrupt_merges", "VocabularyTrie"]
 
@@ -220,12 +220,8 @@ class MergeFreeEncoder:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``: added tokens as themselves, every other piece segmented."""
-        if not isinstance(text, str):
-            raise EncodingError(f"expected text (str), got {type(text).__name__}")
-        try:
-            items = self._pipeline.piece_bytes(text)
-        except UnicodeEncodeError as err:
-            raise EncodingError(f"text is not valid Unicode at character {err.start}: {err.reason}") from None
+        check_text(text)
+        items = self._pipeline.piece_bytes(text)
         segmented = self.encode_pieces([p for p, added in items if added is None])
         ids: list[int] = []
         k = 0

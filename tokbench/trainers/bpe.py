@@ -1,0 +1,450 @@
+"""Byte-level BPE training (Sennrich et al. 2016; GPT-2's byte-level variant, Radford et al. 2019).
+
+Text is split by a pretokenizer regex (GPT-2's by default, any named pattern of
+:mod:`tokbench.patterns`, or a regex of your own), the pieces are counted into a word table, and
+merges are learned over the pieces' UTF-8 bytes: at each step the most frequent adjacent pair
+becomes a new token. Pair counts are updated incrementally and the best pair comes from a lazy
+max-heap (numba kernels in :mod:`tokbench.trainers._kernels`), never from a full recount.
+
+The algorithm is HF ``tokenizers``' ``BpeTrainer`` merge for merge: the same initial ids
+(special tokens, then the 256 byte-level characters sorted by code point), the same tie-break
+(the smaller pair of ids), the same ``min_frequency`` stop and ``max_token_length`` rule (a pair
+is counted only while its token would be shorter than the limit, in byte-level characters, i.e.
+bytes). Parity tests hold tokbench's merge list to ``BpeTrainer``'s on real text. It differs from
+its neighbours in :mod:`tokbench.trainers` by working on bytes with a word-splitting regex;
+character-level BPE caps tokens in characters instead.
+
+Beyond ``BpeTrainer``: ``initial_merges`` continues an existing merge list (replayed first, in
+order, whatever the counts — SuperBPE's stage 2 does this), and every merge records the count of
+its pair at its step (:attr:`TrainedBPE.merge_counts`), the trace data-mixture inference uses.
+
+Example:
+    >>> trained = train_bpe(["low lower lowest"] * 3, vocab_size=260, progress=False)
+    >>> [trained.tokenizer.vocab[i] for i in range(256, 260)]
+    [b'lo', b'low', b' low', b' lowe']
+    >>> trained.merge_counts.tolist()
+    [9, 9, 6, 6]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ..bytelevel import BYTE_TO_UNICODE, UNICODE_TO_BYTE
+from ..errors import TokbenchError, UnknownNameError
+from ..tokenizer import Tokenizer
+from . import TrainingError
+
+__all__ = ["TrainedBPE", "train_bpe", "word_counts", "resolve_pattern", "StopReason"]
+
+StopReason = Literal["vocab_size", "no_pairs", "min_frequency"]
+_STOP_NAMES: dict[int, StopReason] = {1: "vocab_size", 2: "no_pairs", 3: "min_frequency"}
+_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+#: Merges run per kernel call between progress updates.
+_CHUNK = 512
+
+
+@dataclass(eq=False)
+class TrainedBPE:
+    """A trained BPE tokenizer with its training trace.
+
+    Attributes:
+        tokenizer: the tokbench ``Tokenizer`` (saves as a standard ``tokenizer.json``).
+        merges: every merge in training order as ``(left_id, right_id)``; equal to
+            ``tokenizer.merges`` unless a merge produced an existing token twice (HF keeps the
+            later rank of a repeated pair in the file; this list keeps both).
+        merged_ids: the id each merge produced.
+        merge_counts: the count of each merged pair at its step (``int64``, aligned with ``merges``).
+        stop_reason: why training stopped (``"vocab_size"``, ``"no_pairs"``, ``"min_frequency"``).
+        pattern: the split regex used.
+        n_words, n_word_types: pretokenized pieces counted, and distinct ones.
+    """
+
+    tokenizer: Tokenizer
+    merges: list[tuple[int, int]]
+    merged_ids: list[int]
+    merge_counts: np.ndarray
+    stop_reason: StopReason
+    pattern: str
+    n_words: int
+    n_word_types: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the tokenizer as ``tokenizer.json`` (atomically)."""
+        return self.tokenizer.save(path)
+
+    def to_hf_json(self) -> str:
+        return self.tokenizer.to_hf_json()
+
+
+# ---------------------------------------------------------------------------------- pretokenizing
+
+
+def resolve_pattern(pattern: str) -> tuple[str, str]:
+    """``(name, regex)`` for ``"gpt2"``, a registered pattern name, or a regex.
+
+    A string that looks like a name (letters, digits, ``_-.``) must be a known name; anything
+    else is compiled as a regex.
+    """
+    from ..patterns import GPT2_PATTERN, PATTERNS, get_pattern
+
+    if not isinstance(pattern, str) or not pattern:
+        raise TokbenchError(f"pattern must be a name or a regex string, got {pattern!r}")
+    if pattern.lower() in ("gpt2", "gpt-2", "bytelevel"):
+        return "gpt2", GPT2_PATTERN
+    if _NAME_LIKE.match(pattern):
+        try:
+            found = get_pattern(pattern)
+        except UnknownNameError:
+            raise UnknownNameError("split pattern", pattern, ["gpt2", *PATTERNS]) from None
+        return found.name, found.regex
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as err:
+        raise TokbenchError(f"pattern {pattern!r} is not a valid regex ({err}); fix it or use a "
+                            f"named pattern: gpt2, {', '.join(PATTERNS)}") from None
+    return "custom", pattern
+
+
+def _texts_of(corpus_or_texts: Any) -> Iterable[str]:
+    from ..corpora import Corpus
+
+    if isinstance(corpus_or_texts, Corpus):
+        return (doc for _, docs in corpus_or_texts for doc in docs)
+    if isinstance(corpus_or_texts, str):
+        return [corpus_or_texts]
+    return corpus_or_texts
+
+
+def word_counts(corpus_or_texts: Any, pattern: str = "gpt2") -> dict[str, int]:
+    """Count the pieces the split regex makes of each text (each document split on its own).
+
+    Pieces are the regex matches and the gaps between them (HF ``Split`` with ``Isolated``
+    behaviour, which is what ``ByteLevel(use_regex=True)`` does with GPT-2's pattern).
+
+    Example:
+        >>> word_counts(["the cat", "the dog"])
+        {'the': 2, ' cat': 1, ' dog': 1}
+    """
+    import regex
+
+    from ..pipeline import RegexSplit
+
+    _, rx = resolve_pattern(pattern)
+    findall = regex.compile(rx).findall
+    splitter = RegexSplit(rx)
+    counts: Counter[str] = Counter()
+    for k, text in enumerate(_texts_of(corpus_or_texts)):
+        if not isinstance(text, str):
+            raise TokbenchError(f"text {k} is a {type(text).__name__}, not str; decode it first")
+        if not text:
+            continue
+        pieces = findall(text)
+        if sum(map(len, pieces)) != len(text):  # the regex skips some text: keep the gaps too
+            pieces = splitter.split(text)
+        counts.update(pieces)
+    return dict(counts)
+
+
+# -------------------------------------------------------------------------------------- training
+
+
+def _initial_tokens(special_tokens: Sequence[str]) -> tuple[list[tuple[int, ...]], dict[str, int], np.ndarray]:
+    """Token units by id (specials, then bytes in code-point order of their byte-level character),
+    the special tokens' ids, and byte -> id."""
+    units: list[tuple[int, ...]] = []
+    specials: dict[str, int] = {}
+    for k, tok in enumerate(special_tokens):
+        if not isinstance(tok, str) or not tok:
+            raise TrainingError(f"special token {k} ({tok!r}) must be a non-empty string")
+        if tok in specials:
+            continue  # HF keeps the first of repeated special tokens
+        if len(tok) == 1 and tok in UNICODE_TO_BYTE:
+            raise TrainingError(
+                f"special token {tok!r} is a single byte-level character, which would hide byte "
+                f"{UNICODE_TO_BYTE[tok]:#04x} from the alphabet; use a longer special token"
+            )
+        specials[tok] = len(units)
+        if all(c in UNICODE_TO_BYTE for c in tok):
+            units.append(tuple(UNICODE_TO_BYTE[c] for c in tok))
+        else:  # cannot equal any byte string: give it units outside the byte range
+            units.append((256 + len(units),))
+    byte_to_id = np.empty(256, np.int32)
+    for byte in sorted(range(256), key=lambda b: ord(BYTE_TO_UNICODE[b])):
+        byte_to_id[byte] = len(units)
+        units.append((byte,))
+    return units, specials, byte_to_id
+
+
+def _forced_pairs(initial_merges: Any, units: list[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """Map an initial merge list (pairs of bytes, a Tokenizer or a TrainedBPE) to kernel ids."""
+    if initial_merges is None:
+        return []
+    if isinstance(initial_merges, TrainedBPE):
+        initial_merges = initial_merges.tokenizer
+    if isinstance(initial_merges, Tokenizer):
+        if not initial_merges.has_merges:
+            raise TrainingError(f"{initial_merges.name} has no merge list to continue from")
+        vocab = initial_merges.vocab
+        pairs = [(vocab[a], vocab[b]) for a, b in initial_merges.merges or []]
+    else:
+        pairs = list(initial_merges)
+    ids = {u: i for i, u in reversed(list(enumerate(units)))}
+    forced: list[tuple[int, int]] = []
+    for k, pair in enumerate(pairs):
+        if len(pair) != 2 or not all(isinstance(p, bytes) and p for p in pair):
+            raise TrainingError(f"initial merge {k} ({pair!r}) is not a pair of non-empty bytes")
+        left, right = tuple(pair[0]), tuple(pair[1])
+        if left not in ids or right not in ids:
+            missing = pair[0] if left not in ids else pair[1]
+            raise TrainingError(
+                f"initial merge {k} ({pair[0]!r}, {pair[1]!r}) uses {missing!r}, which no earlier "
+                "merge made; give the merges in training order"
+            )
+        forced.append((ids[left], ids[right]))
+        ids.setdefault(left + right, len(units))
+        if ids[left + right] == len(units):
+            units.append(left + right)
+    return forced
+
+
+def run_bpe_kernel(
+    words: Sequence[np.ndarray] | tuple[np.ndarray, np.ndarray],
+    counts: np.ndarray,
+    token_units: Sequence[tuple[int, ...]],
+    *,
+    vocab_size: int,
+    min_frequency: int = 0,
+    max_length: int | None = None,
+    forced: Sequence[tuple[int, int]] = (),
+    progress: bool = False,
+    desc: str = "BPE merges",
+) -> tuple[np.ndarray, list[tuple[int, ...]], int]:
+    """Run the numba trainer on words given as ``(flat int32 symbols, lengths)``.
+
+    Returns the merges as an ``(n, 4)`` int64 array of ``(a, b, new_id, count)``, every token's
+    units by id, and the kernel's stop code. The same engine serves byte-level and character BPE.
+    """
+    from . import _kernels as K
+
+    syms, lengths = words  # type: ignore[misc]
+    syms = np.ascontiguousarray(syms, dtype=np.int32)
+    wlen = np.ascontiguousarray(lengths, dtype=np.int64).copy()
+    wstart = np.zeros(len(wlen), np.int64)
+    if len(wlen) > 1:
+        np.cumsum(wlen[:-1], out=wstart[1:])
+    wcount = np.ascontiguousarray(counts, dtype=np.int64)
+    n0 = len(token_units)
+    tokcap = max(vocab_size, n0 + len(forced)) + 2
+    flat_units = [u for t in token_units for u in t]
+    units = np.empty(max(len(flat_units) * 2, 1024), np.int32)
+    units[: len(flat_units)] = flat_units
+    tok_off = np.zeros(tokcap + 1, np.int64)
+    tok_off[1 : n0 + 1] = np.cumsum([len(t) for t in token_units])
+    tok_len = np.zeros(tokcap, np.int64)
+    tok_len[:n0] = [len(t) for t in token_units]
+    tok_hash = np.zeros(tokcap, np.uint64)
+    tok_pow = np.ones(tokcap, np.uint64)
+    h, p = K.token_hashes(units, tok_off, n0)
+    tok_hash[:n0] = h
+    tok_pow[:n0] = p
+    st_hash, st_ids, st_shift = K.build_string_table(units, tok_off, tok_hash, n0, 2 * tokcap)
+    (pt_keys, pt_cnt, pt_last, pt_shift, n_pairs, seg_start, seg_len, seg_next, pool, pool_used,
+     h_cnt, h_pair, h_seg, heap_size) = K.count_pairs(syms, wstart, wlen, wcount)
+    scal = np.zeros(K.N_SCAL, np.int64)
+    scal[K.N_TOK] = n0
+    scal[K.N_PAIRS] = n_pairs
+    scal[K.PT_SHIFT] = pt_shift
+    scal[K.N_SEG] = n_pairs
+    scal[K.POOL_USED] = pool_used
+    scal[K.HEAP_SIZE] = heap_size
+    scal[K.ST_SHIFT] = st_shift
+    m = [np.zeros(tokcap, np.int64) for _ in range(4)]
+    scratch = [np.zeros(1024, np.int64) for _ in range(7)]  # work, buf_g, buf_w, grp_key, grp_lastw, grp_fill
+    wstamp = np.full(len(wlen), -1, np.int64)
+    stamps = [np.full(tokcap, -1, np.int64) for _ in range(4)]
+    forced_arr = np.asarray(forced, dtype=np.int64).reshape(-1, 2)
+    forced_a = np.ascontiguousarray(forced_arr[:, 0])
+    forced_b = np.ascontiguousarray(forced_arr[:, 1])
+    limit = np.int64(2**62) if max_length is None else np.int64(max_length)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=max(vocab_size - n0, 0), desc=desc, unit="tok", disable=not progress, leave=False)
+    try:
+        done = 0
+        while scal[K.STOP] == K.RUNNING:
+            out = K.train_steps(
+                syms, wstart, wlen, wcount,
+                units, tok_off, tok_len, tok_hash, tok_pow,
+                st_hash, st_ids,
+                pt_keys, pt_cnt, pt_last,
+                seg_start, seg_len, seg_next, pool,
+                h_cnt, h_pair, h_seg,
+                m[0], m[1], m[2], m[3],
+                scratch[0], wstamp, scratch[1], scratch[2], scratch[3], scratch[4], scratch[5],
+                stamps[0], stamps[1], stamps[2], stamps[3],
+                forced_a, forced_b,
+                scal, np.int64(vocab_size), np.int64(min_frequency), limit, np.int64(_CHUNK),
+            )
+            (units, pt_keys, pt_cnt, pt_last, seg_start, seg_len, seg_next, pool,
+             h_cnt, h_pair, h_seg, m[0], m[1], m[2], m[3], scratch[0], scratch[1], scratch[2],
+             scratch[3], scratch[4], scratch[5]) = out
+            made = int(scal[K.N_TOK]) - n0
+            bar.update(made - done)
+            done = made
+    finally:
+        bar.close()
+    n_merges = int(scal[K.N_MERGES])
+    merges = np.stack([a[:n_merges] for a in m], axis=1)
+    n_tok = int(scal[K.N_TOK])
+    tokens = [tuple(int(u) for u in units[tok_off[t] : tok_off[t + 1]]) for t in range(n_tok)]
+    return merges, tokens, int(scal[K.STOP])
+
+
+def _words_to_arrays(table: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """UTF-8 bytes of every word (flat), their lengths and counts."""
+    encoded = [w.encode("utf-8") for w in table]
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    counts = np.fromiter(table.values(), dtype=np.int64, count=len(encoded))
+    return data, lengths, counts, np.asarray(encoded, dtype=object)
+
+
+def _with_specials_in_model_vocab(text: str, specials: dict[str, int]) -> str:
+    """List special tokens in the model vocabulary too, as ``BpeTrainer``'s files do.
+
+    ``tokenizers`` gives an added token that is missing from the model vocabulary the id
+    ``model.get_vocab_size()``, whatever id the file says; for special tokens placed first (ids
+    0, 1, ...) that collides with the last model token, so they must be in the model vocabulary.
+    """
+    if not specials:
+        return text
+    data = json.loads(text)
+    model_vocab = {**specials, **data["model"]["vocab"]}
+    data["model"]["vocab"] = dict(sorted(model_vocab.items(), key=lambda kv: kv[1]))
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def file_merges(merges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The merge list HF writes: a repeated pair keeps only its last rank (a HashMap insert)."""
+    last = {pair: k for k, pair in enumerate(merges)}
+    return [pair for k, pair in enumerate(merges) if last[pair] == k]
+
+
+def train_bpe(
+    corpus_or_texts: Any,
+    *,
+    vocab_size: int,
+    pattern: str = "gpt2",
+    min_frequency: int = 0,
+    special_tokens: Sequence[str] = (),
+    max_token_length: int | None = None,
+    initial_merges: Any = None,
+    allow_smaller: bool = False,
+    progress: bool = True,
+    name: str | None = None,
+) -> TrainedBPE:
+    """Train a byte-level BPE tokenizer; deterministic (no seed: ties go to the smaller pair).
+
+    Args:
+        corpus_or_texts: a :class:`~tokbench.corpora.Corpus` (every document of every
+            category), an iterable of texts, or a word-count table ``{piece: count}`` of
+            already-pretokenized pieces (as :func:`word_counts` returns).
+        vocab_size: the final vocabulary, special tokens and the 256 bytes included.
+        pattern: ``"gpt2"`` (HF ``ByteLevel``), a name from :mod:`tokbench.patterns`
+            (``cl100k``, ``o200k``, ...) or a regex.
+        min_frequency: stop when the best pair occurs fewer times than this.
+        special_tokens: added first, with ids 0, 1, ...
+        max_token_length: longest token in byte-level characters (bytes), HF's rule.
+        initial_merges: a merge list to continue from — a ``Tokenizer``, a ``TrainedBPE`` or
+            ``(bytes, bytes)`` pairs in order — replayed before training continues.
+        allow_smaller: return a smaller vocabulary when no pair is left to merge, instead of
+            raising :class:`~tokbench.trainers.TrainingError`.
+        progress: show a progress bar.
+
+    Example:
+        >>> t = train_bpe({"hello": 5, " world": 2}, vocab_size=260, progress=False)
+        >>> t.tokenizer.tokens("hello world")
+        [b'hello', b' ', b'w', b'o', b'r', b'l', b'd']
+    """
+    from ..formats.hf_json import byte_level_bpe_json, fingerprint_text, tokenizer_from_hf_data
+    from ..references import HFReference
+
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
+        raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")
+    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 0:
+        raise TrainingError(f"min_frequency must be a non-negative integer, got {min_frequency!r}")
+    if max_token_length is not None and (
+        isinstance(max_token_length, bool) or not isinstance(max_token_length, int) or max_token_length < 2
+    ):
+        raise TrainingError(f"max_token_length must be an integer >= 2 or None, got {max_token_length!r}")
+    if isinstance(special_tokens, str):
+        special_tokens = [special_tokens]
+    pattern_name, regex = resolve_pattern(pattern)
+    token_units, specials, byte_to_id = _initial_tokens(list(special_tokens))
+    n_alphabet = len(token_units)
+    if vocab_size < n_alphabet:
+        raise TrainingError(
+            f"vocab_size {vocab_size} is smaller than the alphabet: 256 bytes + "
+            f"{len(specials)} special tokens = {n_alphabet}; use at least {n_alphabet}"
+        )
+    forced = _forced_pairs(initial_merges, list(token_units))
+
+    if isinstance(corpus_or_texts, Mapping):
+        table = {str(k): int(v) for k, v in corpus_or_texts.items() if k and int(v) > 0}
+    else:
+        table = word_counts(corpus_or_texts, pattern)
+    if not table:
+        raise TrainingError("the corpus is empty: no text to train on; give at least one non-empty text")
+    data, lengths, counts, _ = _words_to_arrays(table)
+    syms = byte_to_id[data]
+    merges_arr, tokens, stop = run_bpe_kernel(
+        (syms, lengths), counts, token_units, vocab_size=vocab_size, min_frequency=min_frequency,
+        max_length=max_token_length, forced=forced, progress=progress,
+    )
+    stop_reason = _STOP_NAMES.get(stop, "vocab_size")
+    if stop_reason == "no_pairs" and len(tokens) < vocab_size and not allow_smaller:
+        raise TrainingError(
+            f"no pair left to merge after {len(tokens)} tokens, before vocab_size {vocab_size}: "
+            "the corpus is too small for this vocabulary; give more text, a smaller vocab_size, "
+            "or allow_smaller=True"
+        )
+
+    special_ids = set(specials.values())
+    vocab = [
+        next(s for s, i in specials.items() if i == t).encode("utf-8") if t in special_ids else bytes(u)
+        for t, u in enumerate(tokens)
+    ]
+    merges = [(int(a), int(b)) for a, b in merges_arr[:, :2]]
+    text = _with_specials_in_model_vocab(
+        byte_level_bpe_json(vocab, file_merges(merges), pattern=regex, special_tokens=specials), specials)
+    label = name or f"bpe-{pattern_name}-{len(vocab)}"
+    tokenizer = tokenizer_from_hf_data(
+        json.loads(text), name=label, fingerprint=fingerprint_text(text), source_format="trained",
+        reference_factory=lambda: HFReference.from_str(text), original_text=text,
+    )
+    return TrainedBPE(
+        tokenizer=tokenizer,
+        merges=merges,
+        merged_ids=[int(x) for x in merges_arr[:, 2]],
+        merge_counts=merges_arr[:, 3].copy(),
+        stop_reason=stop_reason,
+        pattern=regex,
+        n_words=int(counts.sum()),
+        n_word_types=len(table),
+        options={"vocab_size": vocab_size, "pattern": pattern_name, "min_frequency": min_frequency,
+                 "special_tokens": list(specials), "max_token_length": max_token_length,
+                 "initial_merges": len(forced)},
+    )
