@@ -8,7 +8,15 @@ TOKBENCH := $(VENV)/bin/tokbench
 STAMP := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?= -q
 
-.PHONY: venv test test-all demo lint bench clean
+TOKDATA ?= ../shared/data/tokenizers
+# Every shared tokenizer file, and those with a merge list.
+SHARED_TOKENIZERS := $(TOKDATA)/gpt2 $(TOKDATA)/r50k_base.tiktoken $(TOKDATA)/cl100k_base.tiktoken \
+	$(TOKDATA)/olmo2_tokenizer.json $(TOKDATA)/qwen2_tokenizer.json $(TOKDATA)/gpt-neox_tokenizer.json \
+	$(TOKDATA)/llama_tokenizer.json $(TOKDATA)/mistral_v1.model $(TOKDATA)/bert-base-uncased_wordpiece_tokenizer.json
+MERGE_TOKENIZERS := $(filter-out %wordpiece_tokenizer.json,$(SHARED_TOKENIZERS))
+CHARBENCH_OUT := results/charbench
+
+.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +40,13 @@ lint: venv
 
 bench: venv
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+exp-charbench: venv
+	$(TOKBENCH) charbench generate --corpus "sample=sample:eng_Latn+flores=flores:eng_Latn@both" --per-length 100 --seed 0 --out $(CHARBENCH_OUT)/items.jsonl
+	$(TOKBENCH) charbench features $(CHARBENCH_OUT)/items.jsonl $(SHARED_TOKENIZERS) --out $(CHARBENCH_OUT)/features.csv --table $(CHARBENCH_OUT)/feature_table.csv --figures $(CHARBENCH_OUT)
+
+exp-mergefree: venv
+	$(TOKBENCH) mergefree $(MERGE_TOKENIZERS) --corpus "flores:eng_Latn,fra_Latn,deu_Latn,rus_Cyrl,arb_Arab,hin_Deva,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai@devtest+code:all" --out results/mergefree
 
 clean:
 	rm -rf demo-report .pytest_cache build *.egg-info

@@ -152,7 +152,7 @@ def _features(args: argparse.Namespace) -> int:
     if args.table:
         _write_csv(table, args.table)
     if args.figures:
-        from ..metrics.charbench_figures import feature_distribution_figure, tokens_by_length_figure
+        from ..reports.charbench_figures import feature_distribution_figure, tokens_by_length_figure
 
         _save_figure(feature_distribution_figure(table), args.figures / "target_token_chars.png")
         _save_figure(feature_distribution_figure(table, feature="split_share",
@@ -218,7 +218,7 @@ def _score(args: argparse.Namespace) -> int:
         for name, table in tables.items():
             _write_csv(table, args.out / f"{name}.csv")
         _write_json(result.signature.to_dict(), args.out / "signature.json")
-        from ..metrics.charbench_figures import accuracy_figure
+        from ..reports.charbench_figures import accuracy_figure
 
         _save_figure(accuracy_figure(tables["by_task"]), args.out / "accuracy.png")
     print("== summary")

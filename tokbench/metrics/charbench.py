@@ -20,7 +20,7 @@ count code points.
 
 This module generates and reads items; :mod:`.charbench_features` computes tokenization features
 of each item, :mod:`.charbench_scoring` scores model answers, :mod:`.charbench_client` asks an
-OpenAI-compatible endpoint, and :mod:`.charbench_figures` draws the figures.
+OpenAI-compatible endpoint, and :mod:`tokbench.reports.charbench_figures` draws the figures.
 
 Example:
     >>> from tokbench.corpora import Corpus
