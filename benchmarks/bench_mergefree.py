@@ -79,7 +79,7 @@ def main() -> int:
     n_bytes = sum(len(t.encode()) for t in texts)
     print(f"{len(texts)} texts, {n_bytes / 1e6:.2f} MB, RAYON_NUM_THREADS={os.environ['RAYON_NUM_THREADS']}")
     rows = []
-    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     machine = {"cores": os.cpu_count(), "python": platform.python_version(), "timestamp": stamp}
     for label, file in TOKENIZERS.items():
         tok = tokbench.load_tokenizer(data / "tokenizers" / file)

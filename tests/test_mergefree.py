@@ -17,6 +17,7 @@ from tokbench.attacks.mergefree import MergeFreeEncoder, corrupt_merges
 from tokbench.attacks.mergefree_eval import evaluate_mergefree
 from tokbench.bpe import apply_merges, merge_rank_lookup
 from tokbench.errors import EncodingError, TokbenchError, UnsupportedTokenizerError
+from tokbench.pipeline import NoPreTokenizer
 
 BYTE_LEVEL = ["gpt2", "r50k_base.tiktoken", "cl100k_base.tiktoken", "qwen2_tokenizer.json",
               "gpt-neox_tokenizer.json", "olmo2_tokenizer.json"]
@@ -142,12 +143,20 @@ class _BytesPipeline:
     """The whole text as one piece of UTF-8 bytes (for synthetic tokenizers)."""
 
     ignore_merges = False
+    pretokenizer = NoPreTokenizer()
+
+    def segments(self, text: str):
+        return [(text, None)] if text else []
 
     def piece_bytes(self, text: str):
         return [(text.encode(), None)] if text else []
 
-    def pieces(self, text: str):
-        return [text] if text else []
+    @staticmethod
+    def piece_to_bytes(piece: str) -> bytes:
+        return piece.encode()
+
+    def split_segment(self, segment: str, at_start: bool) -> list[str]:
+        return [segment]
 
 
 def test_corruptions(tokenizer_dir, loaded):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from unittest import mock
 from collections import Counter
 from pathlib import Path
+from unittest import mock
 
 import pytest
 

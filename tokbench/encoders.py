@@ -95,7 +95,7 @@ class _PipelineEncoder:
     pretokenizer: PreTokenizer
     added: AddedTokenSplitter
 
-    def _segments(self, text: str) -> list[tuple[str, int | None]]:
+    def segments(self, text: str) -> list[tuple[str, int | None]]:
         out: list[tuple[str, int | None]] = []
         for raw, token_id in self.added.split(text, self.added.raw):
             if token_id is not None:
@@ -105,11 +105,18 @@ class _PipelineEncoder:
             out.extend(self.added.split(normalized, self.added.normalized))
         return out
 
+    def split_segment(self, segment: str, at_start: bool) -> list[str]:
+        """Pretokenize one segment; only a segment at the very start of the input may get a
+        Metaspace "first" prefix."""
+        if not at_start and getattr(self.pretokenizer, "prepend_scheme", None) == "first":
+            return self.pretokenizer.split(segment, at_start=False)  # type: ignore[call-arg]
+        return self.pretokenizer.split(segment)
+
     def pieces(self, text: str) -> list[str]:
         """The pretokenizer's pieces of ``text`` after normalization (added tokens kept whole)."""
         out: list[str] = []
-        for segment, token_id in self._segments(text):
-            out.extend([segment] if token_id is not None else self.pretokenizer.split(segment))
+        for k, (segment, token_id) in enumerate(self.segments(text)):
+            out.extend([segment] if token_id is not None else self.split_segment(segment, k == 0))
         return out
 
     def piece_bytes(self, text: str) -> list[tuple[bytes, int | None]]:
@@ -118,24 +125,24 @@ class _PipelineEncoder:
         This is what vocabulary-only encoders (:mod:`tokbench.attacks.mergefree`) consume.
         """
         out: list[tuple[bytes, int | None]] = []
-        for segment, token_id in self._segments(text):
+        for k, (segment, token_id) in enumerate(self.segments(text)):
             if token_id is not None:
                 out.append((b"", token_id))
             else:
-                out.extend((self._as_bytes(p), None) for p in self.pretokenizer.split(segment))
+                out.extend((self.piece_to_bytes(p), None) for p in self.split_segment(segment, k == 0))
         return out
 
     @staticmethod
-    def _as_bytes(piece: str) -> bytes:
+    def piece_to_bytes(piece: str) -> bytes:
         return piece.encode("utf-8", errors="surrogatepass")
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
-        for segment, token_id in self._segments(text):
+        for k, (segment, token_id) in enumerate(self.segments(text)):
             if token_id is not None:
                 ids.append(token_id)
                 continue
-            for piece in self.pretokenizer.split(segment):
+            for piece in self.split_segment(segment, k == 0):
                 ids.extend(self.encode_piece(piece))
         return ids
 
@@ -263,7 +270,7 @@ class CharBPE(_PipelineEncoder):
         return [p.replace(SPACE_MARK, " ") for p in super().pieces(text)]
 
     @staticmethod
-    def _as_bytes(piece: str) -> bytes:
+    def piece_to_bytes(piece: str) -> bytes:
         # Vocabulary bytes spell SentencePiece's mark as a space.
         return piece.replace(SPACE_MARK, " ").encode("utf-8", errors="surrogatepass")
 

@@ -26,6 +26,7 @@ __all__ = [
     "EncodingError",
     "UnknownNameError",
     "OutputError",
+    "TrainingError",
 ]
 
 
@@ -73,6 +74,10 @@ class UnknownNameError(TokbenchError):
         self.name = name
         self.valid = sorted(valid)
         super().__init__(f"unknown {kind} {name!r}; valid names: {', '.join(self.valid)}")
+
+
+class TrainingError(TokbenchError):
+    """Training cannot produce the requested tokenizer (empty corpus, impossible size, ...)."""
 
 
 class OutputError(TokbenchError):

@@ -71,6 +71,15 @@ class PreTokenizer(Protocol):
 # --------------------------------------------------------------------------------- normalizers
 
 
+def lowercase_like_hf(text: str) -> str:
+    """Lowercase character by character, as HF does: ``str.lower()`` turns a word-final ``Σ``
+    into ``ς`` (context-sensitive), HF's per-character mapping into ``σ``."""
+    if "\u03a3" not in text:
+        return text.lower()
+    return "".join(ch.lower() for ch in text)
+
+
+
 @dataclass(frozen=True)
 class UnicodeNormalizer:
     """NFC / NFKC / NFD / NFKD."""
@@ -87,7 +96,7 @@ class UnicodeNormalizer:
 @dataclass(frozen=True)
 class Lowercase:
     def normalize(self, text: str) -> str:
-        return text.lower()
+        return lowercase_like_hf(text)
 
     def describe(self) -> dict[str, Any]:
         return {"type": "Lowercase"}
@@ -162,14 +171,13 @@ class BertNormalizer:
         if self.clean_text:
             out = []
             for ch in text:
-                if ch in _WHITE_SPACE:
-                    out.append(" ")
-                elif ch == "\x00" or ch == "\ufffd":
+                # HF drops control characters before mapping whitespace, so VT, FF and NEL
+                # (control characters that are also White_Space) disappear.
+                if ch == "\x00" or ch == "\ufffd":
                     continue
-                elif ch not in "\t\n\r" and unicodedata.category(ch)[0] == "C":
+                if ch not in "\t\n\r" and unicodedata.category(ch)[0] == "C":
                     continue
-                else:
-                    out.append(ch)
+                out.append(" " if ch in _WHITE_SPACE else ch)
             text = "".join(out)
         if self.handle_chinese_chars:
             text = "".join(f" {ch} " if _is_chinese_char(ord(ch)) else ch for ch in text)
@@ -179,7 +187,7 @@ class BertNormalizer:
                 ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn"
             )
         if self.lowercase:
-            text = text.lower()
+            text = lowercase_like_hf(text)
         return text
 
     def describe(self) -> dict[str, Any]:
@@ -241,7 +249,14 @@ class RegexSplit:
     invert: bool = False
 
     def split(self, text: str) -> list[str]:
-        spans = _spans(_compile(self.pattern), text)
+        pattern = _compile(self.pattern)
+        if self.behavior == "isolated" or (self.behavior == "removed" and self.invert):
+            # Fast path: findall runs in C; with "isolated" it is exact when matches cover the
+            # text (true of every GPT-style pattern), which the length check confirms.
+            matches = pattern.findall(text)
+            if self.behavior == "removed" or sum(map(len, matches)) == len(text):
+                return [m for m in matches if m] if "" in matches else matches
+        spans = _spans(pattern, text)
         if self.invert:
             spans = [(s, e, not m) for s, e, m in spans]
         pieces: list[str] = []
@@ -250,9 +265,10 @@ class RegexSplit:
         if self.behavior == "removed":
             return [text[s:e] for s, e, m in spans if not m]
         if self.behavior == "contiguous":
+            # HF merges neighbouring spans that carry the same flag (after inversion).
             last_match = None
             for s, e, m in spans:
-                if m and last_match:
+                if m and last_match is True or (self.invert and not m and last_match is False):
                     pieces[-1] += text[s:e]
                 else:
                     pieces.append(text[s:e])
@@ -354,9 +370,14 @@ class Metaspace:
     prepend_scheme: Literal["always", "first", "never"] = "always"
     split_words: bool = True
 
-    def split(self, text: str) -> list[str]:
+    def split(self, text: str, *, at_start: bool = True) -> list[str]:
+        """``at_start`` is False for a segment after an added token: scheme "first" then
+        prepends nothing, as HF prepends only at offset 0 of the input."""
+        if not text:
+            return []
         text = text.replace(" ", self.replacement)
-        if self.prepend_scheme != "never" and not text.startswith(self.replacement):
+        prepend = self.prepend_scheme == "always" or (self.prepend_scheme == "first" and at_start)
+        if prepend and not text.startswith(self.replacement):
             text = self.replacement + text
         if not self.split_words:
             return [text] if text else []

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +97,21 @@ class Tokenizer:
 
     def token_bytes(self, token_id: int) -> bytes:
         """The bytes a token stands for (a special token: its text)."""
+        return self.vocab[self._check_id(token_id)]
+
+    def _check_id(self, token_id: object) -> int:
+        """``token_id`` as an int (numpy integers accepted) if it names a token; else raise."""
         try:
-            return self.vocab[token_id]
-        except (IndexError, TypeError):
+            index = operator.index(token_id)  # type: ignore[arg-type]
+        except TypeError:
+            index = -1
+        if not 0 <= index < self.vocab_size:
             raise TokbenchError(
                 f"token id {token_id!r} is outside this vocabulary (0..{self.vocab_size - 1})"
-            ) from None
+            )
+        if index in self.unused_ids:
+            raise TokbenchError(f"token id {token_id} is unused in {self.name} (a gap in its id space)")
+        return index
 
     @property
     def special_ids(self) -> frozenset[int]:
@@ -160,9 +170,7 @@ class Tokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of ``ids``; invalid UTF-8 (a token sequence cut mid-character) becomes U+FFFD."""
-        for token_id in ids:
-            if not 0 <= token_id < self.vocab_size:
-                self.token_bytes(token_id)  # raises with a clear message
+        ids = [self._check_id(token_id) for token_id in ids]
         reference = self.reference
         if reference is not None:
             return reference.decode(list(ids))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
@@ -137,6 +138,7 @@ class MergeFreeEncoder:
         self.trie = VocabularyTrie(tokenizer)
         self._scratch = _Scratch()
         self._cache: dict[bytes, tuple[int, ...]] = {}
+        self._str_cache: dict[str, list[int]] = {}
         self._whole_piece = bool(getattr(pipeline, "ignore_merges", False)) and mode == "bpe" and merges is None
         self._bytes_to_id = {tokenizer.vocab[i]: i for i in range(tokenizer.vocab_size)
                              if i not in tokenizer.special_ids and i not in tokenizer.unused_ids}
@@ -220,21 +222,42 @@ class MergeFreeEncoder:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``: added tokens as themselves, every other piece segmented."""
-        check_text(text)
-        items = self._pipeline.piece_bytes(text)
-        segmented = self.encode_pieces([p for p, added in items if added is None])
-        ids: list[int] = []
-        k = 0
-        for _, added in items:
-            if added is not None:
-                ids.append(added)
-            else:
-                ids.extend(segmented[k])
-                k += 1
-        return ids
+        return self.encode_batch([text])[0]
 
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
-        return [self.encode(t) for t in texts]
+        """Encode many texts; pretokens not seen before go to the kernel in one call."""
+        pipeline = self._pipeline
+        cache = self._str_cache
+        split = pipeline.split_segment
+        plans: list[list[int | list[str]]] = []
+        misses: dict[str, None] = {}
+        for text in texts:
+            check_text(text)
+            plan: list[int | list[str]] = []
+            for k, (segment, added) in enumerate(pipeline.segments(text)):
+                if added is not None:
+                    plan.append(added)
+                    continue
+                pieces = split(segment, k == 0)
+                for piece in pieces:
+                    if piece not in cache:
+                        misses[piece] = None
+                plan.append(pieces)
+            plans.append(plan)
+        if misses:
+            unique = list(misses)
+            segmented = self.encode_pieces([pipeline.piece_to_bytes(p) for p in unique])
+            cache.update(zip(unique, segmented, strict=True))
+        out: list[list[int]] = []
+        for plan in plans:
+            ids: list[int] = []
+            for step in plan:
+                if isinstance(step, int):
+                    ids.append(step)
+                else:
+                    ids.extend(chain.from_iterable(map(cache.__getitem__, step)))
+            out.append(ids)
+        return out
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "mode": self.mode}

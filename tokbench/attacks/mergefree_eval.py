@@ -85,6 +85,28 @@ def _standard_segments(tokenizer: Tokenizer, pieces: Sequence[bytes]) -> dict[by
             for p in pieces}
 
 
+def _row(name: str, segments: dict[bytes, tuple[int, ...]], *, tokenizer: Tokenizer, category: str,
+         n_bytes: int, counts: Counter[bytes], added: int,
+         standard: dict[bytes, tuple[int, ...]]) -> dict[str, Any]:
+    """One (category, variant) row; pretoken counts weight every per-piece quantity."""
+    used: set[int] = set()
+    for seg in segments.values():
+        used.update(seg)
+    total_pieces = sum(counts.values())
+    changed = sum(c for p, c in counts.items() if segments[p] != standard[p])
+    return {
+        "tokenizer": tokenizer.name,
+        "category": category,
+        "variant": name,
+        "bytes": n_bytes,
+        "pieces": total_pieces,
+        "tokens": added + sum(len(segments[p]) * c for p, c in counts.items()),
+        "pieces_changed_share": changed / max(total_pieces, 1),
+        "vocab_used": len(used),
+        "vocab_size": tokenizer.vocab_size,
+    }
+
+
 def evaluate_mergefree(
     tokenizer: Tokenizer,
     corpus: Corpus,
@@ -116,30 +138,14 @@ def evaluate_mergefree(
                     added += 1
         distinct = list(counts)
         standard = _standard_segments(tokenizer, distinct)
-        n_bytes = corpus.n_bytes(category)
-        total_pieces = sum(counts.values())
 
-        def row(name: str, segments: dict[bytes, tuple[int, ...]]) -> dict[str, Any]:
-            used: set[int] = set()
-            for seg in segments.values():
-                used.update(seg)
-            return {
-                "tokenizer": tokenizer.name,
-                "category": category,
-                "variant": name,
-                "bytes": n_bytes,
-                "pieces": total_pieces,
-                "tokens": added + sum(len(segments[p]) * c for p, c in counts.items()),
-                "pieces_changed_share": sum(c for p, c in counts.items() if segments[p] != standard[p]) / max(total_pieces, 1),
-                "vocab_used": len(used),
-                "vocab_size": tokenizer.vocab_size,
-            }
-
-        base = row("standard", standard)
+        context = {"tokenizer": tokenizer, "category": category, "n_bytes": corpus.n_bytes(category),
+                   "counts": counts, "added": added, "standard": standard}
+        base = _row("standard", standard, **context)
         rows.append({**base, "relative_to_standard": 1.0})
         for name, encoder in encoders.items():
             segments = dict(zip(distinct, map(tuple, encoder.encode_pieces(distinct)), strict=True))
-            r = row(name, segments)
+            r = _row(name, segments, **context)
             r["relative_to_standard"] = r["tokens"] / base["tokens"]
             rows.append(r)
     signature = Signature(tokenizers={tokenizer.name: tokenizer.fingerprint}, corpus=corpus.signature(), seed=seed,

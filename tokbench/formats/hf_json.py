@@ -105,15 +105,15 @@ def tokenizer_from_hf_data(
     for a in added:
         by_id.setdefault(a.id, a.content)
     size = max(by_id) + 1 if by_id else 0
-    gaps = [i for i in range(size) if i not in by_id]
-    if gaps:
-        raise TokenizerFormatError(where, f"{len(gaps)} token ids have no token (first: {gaps[0]})",
-                                   hint="the vocabulary must be dense from id 0")
+    # Ids without a token (a converted rank file's gaps) stay in the id space as unused.
+    unused = frozenset(i for i in range(size) if i not in by_id)
     added_ids = {a.id for a in added}
     vocab: list[bytes] = []
     for i in range(size):
-        token = by_id[i]
-        if i in added_ids and token not in strings:
+        token = by_id.get(i)
+        if token is None:
+            vocab.append(b"")
+        elif i in added_ids and token not in strings:
             vocab.append(token.encode("utf-8"))
         elif kind == "bpe" and byte_level:
             try:
@@ -147,6 +147,7 @@ def tokenizer_from_hf_data(
         fingerprint=fingerprint,
         special_tokens=specials,
         byte_fallback_ids=byte_fallback_ids,
+        unused_ids=unused,
         source_format=source_format,
         source_paths=source_paths,
         description=description,
@@ -328,17 +329,22 @@ def byte_level_bpe_json(
 ) -> str:
     """The text of a standard byte-level BPE ``tokenizer.json``.
 
-    ``vocab[i]`` is token i's bytes; special tokens are written as added tokens with their own
-    ids (and left out of the model vocabulary); ``unused_ids`` (gaps in a rank file) are skipped.
+    ``vocab[i]`` is token i's bytes; ``unused_ids`` (gaps in a rank file) are skipped. Special
+    tokens are written as added tokens and also into the model vocabulary, spelled as their
+    text, as ``BpeTrainer`` files are: ``tokenizers`` gives an added token missing from the model
+    vocabulary the id ``model.get_vocab_size()`` whatever the file says, and a merge may produce
+    (and a later merge use) a string that is a special token's text.
     """
     special_tokens = special_tokens or {}
-    special_ids = set(special_tokens.values())
-    model_vocab = {
-        bytes_to_unicode(tb): i
+    spelled_specials = {i: s for s, i in special_tokens.items()}
+    spelled = {
+        i: spelled_specials.get(i) or bytes_to_unicode(tb)
         for i, tb in enumerate(vocab)
-        if i not in special_ids and i not in unused_ids
+        if i not in unused_ids
     }
-    spelled = {i: bytes_to_unicode(vocab[i]) for i in model_vocab.values()}
+    model_vocab: dict[str, int] = {}
+    for i, text in spelled.items():
+        model_vocab.setdefault(text, i)
     data = {
         "version": "1.0",
         "truncation": None,
@@ -352,7 +358,8 @@ def byte_level_bpe_json(
         "pre_tokenizer": {
             "type": "Sequence",
             "pretokenizers": [
-                {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+                {"type": "Split", "pattern": {"Regex": oniguruma_pattern(pattern)}, "behavior": "Isolated",
+                 "invert": False},
                 {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
             ],
         },
@@ -372,6 +379,17 @@ def byte_level_bpe_json(
         },
     }
     return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def oniguruma_pattern(pattern: str) -> str:
+    """``pattern`` as ``tokenizers``' Oniguruma reads it like Python's ``regex`` does.
+
+    tiktoken patterns use possessive quantifiers; Oniguruma honours ``?+``, ``*+`` and ``++``
+    but reads an interval followed by ``+`` (``\\p{N}{1,3}+``) as a repeated group, which would
+    keep "2022" in one piece. Dropping that ``+`` gives the same pieces here: each possessive
+    interval ends its alternative, so backtracking into it cannot change the match.
+    """
+    return re.sub(r"(?<!\\)(\{\d+(?:,\d*)?\})\+", r"\1", pattern)
 
 
 def fingerprint_text(text: str) -> str:

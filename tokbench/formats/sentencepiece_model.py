@@ -71,14 +71,18 @@ def read_model_proto(data: bytes) -> dict[str, Any]:
     normalizer: dict[str, Any] = {"name": "nmt_nfkc", "add_dummy_prefix": True,
                                   "remove_extra_whitespaces": True, "escape_whitespaces": True,
                                   "precompiled_charsmap": b""}
+    seen: set[int] = set()
     for number, _wire, value in iter_fields(data):
+        seen.add(number)
         if number == 1 and isinstance(value, bytes):
             piece, score, kind = "", 0.0, NORMAL
-            for n, _w, v in iter_fields(value):
+            for n, w, v in iter_fields(value):
                 if n == 1 and isinstance(v, bytes):
                     piece = v.decode("utf-8")
-                elif n == 2 and isinstance(v, int):
-                    score = as_float(v)
+                elif n == 2:
+                    if w != 5:
+                        raise ProtobufError(f"piece {len(pieces)}: score has wire type {w}, expected a 32-bit float")
+                    score = as_float(v)  # type: ignore[arg-type]
                 elif n == 3 and isinstance(v, int):
                     kind = v
             pieces.append((piece, score, kind))
@@ -102,6 +106,11 @@ def read_model_proto(data: bytes) -> dict[str, Any]:
                     normalizer["remove_extra_whitespaces"] = bool(v)
                 elif n == 5:
                     normalizer["escape_whitespaces"] = bool(v)
+    # Every model sentencepiece writes has both specs after the pieces; a file cut short at a
+    # piece boundary still parses, so their absence is how truncation shows.
+    missing = [name for number, name in ((2, "trainer_spec"), (3, "normalizer_spec")) if number not in seen]
+    if missing:
+        raise ProtobufError(f"no {' and no '.join(missing)} (the file looks truncated)")
     return {"pieces": pieces, "trainer": trainer, "normalizer": normalizer}
 
 

@@ -18,18 +18,15 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import TokbenchError, UnknownNameError
+from ..errors import TrainingError, UnknownNameError
 
 __all__ = ["TRAINERS", "TrainingError", "get_trainer"]
 
 #: Trainer name -> ``"module:function"`` inside :mod:`tokbench.trainers`.
 TRAINERS: dict[str, str] = {
     "bpe": "bpe:train_bpe",
+    "char_bpe": "char_bpe:train_char_bpe",
 }
-
-
-class TrainingError(TokbenchError):
-    """Training cannot produce the requested tokenizer (empty corpus, impossible size, ...)."""
 
 
 def get_trainer(name: str) -> Callable[..., Any]:

@@ -77,6 +77,16 @@ class TrainedBPE:
     n_words: int
     n_word_types: int
     options: dict[str, Any] = field(default_factory=dict)
+    #: Where the training text came from (a corpus's signature, or a description of the texts).
+    corpus: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def signature(self) -> Any:
+        """The :class:`~tokbench.results.Signature` of this training run."""
+        from ..results import Signature
+
+        return Signature(tokenizers={self.tokenizer.name: self.tokenizer.fingerprint},
+                         corpus=self.corpus, extra={"trainer": self.options})
 
     def save(self, path: str | Path) -> Path:
         """Write the tokenizer as ``tokenizer.json`` (atomically)."""
@@ -115,6 +125,16 @@ def resolve_pattern(pattern: str) -> tuple[str, str]:
         raise TokbenchError(f"pattern {pattern!r} is not a valid regex ({err}); fix it or use a "
                             f"named pattern: gpt2, {', '.join(PATTERNS)}") from None
     return "custom", pattern
+
+
+def corpus_description(corpus_or_texts: Any, n_pieces: int, n_types: int) -> dict[str, Any]:
+    """A corpus's signature, or what is known of plain texts / a word-count table."""
+    from ..corpora import Corpus
+
+    if isinstance(corpus_or_texts, Corpus):
+        return corpus_or_texts.signature()
+    kind = "word-count table" if isinstance(corpus_or_texts, Mapping) else "texts"
+    return {"corpus": kind, "pieces": n_pieces, "piece_types": n_types}
 
 
 def _texts_of(corpus_or_texts: Any) -> Iterable[str]:
@@ -322,21 +342,6 @@ def _words_to_arrays(table: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, 
     return data, lengths, counts, np.asarray(encoded, dtype=object)
 
 
-def _with_specials_in_model_vocab(text: str, specials: dict[str, int]) -> str:
-    """List special tokens in the model vocabulary too, as ``BpeTrainer``'s files do.
-
-    ``tokenizers`` gives an added token that is missing from the model vocabulary the id
-    ``model.get_vocab_size()``, whatever id the file says; for special tokens placed first (ids
-    0, 1, ...) that collides with the last model token, so they must be in the model vocabulary.
-    """
-    if not specials:
-        return text
-    data = json.loads(text)
-    model_vocab = {**specials, **data["model"]["vocab"]}
-    data["model"]["vocab"] = dict(sorted(model_vocab.items(), key=lambda kv: kv[1]))
-    return json.dumps(data, ensure_ascii=False, indent=1)
-
-
 def file_merges(merges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """The merge list HF writes: a repeated pair keeps only its last rank (a HashMap insert)."""
     last = {pair: k for k, pair in enumerate(merges)}
@@ -400,7 +405,13 @@ def train_bpe(
             f"vocab_size {vocab_size} is smaller than the alphabet: 256 bytes + "
             f"{len(specials)} special tokens = {n_alphabet}; use at least {n_alphabet}"
         )
-    forced = _forced_pairs(initial_merges, list(token_units))
+    replayed = list(token_units)
+    forced = _forced_pairs(initial_merges, replayed)
+    if len(replayed) > vocab_size:
+        raise TrainingError(
+            f"the initial merge list already makes {len(replayed)} tokens, more than vocab_size "
+            f"{vocab_size}; raise vocab_size or continue from a shorter merge list"
+        )
 
     if isinstance(corpus_or_texts, Mapping):
         table = {str(k): int(v) for k, v in corpus_or_texts.items() if k and int(v) > 0}
@@ -428,8 +439,7 @@ def train_bpe(
         for t, u in enumerate(tokens)
     ]
     merges = [(int(a), int(b)) for a, b in merges_arr[:, :2]]
-    text = _with_specials_in_model_vocab(
-        byte_level_bpe_json(vocab, file_merges(merges), pattern=regex, special_tokens=specials), specials)
+    text = byte_level_bpe_json(vocab, file_merges(merges), pattern=regex, special_tokens=specials)
     label = name or f"bpe-{pattern_name}-{len(vocab)}"
     tokenizer = tokenizer_from_hf_data(
         json.loads(text), name=label, fingerprint=fingerprint_text(text), source_format="trained",
@@ -447,4 +457,5 @@ def train_bpe(
         options={"vocab_size": vocab_size, "pattern": pattern_name, "min_frequency": min_frequency,
                  "special_tokens": list(specials), "max_token_length": max_token_length,
                  "initial_merges": len(forced)},
+        corpus=corpus_description(corpus_or_texts, int(counts.sum()), len(table)),
     )
