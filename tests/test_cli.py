@@ -268,6 +268,7 @@ def test_encode_text_with_a_lone_surrogate(capsys, tokenizer_dir: Path):
 
 
 def test_sentencepiece_model_cut_at_a_piece_boundary(capsys, tokenizer_dir: Path, tmp_path: Path):
+    """Regression: such a file loaded, and sentencepiece's RuntimeError escaped as a traceback."""
     data = (tokenizer_dir / "mistral_v1.model").read_bytes()
     pos = 0
     for _ in range(200):  # skip 200 pieces: key 0x0a, then a varint length

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
 import shutil
 from pathlib import Path
 from unittest import mock
@@ -445,6 +446,8 @@ def test_saved_tokenizer_json_reloads_in_tokbench(load, saved, reference_ids, sa
 
 
 def test_saved_cl100k_splits_long_numbers_like_tiktoken(saved, tokenizer_dir: Path):
+    """Regression: tokenizers' Oniguruma reads tiktoken's possessive '\\p{N}{1,3}+' as
+    '(\\p{N}{1,3})+', so a saved regex copied verbatim kept '2022' whole ('20'+'22')."""
     from tokenizers import Tokenizer
 
     text = "in 2022 and 1234567"
@@ -464,7 +467,7 @@ def test_wordpiece_cannot_be_written_as_a_new_tokenizer_json(tokenizer_dir: Path
     assert not (tmp_path / "bert.json").exists()
 
 
-def test_wordpiece_loaded_from_a_file_saves_that_file_verbatim(load, tokenizer_dir: Path, tmp_path: Path, sample_texts):
+def test_wordpiece_loaded_from_a_file_saves_that_file_verbatim(load, tokenizer_dir: Path, tmp_path: Path):
     """A WordPiece model has no byte-level BPE writer; a loaded file is saved as itself."""
     source = tokenizer_dir / "bert-base-uncased_wordpiece_tokenizer.json"
     saved = load(source.name).save(tmp_path / "bert.json")
@@ -649,7 +652,7 @@ BAD_FILES = {
     "tiktoken_malformed_line": lambda d: _rank_lines(d, b"justonefield"),
     "tiktoken_bad_base64": lambda d: _rank_lines(d, b"!!notbase64!! 300"),
     "tiktoken_bad_rank": lambda d: _rank_lines(d, b"YWJj notanumber"),
-    "model_random_bytes": lambda d: _write("random.model", bytes((i * 7919 + 13) % 251 for i in range(3000))),
+    "model_random_bytes": lambda d: _write("random.model", random.Random(1234).randbytes(3000)),
     "model_first_100_bytes": lambda d: _first_bytes(d, "mistral_v1.model", 100),
     "folder_with_only_vocab_json": _only_vocab,
     "binary_unknown_extension": lambda d: _write("blob.bin", bytes(range(256)) * 8),
@@ -697,6 +700,8 @@ def _model_cut_after_pieces(tokenizer_dir: Path, n_pieces: int) -> bytes:
 
 
 def test_model_truncated_at_a_piece_boundary(tokenizer_dir: Path, tmp_path: Path):
+    """Regression: a .model cut between two pieces is a well-formed protobuf without trainer and
+    normalizer specs; it loaded as a Unigram model and then failed inside sentencepiece."""
     path = tmp_path / "cut.model"
     path.write_bytes(_model_cut_after_pieces(tokenizer_dir, 500))
     with pytest.raises(TokbenchError) as info:
@@ -707,7 +712,7 @@ def test_model_truncated_at_a_piece_boundary(tokenizer_dir: Path, tmp_path: Path
 
 def test_model_with_a_64_bit_score_field(tmp_path: Path):
     """A ModelProto with one piece {piece: "a", score: <fixed64 field 2>}, hand-encoded:
-    0x0a len [0x0a 0x01 'a'] [0x11 + 8 bytes]."""
+    0x0a len [0x0a 0x01 'a'] [0x11 + 8 bytes]. Regression: struct.error escaped the loader."""
     piece = b"\x0a\x01a" + b"\x11" + b"\xff" * 8
     path = tmp_path / "odd.model"
     path.write_bytes(b"\x0a" + bytes([len(piece)]) + piece)
@@ -743,6 +748,7 @@ def test_decode_of_an_id_past_the_vocabulary(load, name: str):
 
 @pytest.mark.parametrize("name", ["gpt2", "cl100k_base.tiktoken", "mistral_v1.model"])
 def test_decode_of_a_negative_id(load, name: str):
+    """Regression: -1 wrapped to the last token in token_bytes and reached the reference library."""
     tok = load(name)
     with pytest.raises(TokbenchError):
         tok.token_bytes(-1)
@@ -750,7 +756,17 @@ def test_decode_of_a_negative_id(load, name: str):
         tok.decode([-1])
 
 
+@pytest.mark.parametrize("bad", ["7", None, 1.5], ids=["str", "None", "float"])
+def test_decode_of_a_non_integer_id(load, bad):
+    """Regression: decode compared the id with 0 first and raised a bare TypeError."""
+    with pytest.raises(TokbenchError):
+        load("gpt2").decode([bad])
+    with pytest.raises(TokbenchError):
+        load("gpt2").token_bytes(bad)
+
+
 def test_decode_of_an_unused_id(load):
+    """cl100k's id 100256 has no token: either '' or a TokbenchError, not tiktoken's KeyError."""
     tok = load("cl100k_base.tiktoken")
     try:
         assert tok.decode([100256]) == ""

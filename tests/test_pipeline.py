@@ -172,6 +172,7 @@ def test_metaspace_equals_hf(flores_lines: list[str], scheme: str, split: bool):
 
 @pytest.mark.parametrize("scheme", ["always", "first"])
 def test_metaspace_on_empty_text_equals_hf(scheme: str):
+    """HF's prepend does nothing to empty text."""
     hf = pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme=scheme, split=True)
     assert hf_pieces(hf, "") == []
     assert P.Metaspace(SPACE, scheme, True).split("") == []
@@ -283,6 +284,7 @@ def test_bert_normalizer_equals_hf(flores_lines: list[str], options: dict):
 
 @pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x85"], ids=["VT", "FF", "NEL"])
 def test_bert_normalizer_drops_control_characters_that_are_whitespace(char: str):
+    """HF filters control characters (VT, FF, NEL are Cc) before it maps whitespace to spaces."""
     text = f"a{char}b"
     assert normalizers.BertNormalizer().normalize_str(text) == "ab"
     assert P.BertNormalizer().normalize(text) == "ab"
@@ -290,6 +292,7 @@ def test_bert_normalizer_drops_control_characters_that_are_whitespace(char: str)
 
 @pytest.mark.parametrize("stage", ["lowercase", "bert"])
 def test_lowercase_of_final_sigma_equals_hf(stage: str):
+    """HF lowercases char by char (Σ -> σ); str.lower() gives a word-final ς."""
     text = "ΟΔΟΣ ΑΘΗΝΑΣ"
     hf = normalizers.Lowercase() if stage == "lowercase" else normalizers.BertNormalizer()
     ours = P.Lowercase() if stage == "lowercase" else P.BertNormalizer()
@@ -390,6 +393,7 @@ def test_stages_translated_from_real_files_equal_hf(tokenizer_dir: Path, flores_
 
 @pytest.mark.parametrize("text", ["page\x0cbreak", "ΟΔΟΣ ΑΘΗΝΑΣ"], ids=["form-feed", "final-sigma"])
 def test_bert_native_encoder_equals_tokenizers_on_these_characters(tokenizer_dir: Path, text: str):
+    """The two BertNormalizer differences above, end to end through bert-base-uncased."""
     import tokbench
 
     tok = tokbench.load_tokenizer(tokenizer_dir / "bert-base-uncased_wordpiece_tokenizer.json")
