@@ -16,7 +16,7 @@ SHARED_TOKENIZERS := $(TOKDATA)/gpt2 $(TOKDATA)/r50k_base.tiktoken $(TOKDATA)/cl
 MERGE_TOKENIZERS := $(filter-out %wordpiece_tokenizer.json,$(SHARED_TOKENIZERS))
 CHARBENCH_OUT := results/charbench
 
-.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree
+.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ lint: venv
 
 bench: venv
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+exp-coverage: venv
+	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --csv --out results/coverage.csv
+	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --json --out results/coverage.json
+
+exp-premiums: venv
+	$(TOKBENCH) premiums $(SHARED_TOKENIZERS) --corpus flores --split both --csv --out results/premiums.csv --summary-out results/premiums_summary.csv
 
 exp-charbench: venv
 	$(TOKBENCH) charbench generate --corpus "sample=sample:eng_Latn+flores=flores:eng_Latn@both" --per-length 100 --seed 0 --out $(CHARBENCH_OUT)/items.jsonl

@@ -39,6 +39,10 @@ def atomic_write(
     except OSError as err:
         raise OutputError(f"{target}: cannot write here ({err.strerror}); choose another output path") from err
     tmp = Path(tmp_name)
+    # mkstemp creates 0600 files; give the result the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding})) as handle:
             yield handle

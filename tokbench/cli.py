@@ -26,6 +26,8 @@ __all__ = ["main", "COMMANDS"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("tokbench.commands.info", "describe a tokenizer file (kind, vocab, merges, specials, pipeline)"),
     "encode": ("tokbench.commands.encode", "encode text with a tokenizer and show ids and tokens"),
+    "coverage": ("tokbench.commands.coverage", "classify every vocabulary entry (Qtok-style): classes, scripts, Latin/Cyrillic languages"),
+    "premiums": ("tokbench.commands.premiums", "token premiums on a parallel corpus (Petrov/Arnett) with bootstrap CIs and summaries"),
     "train": ("tokbench.commands.train", "train a byte-level or character-level BPE tokenizer on a corpus; save tokenizer.json (and --trace merge counts)"),
     "charbench": ("tokbench.commands.charbench", "CharBench character-level tasks: generate items, tokenization features, ask a model, score answers"),
     "mergefree": ("tokbench.commands.mergefree", "compare standard BPE with merge-list-free and corrupted-merge encodings"),

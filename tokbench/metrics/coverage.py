@@ -6,7 +6,8 @@ always sum to the vocabulary size:
 
 * ``unused`` — ids with no token (rank-file gaps such as cl100k's 100256; ``b""``);
 * ``special`` — control tokens (``<|endoftext|>``, ``[CLS]``, ``<s>``);
-* ``bytes`` — the raw byte tokens: the 256 single-byte tokens of a byte-level BPE, the
+* ``bytes`` — the raw byte tokens: the single-byte tokens of a byte-level BPE (256, or fewer
+  when training never saw a byte: GPT-NeoX has 243), the
   ``<0xNN>`` byte-fallback pieces of SentencePiece models, or any single byte ``>= 0x80``;
 * ``partial_utf8`` — byte sequences that are not valid UTF-8 on their own (a token that stops
   or starts inside a multi-byte character);
@@ -163,7 +164,13 @@ def _subclass(body: str) -> tuple[str, str | None]:
     return "other", None
 
 
+_BYTE_LEVEL_FORMATS = frozenset({"tiktoken", "gpt2-files", "tekken"})
+
+
 def _byte_level(tok: Tokenizer) -> bool:
+    """Byte-level BPE: every single-byte entry is a raw byte token (GPT-NeoX has only 243)."""
+    if tok.description.get("byte_level") or tok.source_format in _BYTE_LEVEL_FORMATS:
+        return True
     singles = {v for i, v in enumerate(tok.vocab) if len(v) == 1 and i not in tok.special_ids}
     return len(singles) == 256
 

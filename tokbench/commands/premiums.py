@@ -1,0 +1,106 @@
+"""Token premiums on a parallel corpus (Petrov et al. joined text; Arnett et al. line by line),
+with bootstrap confidence intervals, summaries across languages and unknown-token flags.
+
+Example:
+    $ tokbench premiums ../shared/data/tokenizers/cl100k_base.tiktoken --corpus flores --split both
+    $ tokbench premiums gpt2/ llama.json --corpus flores:eng_Latn,fra_Latn --csv --out results/p.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from ._common import add_tokenizer_argument, load_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_tokenizer_argument(parser, many=True)
+    parser.add_argument("--corpus", default="flores",
+                        help="parallel corpus spec; 'flores' means every FLORES-200 language (default)")
+    parser.add_argument("--split", choices=["dev", "devtest", "both"], default="both",
+                        help="FLORES split for --corpus flores (default both: dev then devtest)")
+    parser.add_argument("--reference", default="eng_Latn", help="reference language (default eng_Latn)")
+    parser.add_argument("--method", choices=["petrov", "arnett", "both"], default="both",
+                        help="petrov: lines joined with a space, encoded once; arnett: line by line (default both)")
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="B",
+                        help="bootstrap replicates over sentences (0: no intervals; default 1000)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--max-unknown", type=float, default=0.1,
+                        help="blank a language above this share of unknown characters (default 0.1, as Petrov et al.)")
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print machine-readable JSON (rows, summary, signature)")
+    fmt.add_argument("--csv", action="store_true", help="print the per-language rows as CSV")
+    parser.add_argument("--out", type=Path, help="write the JSON or CSV here (atomically) instead of stdout")
+    parser.add_argument("--summary-out", type=Path, help="also write the summary table as CSV here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+
+
+def _corpus(spec: str, split: str) -> Any:
+    from ..corpora import load_corpus, load_flores
+
+    if spec.strip() in ("flores", "flores:", "flores:all"):
+        return load_flores("all", split=split)  # type: ignore[arg-type]
+    # --split applies to every FLORES part that does not name its own split.
+    parts = [
+        f"{part}@{split}" if part.startswith("flores:") and "@" not in part and "split=" not in part else part
+        for part in spec.split("+")
+    ]
+    return load_corpus("+".join(parts))
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return
+    from .._io import atomic_write
+
+    with atomic_write(out) as handle:
+        handle.write(text)
+    print(f"written to {out}")
+
+
+def _csv(frame: Any) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import pandas as pd
+
+    from ..metrics.premiums import premiums
+
+    tokenizers = [load_from_args(path, args) for path in args.tokenizer]
+    corpus = _corpus(args.corpus, args.split)
+    methods = ["petrov", "arnett"] if args.method == "both" else [args.method]
+    result = premiums(tokenizers, corpus, reference=args.reference, methods=methods,
+                      n_bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed,
+                      max_unknown=args.max_unknown, progress=not args.no_progress and sys.stderr.isatty())
+    if args.summary_out is not None:
+        _write(_csv(result.summary_frame()), args.summary_out)
+    if args.json:
+        _write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n", args.out)
+        return 0
+    if args.csv:
+        _write(_csv(result.to_frame()), args.out)
+        return 0
+    frame = result.to_frame()
+    shown = frame[["tokenizer", "method", "language", "ctc", "premium", "ci_low", "ci_high", "flags"]]
+    with pd.option_context("display.width", 200, "display.max_rows", 2000, "display.max_colwidth", 70):
+        print(shown.to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f}"))
+        print(f"\nSummary across languages ({result.confidence:.0%} bootstrap intervals, "
+              f"{result.n_bootstrap} replicates, seed {result.seed}):")
+        print(result.summary_frame().to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f}"))
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"signature: {result.signature.short()}")
+    if args.out is not None:
+        _write(_csv(frame), args.out)
+    return 0
