@@ -12,7 +12,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,18 @@ class TiktokenReference:
         return self.backend.encode_ordinary(text)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        return self.backend.encode_ordinary_batch(texts)
+        # tiktoken's own batch call submits one thread-pool task per text, which costs more than
+        # the encoding on short lines (measured 2-3x slower than a loop on FLORES); one chunk
+        # per core keeps the parallelism (tiktoken releases the GIL) without that overhead.
+        workers = min(os.cpu_count() or 1, 8)
+        if workers == 1 or len(texts) < 64:
+            return [self.backend.encode_ordinary(t) for t in texts]
+        size = -(-len(texts) // workers)
+        chunks = [texts[k : k + size] for k in range(0, len(texts), size)]
+        encode = self.backend.encode_ordinary
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            parts = list(pool.map(lambda chunk: [encode(t) for t in chunk], chunks))
+        return [ids for part in parts for ids in part]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.backend.decode(list(ids))

@@ -1,13 +1,19 @@
-"""Train a tokenizer on a corpus and save it as a standard HF tokenizer.json.
+"""Train a tokenizer on a corpus and save it (``tokbench train --trainer NAME``).
 
-Kinds: ``bpe`` (byte-level BPE, HF ``BpeTrainer``-exact) and ``char_bpe`` (character-level BPE
-with tokens capped at ``--max-token-length`` characters, KL3M-style). ``--trace`` also writes
-every merge with its pair count at its step (CSV), the input data-mixture inference needs.
+Trainers (:data:`tokbench.trainers.TRAINERS`): ``bpe`` (byte-level BPE, HF ``BpeTrainer``-exact),
+``char`` (character-level BPE capped at ``--max-token-length`` characters, KL3M-style),
+``superword`` (SuperBPE: ``--transition``, ``--max-words``), and the reference-library baselines
+``spm-bpe``, ``spm-unigram`` (a SentencePiece ``.model`` is written: ``x.json`` becomes
+``x.model``), ``hf-unigram`` and ``hf-wordpiece``. ``--kind`` is the old spelling of
+``--trainer`` (``bpe``/``char_bpe``). ``--trace`` also writes every merge with its pair count at
+its step (CSV), the input data-mixture inference needs.
 
 Example:
-    $ tokbench train --corpus flores:eng_Latn,fra_Latn+code:python --vocab-size 8000 --out bpe8k.json
-    $ tokbench train --kind char_bpe --max-token-length 3 --normalization NFKC \\
-          --corpus flores:eng_Latn --vocab-size 4000 --out char3.json --trace char3-merges.csv
+    $ tokbench train --corpus flores:eng_Latn,fra_Latn+code:python --vocab-size 8000 -o bpe8k.json
+    $ tokbench train --trainer char --max-token-length 3 --normalization NFKC \\
+          --corpus flores:eng_Latn --vocab-size 4000 -o char3.json --trace char3-merges.csv
+    $ tokbench train --trainer superword --transition 0.8 --corpus flores:vie_Latn@dev \\
+          --vocab-size 8000 -o superword.json
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from ..errors import TokbenchError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", required=True, help="corpus spec (see docs/corpus-spec.md)")
     parser.add_argument("--vocab-size", type=int, required=True, help="final vocabulary size, specials included")
-    parser.add_argument("--out", type=Path, required=True, help="tokenizer.json to write")
-    parser.add_argument("--kind", default="bpe", help="trainer: bpe (default) or char_bpe")
-    parser.add_argument("--pattern", default="gpt2",
-                        help="split pattern: gpt2 (default), r50k, p50k, cl100k, o200k, llama3 or a regex")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="tokenizer file to write")
+    parser.add_argument("--trainer", "--kind", dest="trainer", default="bpe", metavar="NAME",
+                        help="bpe (default), char, superword, spm-bpe, spm-unigram, hf-unigram, "
+                             "hf-wordpiece (--kind: old spelling)")
+    parser.add_argument("--pattern",
+                        help="split pattern (bpe/char default gpt2, superword stage 1 default llama3): gpt2, r50k, p50k, cl100k, o200k, llama3 or a regex")
     parser.add_argument("--min-frequency", type=int, default=0, help="stop when the best pair is rarer")
     parser.add_argument("--special-token", action="append", default=[], metavar="TEXT",
                         help="special token, given ids 0, 1, ... (repeatable)")
@@ -38,34 +46,74 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bpe: replay this tokenizer's merge list first, then train on")
     parser.add_argument("--allow-smaller", action="store_true",
                         help="save a smaller vocabulary if the corpus runs out of pairs")
+    parser.add_argument("--transition", type=float,
+                        help="superword: stage-1 vocabulary, a count (>= 1) or a fraction of --vocab-size (default 0.8)")
+    parser.add_argument("--max-words", type=int, help="superword: words per superword (default 4)")
     parser.add_argument("--trace", type=Path, help="also write the merges and their pair counts as CSV")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+_BPE_ONLY = ("bpe", "superword")
+_PATTERN_TRAINERS = ("bpe", "char_bpe", "superword")
+_BPE_FLAGS = {"--max-token-length", "--trace", "--pattern", "--min-frequency"}
+#: The options each trainer takes beyond the common ones (vocab size, specials, progress).
+_FLAGS: dict[str, set[str]] = {
+    "bpe": {"--continue-from", *_BPE_FLAGS},
+    "char_bpe": {"--normalization", "--limit-alphabet", *_BPE_FLAGS},
+    "superword": {"--transition", "--max-words", *_BPE_FLAGS},
+    "hf-wordpiece": {"--min-frequency"},
+}
+
+
+def _options(args: argparse.Namespace, trainer: str) -> dict:
+    """Keyword options for ``trainer``; an option it cannot use is an error, not ignored."""
+    given = {
+        "--continue-from": args.continue_from, "--normalization": args.normalization,
+        "--limit-alphabet": args.limit_alphabet, "--transition": args.transition,
+        "--max-words": args.max_words,
+        "--max-token-length": args.max_token_length, "--trace": args.trace,
+        "--pattern": args.pattern,
+        "--min-frequency": args.min_frequency or None,
+    }
+    allowed = _FLAGS.get(trainer, set())
+    for flag, value in given.items():
+        if value is not None and flag not in allowed:
+            users = [t for t, flags in _FLAGS.items() if flag in flags]
+            hint = "--kind bpe" if flag == "--continue-from" else f"--trainer {' or '.join(users)}"
+            raise TokbenchError(f"{flag} works with {hint} only (not with {trainer})")
+    options: dict = {"vocab_size": args.vocab_size, "special_tokens": args.special_token,
+                     "allow_smaller": args.allow_smaller, "progress": not args.no_progress}
+    if trainer in _PATTERN_TRAINERS:
+        options["min_frequency"] = args.min_frequency
+        if args.pattern is not None:
+            options["pattern"] = args.pattern
+    if trainer == "char_bpe":
+        options.update(max_token_chars=args.max_token_length or 4, normalization=args.normalization,
+                       limit_alphabet=args.limit_alphabet)
+    elif trainer in _BPE_ONLY:
+        options["max_token_length"] = args.max_token_length
+    if trainer == "bpe" and args.continue_from:
+        from ._common import load_from_args
+
+        options["initial_merges"] = load_from_args(args.continue_from, argparse.Namespace())
+    if trainer == "superword":
+        if args.transition is not None:
+            options["transition"] = int(args.transition) if args.transition >= 1 else args.transition
+        if args.max_words is not None:
+            options["max_words"] = args.max_words
+    if trainer == "hf-wordpiece":
+        options["min_frequency"] = args.min_frequency
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
     from .._io import atomic_write
     from ..corpora import load_corpus
-    from ..trainers import get_trainer
+    from ..trainers import ALIASES, get_trainer
 
-    train = get_trainer(args.kind)
-    options: dict = {
-        "vocab_size": args.vocab_size, "pattern": args.pattern, "min_frequency": args.min_frequency,
-        "special_tokens": args.special_token, "allow_smaller": args.allow_smaller,
-        "progress": not args.no_progress,
-    }
-    if args.kind == "char_bpe":
-        if args.continue_from:
-            raise TokbenchError("--continue-from works with --kind bpe only")
-        options.update(max_token_chars=args.max_token_length or 4, normalization=args.normalization,
-                       limit_alphabet=args.limit_alphabet)
-    else:
-        if args.normalization or args.limit_alphabet:
-            raise TokbenchError("--normalization and --limit-alphabet work with --kind char_bpe only")
-        options["max_token_length"] = args.max_token_length
-        if args.continue_from:
-            from ._common import load_from_args
-
-            options["initial_merges"] = load_from_args(args.continue_from, argparse.Namespace())
+    train = get_trainer(args.trainer)
+    trainer = ALIASES.get(args.trainer.lower(), args.trainer.lower())
+    options = _options(args, trainer)
     corpus = load_corpus(args.corpus)
     trained = train(corpus, **options)
     path = trained.save(args.out)
@@ -79,9 +127,14 @@ def run(args: argparse.Namespace) -> int:
             writer.writerow([k, a, b, new, count, repr(tok.vocab[a])[2:-1], repr(tok.vocab[b])[2:-1]])
         with atomic_write(args.trace) as handle:
             handle.write(buffer.getvalue())
-    print(f"trained {tok.name}: vocab {tok.vocab_size:,}, {len(trained.merges):,} merges "
+    merges = getattr(trained, "merges", None)
+    detail = f", {len(merges):,} merges" if merges else ""
+    pieces = getattr(trained, "n_word_types", 0)
+    print(f"trained {tok.name} ({trainer}): vocab {tok.vocab_size:,}{detail} "
           f"(stopped: {trained.stop_reason}) on {corpus.name} "
-          f"({corpus.n_bytes():,} bytes, {trained.n_word_types:,} distinct pieces)")
+          f"({corpus.n_bytes():,} bytes{f', {pieces:,} distinct pieces' if pieces else ''})")
+    if Path(path) != Path(args.out):
+        print(f"note: {trainer} saves its reference library's format; wrote {path} instead of {args.out}")
     print(f"written {path}  sha256:{tok.fingerprint}")
     print(f"signature {trained.signature.short()}")
     if args.trace:

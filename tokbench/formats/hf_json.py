@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import pipeline as P
-from .._io import sha256_of_files
 from ..bpe import merge_rank_lookup
 from ..bytelevel import bytes_to_unicode, unicode_to_bytes
 from ..encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
@@ -52,8 +52,9 @@ def piece_to_bytes(piece: str) -> bytes:
 def load_hf_json(path: str | Path, *, name: str | None = None) -> Tokenizer:
     """Load an HF ``tokenizer.json``."""
     path = Path(path)
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
         data = json.loads(text)
     except UnicodeDecodeError as err:
         raise TokenizerFormatError(path, f"not UTF-8 text ({err.reason} at byte {err.start})",
@@ -64,10 +65,11 @@ def load_hf_json(path: str | Path, *, name: str | None = None) -> Tokenizer:
     return tokenizer_from_hf_data(
         data,
         name=name or path.stem,
-        fingerprint=sha256_of_files([path]),
+        fingerprint=hashlib.sha256(raw).hexdigest(),
         source_paths=(path,),
         source_format="hf-json",
-        reference_factory=lambda: HFReference.from_file(path),
+        # Parse the text already in memory rather than reading the file a second time.
+        reference_factory=lambda: HFReference.from_str(text),
         original_text=text,
         where=path,
     )

@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -75,24 +73,8 @@ UNSPACED_SCRIPTS: frozenset[str] = frozenset(
 
 
 def encode_many(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
-    """Encode many texts with the default backend, as fast as the library allows.
-
-    tiktoken's own batch call submits one thread-pool task per text, which costs more than the
-    encoding for short FLORES lines (measured 2-3x slower than a loop); large chunks per thread
-    keep the parallelism without that overhead. Other libraries batch natively.
-    """
-    ref = tok.reference
-    if ref is None or getattr(ref, "library", None) != "tiktoken" or len(texts) < 64:
-        return tok.encode_batch(texts)
-    encode = ref.encode
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    size = math.ceil(len(texts) / workers)
-    chunks = [texts[k:k + size] for k in range(0, len(texts), size)]
-    if len(chunks) == 1:
-        return [encode(t) for t in texts]
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        parts = list(pool.map(lambda chunk: [encode(t) for t in chunk], chunks))
-    return list(itertools.chain.from_iterable(parts))
+    """Encode many texts with the default backend (``Tokenizer.encode_batch``)."""
+    return tok.encode_batch(texts)
 
 
 def safe_encode(tok: Tokenizer, texts: Sequence[str], how: Any) -> list[list[int]]:

@@ -1,7 +1,9 @@
 """Trainers: one module per tokenizer family, each returning a tokbench ``Tokenizer``.
 
-Every trainer's tokenizer saves as a standard HF ``tokenizer.json`` that
-``tokenizers.Tokenizer.from_file`` loads and encodes identically. Trainers are found through
+Every trainer's tokenizer saves as the file of the library that is ground truth for it and
+encodes identically there: a standard HF ``tokenizer.json`` (``bpe``, ``char_bpe``,
+``superword``, ``hf-unigram``, ``hf-wordpiece``), a SentencePiece ``.model`` (``spm-bpe``,
+``spm-unigram``). Trainers are found through
 :data:`TRAINERS` (name -> ``"module:function"``), imported on first use so that
 ``import tokbench`` stays fast.
 
@@ -20,19 +22,30 @@ from typing import Any
 
 from ..errors import TrainingError, UnknownNameError
 
-__all__ = ["TRAINERS", "TrainingError", "get_trainer"]
+__all__ = ["TRAINERS", "ALIASES", "TrainingError", "get_trainer"]
 
 #: Trainer name -> ``"module:function"`` inside :mod:`tokbench.trainers`.
 TRAINERS: dict[str, str] = {
     "bpe": "bpe:train_bpe",
     "char_bpe": "char_bpe:train_char_bpe",
+    "superword": "superword:train_superword",
+    "spm-bpe": "baselines:train_spm_bpe",
+    "spm-unigram": "baselines:train_spm_unigram",
+    "hf-unigram": "baselines:train_hf_unigram",
+    "hf-wordpiece": "baselines:train_hf_wordpiece",
 }
+
+#: Other spellings accepted by :func:`get_trainer` (the CLI's ``--trainer char``).
+ALIASES: dict[str, str] = {"char": "char_bpe", "char-bpe": "char_bpe", "superbpe": "superword",
+                           "spm_bpe": "spm-bpe", "spm_unigram": "spm-unigram",
+                           "hf_unigram": "hf-unigram", "hf_wordpiece": "hf-wordpiece"}
 
 
 def get_trainer(name: str) -> Callable[..., Any]:
     """The training function registered as ``name``."""
     try:
-        target = TRAINERS[name.lower()]
+        key = name.lower()
+        target = TRAINERS[ALIASES.get(key, key)]
     except KeyError:
         raise UnknownNameError("trainer", name, list(TRAINERS)) from None
     module_name, function = target.split(":")
