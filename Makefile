@@ -59,4 +59,4 @@ exp-mergefree: venv
 	$(TOKBENCH) mergefree $(MERGE_TOKENIZERS) --corpus "flores:eng_Latn,fra_Latn,deu_Latn,rus_Cyrl,arb_Arab,hin_Deva,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai@devtest+code:all" --out results/mergefree
 
 clean:
-	rm -rf demo-report .pytest_cache build *.egg-info
+	rm -rf demo-report audit-report .pytest_cache build *.egg-info

@@ -15,9 +15,10 @@ from .errors import TokbenchError
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "TokbenchError", "load_tokenizer", "Tokenizer", "load_corpus", "Corpus"]
+__all__ = ["__version__", "TokbenchError", "load_tokenizer", "Tokenizer", "load_corpus", "Corpus", "audit"]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .auditing import audit
     from .corpora import Corpus, load_corpus
     from .formats import load_tokenizer
     from .tokenizer import Tokenizer
@@ -28,6 +29,7 @@ _LAZY = {
     "Tokenizer": ("tokbench.tokenizer", "Tokenizer"),
     "load_corpus": ("tokbench.corpora", "load_corpus"),
     "Corpus": ("tokbench.corpora", "Corpus"),
+    "audit": ("tokbench.auditing", "audit"),
 }
 
 

@@ -1,7 +1,9 @@
-"""Train a byte-level BPE tokenizer on the bundled sample, audit it (and any tokenizer files
-given) per language and code category, print the table and write an HTML report.
+"""Train BPE, character-level, superword and hybrid tokenizers (whichever trainers are
+registered) on the bundled sample, audit them side by side and write demo-report/report.html
+and report.pdf.
 
-Works on a fresh machine without the shared data: the sample ships inside the package.
+Works on a fresh machine without the shared data: the sample ships inside the package. A
+trainer that fails is reported as a failed item; the others are still audited.
 
 Example:
     $ tokbench demo --out demo-report
@@ -11,74 +13,81 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
+import inspect
+import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import TokbenchError
+
+#: Trainers the demo tries, in report order, with their options on the ~1 MB sample (small
+#: vocabularies keep `make demo` to a couple of minutes on 2 cores).
+DEMO_TRAINERS: dict[str, dict[str, Any]] = {
+    "bpe": {},
+    "char_bpe": {"max_token_chars": 4, "limit_alphabet": 1000},
+    "superword": {},
+    "hybrid": {},
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo-report"), help="report folder (default: demo-report)")
     parser.add_argument("--corpus", default="sample:all", help="corpus spec (default: the bundled sample)")
-    parser.add_argument("--vocab-size", type=int, default=4000, help="vocabulary of the trained BPE (default 4000)")
+    parser.add_argument("--vocab-size", type=int, default=4000, help="vocabulary of the trained tokenizers (default 4000)")
+    parser.add_argument("--trainers", default=",".join(DEMO_TRAINERS),
+                        help="comma-separated trainers to try (default: %(default)s; unregistered ones are skipped)")
     parser.add_argument("--tokenizer", action="append", default=[], metavar="PATH",
                         help="also audit this tokenizer file (repeatable)")
     parser.add_argument("--pattern", help="split pattern for .tiktoken files given with --tokenizer")
+    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates of premium CIs (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--no-pdf", action="store_true", help="write only the HTML report")
+    parser.add_argument("--no-cache", action="store_true", help="recompute every analysis")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def train_sample_bpe(corpus, *, vocab_size: int):  # type: ignore[no-untyped-def]
-    """A byte-level BPE (GPT-2 split pattern) trained with ``tokenizers`` on every category."""
-    from tokenizers import Tokenizer as HFTokenizer
-    from tokenizers import decoders, models, pre_tokenizers, trainers
+def _train(name: str, corpus: Any, vocab_size: int, options: dict[str, Any]) -> Any:
+    """Call a registered trainer with the options its signature accepts."""
+    from ..trainers import get_trainer
 
-    from ..formats.hf_json import fingerprint_text, tokenizer_from_hf_data
-    from ..references import HFReference
-
-    hf = HFTokenizer(models.BPE())
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    hf.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
-    hf.train_from_iterator((doc for _, docs in corpus for doc in docs), trainer=trainer)
-    text = hf.to_str()
-    return tokenizer_from_hf_data(json.loads(text), name=f"sample-bpe-{vocab_size}",
-                                  fingerprint=fingerprint_text(text), source_format="trained",
-                                  reference_factory=lambda: HFReference.from_str(text), original_text=text)
+    train = get_trainer(name)
+    params = inspect.signature(train).parameters
+    kwargs = {"vocab_size": vocab_size, "progress": False, "name": f"{name}-{vocab_size}", **options}
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in kwargs.items() if accepts_any or k in params}
+    if "allow_smaller" in params:
+        kwargs["allow_smaller"] = True
+    return train(corpus, **kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ..corpora import load_corpus
-    from ..formats import load_tokenizer
-    from ..metrics.compression import compression
-    from ..reports.html import Section, write_report
+    from ..trainers import TRAINERS
+    from .audit import run_audit
 
     if args.vocab_size < 300:
         raise TokbenchError(f"--vocab-size {args.vocab_size} is below the 256-byte alphabet plus merges; use at least 300")
     corpus = load_corpus(args.corpus)
-    tokenizers = [train_sample_bpe(corpus, vocab_size=args.vocab_size)]
-    tokenizers += [load_tokenizer(path, pattern=args.pattern) for path in args.tokenizer]
-    results = [compression(tok, corpus) for tok in tokenizers]
-    frame = pd.concat([r.to_frame() for r in results], ignore_index=True)
-    columns = ["tokenizer", "category", "documents", "bytes", "ctc", "bytes_per_token",
-               "chars_per_token", "vocab_used_share"] + (["premium"] if "premium" in frame else [])
-    table = frame[columns]
-    with pd.option_context("display.width", 160, "display.max_rows", 200):
-        print(table.to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f}"))
-    infos = pd.DataFrame([{k: tok.info()[k] for k in ("name", "kind", "format", "vocab_size", "merges")}
-                          for tok in tokenizers])
-    sections = [
-        Section("Tokenizers", "What was audited: each tokenizer's kind, source format, vocabulary size and merges.", infos),
-        Section("Compression per category",
-                "Corpus token count (CTC) is how many tokens each category needs; bytes per token is how much "
-                "text one token carries (higher is cheaper). The premium is CTC relative to English on the same "
-                "parallel sentences: 2.0 means the language pays twice as many tokens for the same content.",
-                table),
-    ]
-    signatures = {r.signature.tokenizers and next(iter(r.signature.tokenizers)): r.signature.short() for r in results}
-    out = write_report(args.out / "report.html", "tokbench demo: compression on the bundled sample", sections,
-                       signatures, summary=[f"Corpus {corpus.name}: {len(corpus)} categories, "
-                                            f"{corpus.n_bytes():,} bytes, {corpus.n_documents():,} documents."])
-    print(f"\nreport written to {out}")
-    return 0
+    wanted = [t.strip() for t in args.trainers.split(",") if t.strip()]
+    tokenizers: list[Any] = []
+    failed: list[str] = []
+    for name in wanted:
+        if name not in TRAINERS:
+            print(f"trainer {name!r} is not registered here; skipped (registered: {', '.join(TRAINERS)})", file=sys.stderr)
+            continue
+        print(f"training {name} (vocabulary {args.vocab_size}) on {corpus.name}…", file=sys.stderr)
+        try:
+            trained = _train(name, corpus, args.vocab_size, DEMO_TRAINERS.get(name, {}))
+        except TokbenchError as err:
+            print(f"FAILED training {name}: {err}", file=sys.stderr)
+            failed.append(name)
+            continue
+        tokenizers.append(getattr(trained, "tokenizer", trained))
+    tokenizers += list(args.tokenizer)
+    if not tokenizers:
+        raise TokbenchError("no tokenizer could be trained or loaded; see the errors above")
+    args.analyses = None
+    args.languages = None
+    args.title = None
+    status = run_audit(tokenizers, args, title=f"tokbench demo: {len(tokenizers)} tokenizers on {corpus.name}")
+    return 1 if failed else status

@@ -1,6 +1,27 @@
 """Figures: functions that take result frames and return a matplotlib ``Figure``; they write
 nothing (reports and commands save them).
 
+Every function uses matplotlib's object-oriented API (``matplotlib.figure.Figure``), never the
+pyplot state machine, so hundreds of figures can be made in one process without leaking and
+without a display. Axes with many languages use horizontal bars, and past ``max_languages``
+only the most expensive ones are drawn and the rest are summarised in a note, so labels never
+overlap on a 200-language axis.
+
+Frame contracts (the columns each function reads):
+
+* :func:`premiums_figure` — :meth:`PremiumResult.to_frame`: tokenizer, method, language, premium,
+  ci_low, ci_high (blanked rows have ``premium`` None and are left out);
+* :func:`coverage_classes_figure` — :meth:`CoverageResult.to_frame` (``percent=True`` or counts);
+* :func:`script_heatmap_figure` — :meth:`CoverageResult.scripts_frame` (``percent=True``);
+* :func:`vocab_scaling_figure` — language, vocab_size, ``bytes_per_token`` or ``ctc``; optional
+  ``fit_a``/``fit_b`` (the fitted power law ``y = fit_a * vocab_size ** fit_b``) and
+  ``optimal_vocab`` (repeated on each row of a language);
+* :func:`inferred_vs_true_figure` — category, true, inferred, optional ci_low/ci_high and tokenizer;
+* :func:`mixture_proportions_figure` — tokenizer, category, proportion, optional ci_low/ci_high;
+* :func:`mergefree_figure` / :func:`mergefree_tokens_per_byte_figure` — :meth:`MergeFreeResult.to_frame`;
+* :func:`charbench_target_length_figure` — :meth:`ScoreResult.by_feature` (model, tokenizer,
+  task, feature, bin, accuracy, se).
+
 Example:
     >>> fig = mergefree_figure(result.to_frame())   # doctest: +SKIP
     >>> fig.savefig("mergefree.png")                 # doctest: +SKIP
@@ -8,18 +29,351 @@ Example:
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["mergefree_figure"]
+__all__ = [
+    "mergefree_figure",
+    "mergefree_tokens_per_byte_figure",
+    "compression_figure",
+    "premiums_figure",
+    "coverage_classes_figure",
+    "script_heatmap_figure",
+    "vocab_scaling_figure",
+    "inferred_vs_true_figure",
+    "mixture_proportions_figure",
+    "charbench_target_length_figure",
+    "script_of",
+]
+
+_FLORES = re.compile(r"^[a-z]{3}_([A-Z][a-z]{3})$")
+# Colour-blind-friendly palette (Okabe & Ito) first, then tab20 for long lists.
+_OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    return Figure(figsize=(width, height), layout="constrained")
 
-    return plt
+
+def _colours(n: int) -> list[Any]:
+    if n <= len(_OKABE_ITO):
+        return list(_OKABE_ITO[:n])
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return [cmap(i % 20) for i in range(n)]
+
+
+def _short(label: Any, limit: int = 28) -> str:
+    """Tick labels from untrusted names: one line, bounded length (matplotlib escapes the rest)."""
+    text = str(label).replace("\n", " ").replace("$", r"\$")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def script_of(category: str) -> str:
+    """The ISO 15924 script of a FLORES-style code (``hin_Deva`` → ``Deva``), else ``other``."""
+    m = _FLORES.match(str(category))
+    return m.group(1) if m else "other"
+
+
+def _empty(title: str, message: str) -> Any:
+    fig = _figure(6.0, 2.0)
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_title(title)
+    return fig
+
+
+# ------------------------------------------------------------------------------ premiums
+
+
+def premiums_figure(frame: Any, *, method: str = "petrov", max_languages: int = 40,
+                    title: str | None = None) -> Any:
+    """Token premium per language with bootstrap CIs, sorted, bars coloured by script.
+
+    One panel per tokenizer, languages sorted by their mean premium over the tokenizers (most
+    expensive on top). Past ``max_languages`` only the most expensive are drawn; a note under
+    each panel gives the range and median of the others.
+    """
+    import numpy as np
+
+    part = frame[(frame["method"] == method) & frame["premium"].notna()] if "method" in frame else frame[frame["premium"].notna()]
+    if part.empty:
+        return _empty(title or "Token premiums", "no premiums to show (no parallel languages or all blanked)")
+    tokenizers = list(dict.fromkeys(part["tokenizer"]))
+    order = part.groupby("language")["premium"].mean().sort_values(ascending=False)
+    shown = list(order.index[:max_languages])
+    rest = list(order.index[max_languages:])
+    scripts = sorted({script_of(lang) for lang in shown})
+    colour = dict(zip(scripts, _colours(len(scripts)), strict=True))
+    height = max(3.0, 0.22 * len(shown) + 1.8)
+    fig = _figure(max(6.0, 4.2 * len(tokenizers) + 1.5), height)
+    # Shared x: panels of different tokenizers are compared bar against bar.
+    axes = fig.subplots(1, len(tokenizers), sharey=True, sharex=True, squeeze=False)[0]
+    for ax, name in zip(axes, tokenizers, strict=True):
+        rows = part[part["tokenizer"] == name].set_index("language")
+        values = np.array([rows["premium"].get(lang, np.nan) for lang in shown], dtype=float)
+        ys = np.arange(len(shown))
+        err = None
+        if {"ci_low", "ci_high"} <= set(rows.columns):
+            lo = np.array([rows["ci_low"].get(lang, np.nan) for lang in shown], dtype=float)
+            hi = np.array([rows["ci_high"].get(lang, np.nan) for lang in shown], dtype=float)
+            err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
+            err = np.nan_to_num(err)
+        ax.barh(ys, values, color=[colour[script_of(lang)] for lang in shown], xerr=err,
+                error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#333333"})
+        ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+        ax.set_yticks(ys, [_short(lang) for lang in shown], fontsize=8 if len(shown) > 25 else 9)
+        ax.set_xlabel(f"token premium vs reference ({method}; 1 = same tokens)")
+        ax.set_title(_short(name, 40), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+        if rest:
+            others = rows["premium"].reindex(rest).dropna()
+            if len(others):
+                ax.text(0.0, -0.08 - 0.5 / height, f"{len(others)} more languages: premium "
+                        f"{others.min():.2f}–{others.max():.2f}, median {others.median():.2f}",
+                        transform=ax.transAxes, fontsize=8, va="top")
+    axes[0].invert_yaxis()
+    axes[0].set_ylabel("language (most expensive on top)")
+    from matplotlib.patches import Patch
+
+    fig.legend([Patch(color=colour[s]) for s in scripts], scripts, title="script", loc="outside right upper",
+               fontsize=8)
+    extra = f", top {len(shown)} of {len(order)}" if rest else ""
+    fig.suptitle(title or f"Token premiums per language (95% bootstrap CI{extra})")
+    return fig
+
+
+# ------------------------------------------------------------------------------ coverage
+
+_CLASS_COLOURS = {
+    "char_alpha": "#9ecae1", "char_other": "#c6dbef", "char_errors": "#fdd0a2",
+    "spaced_alpha": "#08519c", "spaced_other": "#4292c6", "spaced_errors": "#fd8d3c",
+    "inner_alpha": "#006d2c", "inner_other": "#41ab5d", "inner_errors": "#d94801",
+    "bytes": "#756bb1", "partial_utf8": "#bcbddc", "special": "#e7298a", "unused": "#bdbdbd",
+}
+
+
+def coverage_classes_figure(frame: Any, *, title: str | None = None) -> Any:
+    """Vocabulary classes as stacked horizontal bars, one bar per tokenizer, in % of the vocabulary."""
+    from ..metrics.coverage import CLASSES
+
+    classes = [c for c in CLASSES if c in frame.columns]
+    names = [_short(n, 32) for n in frame["tokenizer"]]
+    values = frame[classes].astype(float)
+    if values.to_numpy().sum(axis=1).max() > 100.5:  # counts: convert to percent of the row total
+        values = values.div(values.sum(axis=1).replace(0, 1), axis=0) * 100.0
+    fig = _figure(10.0, max(2.6, 0.45 * len(names) + 1.9))
+    ax = fig.add_subplot()
+    left = [0.0] * len(names)
+    for cls in classes:
+        widths = list(values[cls])
+        ax.barh(range(len(names)), widths, left=left, color=_CLASS_COLOURS.get(cls), label=cls.replace("_", " "))
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of vocabulary entries (%)")
+    ax.set_title(title or "Vocabulary classes (Qtok): what every entry is")
+    fig.legend(loc="outside lower center", ncol=5, fontsize=8, frameon=False)
+    return fig
+
+
+def script_heatmap_figure(frame: Any, *, max_scripts: int = 14, title: str | None = None) -> Any:
+    """Share of alpha tokens per script (columns) and tokenizer (rows), annotated in %.
+
+    ``frame`` is :meth:`CoverageResult.scripts_frame` (percent or counts). Scripts past
+    ``max_scripts`` (by total share) are summed into one "other scripts" column.
+    """
+    import numpy as np
+
+    scripts = [c for c in frame.columns if c != "tokenizer"]
+    if not scripts:
+        return _empty(title or "Scripts of alpha tokens", "no alpha tokens")
+    data = frame[scripts].astype(float)
+    data = data.div(data.sum(axis=1).replace(0, 1), axis=0) * 100.0
+    order = data.sum().sort_values(ascending=False).index
+    keep = list(order[:max_scripts])
+    matrix = data[keep].copy()
+    if len(order) > max_scripts:
+        matrix["other scripts"] = data[list(order[max_scripts:])].sum(axis=1)
+    names = [_short(n, 32) for n in frame["tokenizer"]]
+    fig = _figure(max(6.0, 0.62 * matrix.shape[1] + 3.0), max(2.4, 0.42 * len(names) + 1.8))
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=100)
+    ax.set_xticks(np.arange(matrix.shape[1]), [_short(c, 16) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_yticks(np.arange(len(names)), names)
+    for (i, j), v in np.ndenumerate(matrix.to_numpy()):
+        if v >= 0.05:
+            ax.text(j, i, f"{v:.1f}" if v < 10 else f"{v:.0f}", ha="center", va="center", fontsize=7,
+                    color="white" if v > 60 else "black")
+    fig.colorbar(image, ax=ax, label="% of the tokenizer's alpha tokens")
+    ax.set_xlabel("script")
+    ax.set_title(title or "Scripts of alpha tokens per tokenizer (%)")
+    return fig
+
+
+# ------------------------------------------------------------------------------ optimal vocabulary
+
+
+def vocab_scaling_figure(frame: Any, *, max_languages: int = 10, title: str | None = None) -> Any:
+    """Bytes per token (or CTC) against vocabulary size per language, with the fitted power law
+    ``y = fit_a · V^fit_b`` and each language's optimal vocabulary as a star, log-scaled x axis.
+
+    With more than ``max_languages`` languages, those spanning the range of the largest
+    vocabulary's values are drawn (evenly spaced in rank) and the note says how many were left out.
+    """
+    import numpy as np
+
+    y_col = "bytes_per_token" if "bytes_per_token" in frame.columns else "ctc"
+    y_label = "bytes per token (higher = better compression)" if y_col == "bytes_per_token" else "corpus token count (CTC)"
+    languages = list(dict.fromkeys(frame["language"]))
+    if len(languages) > max_languages:
+        largest = frame[frame["vocab_size"] == frame["vocab_size"].max()].set_index("language")[y_col]
+        ranked = list(largest.sort_values().index)
+        idx = np.unique(np.linspace(0, len(ranked) - 1, max_languages).round().astype(int))
+        languages = [ranked[i] for i in idx]
+    fig = _figure(8.0, 5.0)
+    ax = fig.add_subplot()
+    colours = dict(zip(languages, _colours(len(languages)), strict=True))
+    for lang in languages:
+        rows = frame[frame["language"] == lang].sort_values("vocab_size")
+        c = colours[lang]
+        ax.plot(rows["vocab_size"], rows[y_col], "o", color=c, label=_short(lang))
+        if {"fit_a", "fit_b"} <= set(rows.columns) and rows["fit_a"].notna().any():
+            a, b = float(rows["fit_a"].iloc[0]), float(rows["fit_b"].iloc[0])
+            lo, hi = rows["vocab_size"].min(), rows["vocab_size"].max()
+            if "optimal_vocab" in rows and rows["optimal_vocab"].notna().any():
+                opt = float(rows["optimal_vocab"].iloc[0])
+                lo, hi = min(lo, opt), max(hi, opt)
+            xs = np.geomspace(lo * 0.9, hi * 1.1, 60)
+            ax.plot(xs, a * xs**b, "-", color=c, linewidth=1.2, alpha=0.8)
+            if "optimal_vocab" in rows and rows["optimal_vocab"].notna().any():
+                ax.plot([opt], [a * opt**b], "*", color=c, markersize=13, markeredgecolor="black")
+    ax.set_xscale("log")
+    ax.set_xlabel("vocabulary size (tokens, log scale)")
+    ax.set_ylabel(y_label)
+    ax.grid(alpha=0.3, which="both")
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="grey", linewidth=1.2), Line2D([], [], marker="*", color="grey", linestyle="",
+                                                                   markersize=11, markeredgecolor="black")]
+    labels += ["fitted power law", "optimal vocabulary"]
+    ax.legend(handles, labels, fontsize=8, loc="best", ncol=2)
+    left_out = len(set(frame["language"])) - len(languages)
+    note = f" ({left_out} more languages not drawn)" if left_out > 0 else ""
+    ax.set_title(title or f"Compression against vocabulary size{note}")
+    return fig
+
+
+# ------------------------------------------------------------------------------ mixture inference
+
+
+def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
+    """Controlled attack: inferred against true category proportions, with the identity line."""
+    import numpy as np
+
+    fig = _figure(5.8, 5.4)
+    ax = fig.add_subplot()
+    groups = frame.groupby("tokenizer", sort=False) if "tokenizer" in frame else [("", frame)]
+    groups = list(groups)
+    colours = _colours(len(groups))
+    for (name, g), c in zip(groups, colours, strict=True):
+        err = None
+        if {"ci_low", "ci_high"} <= set(g.columns):
+            err = np.nan_to_num(np.vstack([np.clip(g["inferred"] - g["ci_low"], 0, None),
+                                           np.clip(g["ci_high"] - g["inferred"], 0, None)]).astype(float))
+        ax.errorbar(g["true"], g["inferred"], yerr=err, fmt="o", color=c, capsize=2, label=_short(name) or None)
+        if len(g) <= 12:
+            for _, row in g.iterrows():
+                ax.annotate(_short(row["category"], 14), (row["true"], row["inferred"]), fontsize=7,
+                            xytext=(4, 3), textcoords="offset points")
+    top = max(float(frame["true"].max()), float(frame["inferred"].max()), 0.05) * 1.1
+    ax.plot([0, top], [0, top], "--", color="grey", linewidth=1, label="perfect inference")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("true proportion in the training data")
+    ax.set_ylabel("inferred proportion")
+    ax.legend(fontsize=8)
+    ax.set_title(title or "Mixture inference: inferred vs true proportions")
+    return fig
+
+
+def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: str | None = None) -> Any:
+    """Inferred training-data proportions per tokenizer as stacked bars; the largest
+    ``max_categories`` categories are shown, the rest summed into "other". Categories above 4%
+    are labelled with their interval when ``ci_low``/``ci_high`` are given."""
+    totals = frame.groupby("category")["proportion"].mean().sort_values(ascending=False)
+    keep = list(totals.index[:max_categories])
+    tokenizers = list(dict.fromkeys(frame["tokenizer"]))
+    colours = dict(zip(keep + ["other"], _colours(len(keep) + 1), strict=True))
+    fig = _figure(10.0, max(2.6, 0.6 * len(tokenizers) + 2.0))
+    ax = fig.add_subplot()
+    has_ci = {"ci_low", "ci_high"} <= set(frame.columns)
+    for i, name in enumerate(tokenizers):
+        rows = frame[frame["tokenizer"] == name].set_index("category")
+        left = 0.0
+        for cat in keep + ["other"]:
+            if cat == "other":
+                value = float(rows["proportion"].drop(index=keep, errors="ignore").sum())
+            else:
+                value = float(rows["proportion"].get(cat, 0.0))
+            if value <= 0:
+                continue
+            ax.barh(i, value * 100, left=left * 100, color=colours[cat], edgecolor="white",
+                    label=_short(cat, 20) if i == 0 or cat not in ax.get_legend_handles_labels()[1] else None)
+            if value >= 0.04:
+                text = f"{value:.0%}"
+                if has_ci and cat != "other" and cat in rows.index and rows["ci_low"].notna().get(cat, False):
+                    text += f"\n[{rows['ci_low'][cat]:.0%}–{rows['ci_high'][cat]:.0%}]"
+                ax.text((left + value / 2) * 100, i, text, ha="center", va="center", fontsize=7)
+            left += value
+    ax.set_yticks(range(len(tokenizers)), [_short(n, 32) for n in tokenizers])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("inferred share of training data (%; brackets: 95% interval)")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=min(6, len(unique)), fontsize=8,
+               frameon=False)
+    ax.set_title(title or "Inferred training-data mixture (merge-list attack)")
+    return fig
+
+
+# ------------------------------------------------------------------------------ compression
+
+
+def compression_figure(frame: Any, *, value: str = "bytes_per_token", title: str | None = None) -> Any:
+    """Bytes per token (or another column of :meth:`CompressionResult.to_frame`) per category,
+    horizontal grouped bars, one colour per tokenizer; categories sorted by their mean value."""
+    tokenizers = list(dict.fromkeys(frame["tokenizer"]))
+    order = list(frame.groupby("category")[value].mean().sort_values(ascending=False).index)
+    colours = _colours(len(tokenizers))
+    fig = _figure(8.5, max(3.0, 0.16 * len(order) * max(len(tokenizers), 2) + 1.8))
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(tokenizers), 1)
+    for k, name in enumerate(tokenizers):
+        values = frame[frame["tokenizer"] == name].set_index("category")[value]
+        ys = [i + k * width - 0.4 + width / 2 for i in range(len(order))]
+        ax.barh(ys, [values.get(c, math.nan) for c in order], height=width, color=colours[k], label=_short(name, 32))
+    ax.set_yticks(range(len(order)), [_short(c) for c in order], fontsize=8 if len(order) > 25 else 9)
+    ax.invert_yaxis()
+    ax.set_xlabel("bytes per token (higher = better compression)" if value == "bytes_per_token"
+                  else value.replace("_", " "))
+    ax.set_ylabel("category")
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside lower center", ncol=min(len(tokenizers), 4), fontsize=8, frameon=False)
+    ax.set_title(title or "Compression per category")
+    return fig
+
+
+# ------------------------------------------------------------------------------ merge-free
 
 
 def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
@@ -28,11 +382,11 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
     ``frame`` is :meth:`MergeFreeResult.to_frame` output, possibly for several tokenizers
     (one panel each). Horizontal bars keep long category lists readable.
     """
-    plt = _pyplot()
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     categories = list(dict.fromkeys(frame["category"]))
-    height = max(2.5, 0.45 * len(categories) * 1.0 + 1.5)
-    fig, axes = plt.subplots(1, len(tokenizers), figsize=(5.5 * len(tokenizers), height), squeeze=False, sharey=True)
+    height = max(2.5, 0.45 * len(categories) + 1.5)
+    fig = _figure(5.5 * len(tokenizers), height)
+    axes = fig.subplots(1, len(tokenizers), sharey=True, squeeze=False)
     for ax, name in zip(axes[0], tokenizers, strict=True):
         part = frame[(frame["tokenizer"] == name) & (frame["variant"] != "standard")]
         variants = list(dict.fromkeys(part["variant"]))
@@ -42,14 +396,81 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
             ys = [i + k * width - 0.4 + width / 2 for i in range(len(categories))]
             ax.barh(ys, [values.get(c, float("nan")) for c in categories], height=width, label=variant)
         ax.axvline(1.0, color="black", linewidth=0.8)
-        ax.set_yticks(range(len(categories)), categories)
+        ax.set_yticks(range(len(categories)), [_short(c) for c in categories])
         ax.set_xlabel("tokens relative to standard BPE (1.0 = same)")
-        ax.set_title(name)
+        ax.set_title(_short(name, 40))
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].invert_yaxis()  # shared y axis: inverting once puts the first category on top
     axes[0][0].set_ylabel("category")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(max(len(labels), 1), 5), frameon=False)
     fig.suptitle(title or "Encoding without (or with a damaged) merge list")
-    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    return fig
+
+
+def mergefree_tokens_per_byte_figure(frame: Any, *, variants: Sequence[str] = ("standard", "greedy", "minimal"),
+                                     title: str | None = None) -> Any:
+    """Tokens per byte per category: standard BPE against the merge-list-free encoders
+    (``greedy``, ``minimal``), a panel per tokenizer, horizontal grouped bars."""
+    tokenizers = list(dict.fromkeys(frame["tokenizer"]))
+    categories = list(dict.fromkeys(frame["category"]))
+    present = [v for v in variants if v in set(frame["variant"])]
+    fig = _figure(max(6.0, 4.5 * len(tokenizers) + 1.0), max(2.8, 0.5 * len(categories) + 1.8))
+    axes = fig.subplots(1, len(tokenizers), sharey=True, squeeze=False)[0]
+    colours = _colours(len(present))
+    width = 0.8 / max(len(present), 1)
+    for ax, name in zip(axes, tokenizers, strict=True):
+        part = frame[frame["tokenizer"] == name]
+        for k, variant in enumerate(present):
+            values = part[part["variant"] == variant].set_index("category")["tokens_per_byte"]
+            ys = [i + k * width - 0.4 + width / 2 for i in range(len(categories))]
+            ax.barh(ys, [values.get(c, math.nan) for c in categories], height=width, color=colours[k],
+                    label=variant if ax is axes[0] else None)
+        ax.set_yticks(range(len(categories)), [_short(c) for c in categories])
+        ax.set_xlabel("tokens per byte (lower = better compression)")
+        ax.set_title(_short(name, 40), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].invert_yaxis()
+    axes[0].set_ylabel("category")
+    fig.legend(loc="outside lower center", ncol=len(present) or 1, frameon=False)
+    fig.suptitle(title or "Merge-list-free encodings vs standard BPE: tokens per byte")
+    return fig
+
+
+# ------------------------------------------------------------------------------ CharBench
+
+
+def charbench_target_length_figure(by_feature: Any, *, feature: str = "target_token_chars",
+                                   title: str | None = None) -> Any:
+    """CharBench accuracy against the length (characters) of the token holding the target
+    character, a panel per task, a line per model × tokenizer, ± binomial SE."""
+    part = by_feature[by_feature["feature"] == feature] if "feature" in by_feature else by_feature
+    if part.empty:
+        return _empty(title or "CharBench accuracy", f"no {feature} bins (index tasks only)")
+    tasks = list(dict.fromkeys(part["task"]))
+    fig = _figure(max(5.0, 3.6 * len(tasks) + 1.5), 4.0)
+    axes = fig.subplots(1, len(tasks), sharey=True, squeeze=False)[0]
+    series = part.groupby(["model", "tokenizer"], sort=True) if "tokenizer" in part else part.groupby(["model"])
+    keys = [k for k, _ in series]
+    colours = dict(zip(keys, _colours(len(keys)), strict=True))
+    for ax, task in zip(axes, tasks, strict=True):
+        for key, g in series:
+            g = g[g["task"] == task]
+            if g.empty:
+                continue
+            try:
+                g = g.assign(_x=g["bin"].astype(float)).sort_values("_x")
+                xs = list(g["_x"])
+            except (TypeError, ValueError):
+                xs = list(g["bin"].astype(str))
+            label = " / ".join(_short(k, 20) for k in (key if isinstance(key, tuple) else (key,)))
+            ax.errorbar(xs, g["accuracy"], yerr=g["se"].fillna(0), marker="o", capsize=2, color=colours[key],
+                        label=label if ax is axes[0] else None)
+        ax.set_title(task.replace("_", " "), fontsize=10)
+        ax.set_xlabel("target token length (characters)")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy (± binomial SE)")
+    fig.legend(loc="outside lower center", ncol=min(len(keys), 4), fontsize=8, frameon=False)
+    fig.suptitle(title or "CharBench accuracy by target-token length")
     return fig

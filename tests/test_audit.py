@@ -1,0 +1,142 @@
+"""`tokbench.audit` and `tokbench audit`/`demo`: frames, failed items, caching, safe output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from tokbench.auditing import ANALYSES, AuditResult, audit, available_analyses
+
+CORPUS = "sample:eng_Latn,fra_Latn,rus_Cyrl,python"
+HOSTILE = ['<script>window.__pwned=1</script>', '"><img/src=x/onerror=window.__pwned=2>']
+
+
+def hostile_tokenizer_file(folder: Path) -> Path:
+    """A small trained BPE whose vocabulary holds HTML/script payloads, in a file whose name is one."""
+    from tokbench.corpora import load_sample
+    from tokbench.trainers.bpe import train_bpe
+
+    trained = train_bpe(load_sample("eng_Latn"), vocab_size=300, progress=False, name="tiny")
+    data = json.loads(trained.to_hf_json())
+    vocab = data["model"]["vocab"]
+    for token in HOSTILE:
+        vocab[token] = len(vocab)
+    path = folder / 'evil<b>"name.json'
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory) -> tuple[AuditResult, Path]:
+    folder = tmp_path_factory.mktemp("audit")
+    tok = hostile_tokenizer_file(folder)
+    out = folder / "out"
+    result = audit([tok, folder / "missing.json"], corpus=CORPUS, languages=["eng_Latn", "fra_Latn", "rus_Cyrl", "python", "xxx_Latn"],
+                   out=out, n_bootstrap=50, progress=False)
+    result.write(out)
+    return result, out
+
+
+def test_frames_and_failed_items(audited) -> None:
+    result, out = audited
+    frames = result.to_frames()
+    assert {"tokenizers", "coverage", "compression", "premiums", "premiums_summary", "mergefree", "issues"} <= set(frames)
+    assert list(frames["tokenizers"]["name"]) == ['evil<b>"name']
+    assert set(frames["compression"]["category"]) == {"eng_Latn", "fra_Latn", "rus_Cyrl", "python"}
+    assert set(frames["premiums"]["language"]) >= {"fra_Latn", "rus_Cyrl"}
+    failed = dict(result.failures)
+    assert any("missing.json" in k for k in failed) and "language xxx_Latn" in failed
+    assert not result.ok
+    assert set(result.analyses) == set(available_analyses())
+
+
+def test_report_files_escaped_and_named_safely(audited) -> None:
+    result, out = audited
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert "<script>window" not in html and "<img/src" not in html
+    assert "Failed items" in html and "xxx_Latn" in html and "missing.json" in html
+    assert "Analyses run: coverage, compression, premiums, mergefree" in html
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    for path in out.rglob("*"):  # every file stays inside out/, none named after the hostile name
+        assert path.resolve().is_relative_to(out.resolve())
+        assert "<" not in path.name and '"' not in path.name
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_rerun_reuses_cache(audited) -> None:
+    result, out = audited
+    tok = next(out.parent.glob("evil*.json"))
+    again = audit([tok], corpus=CORPUS, languages=["eng_Latn", "fra_Latn", "rus_Cyrl", "python"], out=out,
+                  n_bootstrap=50, progress=False)
+    assert again.cache_hits == sum(len(p) for p in result.parts.values())
+    assert again.to_frames()["compression"].equals(result.to_frames()["compression"])
+
+
+def test_unknown_analysis_lists_valid_names() -> None:
+    from tokbench.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="coverage"):
+        audit([], corpus="sample:eng_Latn", analyses=["nope"], progress=False)
+    assert "mixture" in ANALYSES  # registered; runs only when tokbench.attacks.mixture provides audit_entry
+
+
+def test_sanitised_names_of_tokenizer_objects(tmp_path) -> None:
+    from tokbench.corpora import load_sample
+    from tokbench.trainers.bpe import train_bpe
+
+    tok = train_bpe(load_sample("eng_Latn"), vocab_size=280, progress=False).tokenizer
+    tok.name = "../../escape"
+    result = audit([tok], corpus="sample:eng_Latn,fra_Latn", analyses=["compression"], out=tmp_path / "o", progress=False)
+    result.write(tmp_path / "o", pdf=False)
+    assert not (tmp_path / "escape").exists()
+    assert all(p.resolve().is_relative_to((tmp_path / "o").resolve()) for p in (tmp_path / "o").rglob("*"))
+
+
+def _args(**kw) -> argparse.Namespace:
+    from tokbench.commands import audit as cmd
+
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    argv = [str(t) for t in kw.pop("tokenizer")]
+    for k, v in kw.items():
+        argv += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
+    return parser.parse_args(argv)
+
+
+def test_audit_command_exit_status(tmp_path, capsys) -> None:
+    from tokbench.commands import audit as cmd
+
+    good = hostile_tokenizer_file(tmp_path)
+    bad = tmp_path / "corrupt.json"
+    bad.write_text("{not json", encoding="utf-8")
+    out = tmp_path / "rep"
+    status = cmd.run(_args(tokenizer=[good, bad], corpus="sample:eng_Latn,fra_Latn", out=out, analyses="coverage,compression",
+                           quiet=True, no_pdf=True))
+    assert status == 1
+    assert "corrupt.json" in capsys.readouterr().err
+    assert (out / "report.html").is_file() and not (out / "report.pdf").exists()
+    status = cmd.run(_args(tokenizer=[good], corpus="sample:eng_Latn,fra_Latn", out=out, analyses="compression", quiet=True,
+                           no_pdf=True))
+    assert status == 0
+
+
+def test_demo_without_shared_data(tmp_path, monkeypatch) -> None:
+    """`tokbench demo` on a machine without ../shared: TOKBENCH_DATA points to an empty folder."""
+    from tokbench.commands import demo
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("TOKBENCH_DATA", str(empty))
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    out = tmp_path / "demo-report"
+    args = parser.parse_args(["--out", str(out), "--corpus", "sample:eng_Latn,fra_Latn,hin_Deva,python", "--vocab-size", "700",
+                              "--trainers", "bpe,char_bpe", "--bootstrap", "20", "--quiet"])
+    assert demo.run(args) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "bpe-700" in html and "char_bpe-700" in html
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")

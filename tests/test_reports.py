@@ -1,0 +1,178 @@
+"""Figures, the HTML and PDF renderers: readable figures, escaping, atomic output, page counts."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from tokbench.reports import figures as F
+from tokbench.reports.document import (
+    FigureItem,
+    Report,
+    Section,
+    SignatureItem,
+    Table,
+    safe_filename,
+    token_text,
+)
+from tokbench.reports.html import CSP, render_html, render_report
+from tokbench.reports.pdf import render_pdf
+
+HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', "$x^2$ & {{ 7*7 }}"]
+
+
+def _labels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def _premium_frame(n_languages: int = 200, tokenizers=("a", "b")) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    scripts = ["Latn", "Cyrl", "Arab", "Deva", "Hans", "Ethi"]
+    rows = []
+    for tok in tokenizers:
+        for i in range(n_languages):
+            p = 1 + rng.gamma(1.5, 0.4)
+            rows.append({"tokenizer": tok, "method": "petrov", "language": f"l{i:03d}_{scripts[i % 6]}",
+                         "premium": p, "ci_low": p * 0.95, "ci_high": p * 1.05, "blanked": False})
+    return pd.DataFrame(rows)
+
+
+def test_premiums_figure_200_languages_is_top_k_with_summary() -> None:
+    fig = F.premiums_figure(_premium_frame(200), max_languages=40)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    labels = _labels(ax)
+    assert len(labels) == 40  # no 200-label axis
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "160 more languages" in texts
+    assert ax.get_xlabel() and fig.get_suptitle()
+    assert fig.legends and fig.legends[0].get_title().get_text() == "script"
+    fig.canvas.draw()  # renders without error
+
+
+def test_coverage_and_script_figures() -> None:
+    from tokbench.metrics.coverage import CLASSES
+
+    row = dict.fromkeys(CLASSES, 100.0 / len(CLASSES))
+    cov = pd.DataFrame([{"tokenizer": "a", **row}, {"tokenizer": "<b>", **row}])
+    fig = F.coverage_classes_figure(cov)
+    assert fig.axes[0].get_xlabel().endswith("(%)")
+    scripts = pd.DataFrame({"tokenizer": ["a", "b"], **{f"S{i}": [i, 20 - i] for i in range(20)}})
+    fig = F.script_heatmap_figure(scripts, max_scripts=10)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "other scripts"
+    for f in (F.coverage_classes_figure(cov), fig):
+        f.canvas.draw()
+
+
+def test_vocab_scaling_figure_on_trained_bpe() -> None:
+    """Bytes/token at three vocabulary sizes from tokbench's BPE, a power law fitted here."""
+    from tokbench.corpora import load_sample
+    from tokbench.metrics.compression import compression
+    from tokbench.trainers.bpe import train_bpe
+
+    corpus = load_sample("eng_Latn,rus_Cyrl,hin_Deva")
+    rows = []
+    for size in (300, 500, 900):
+        tok = train_bpe(corpus, vocab_size=size, progress=False).tokenizer
+        frame = compression(tok, corpus, word_stats=False).to_frame()
+        rows += [{"language": r.category, "vocab_size": size, "bytes_per_token": r.bytes_per_token}
+                 for r in frame.itertuples()]
+    data = pd.DataFrame(rows)
+    fits = []
+    for lang, g in data.groupby("language"):
+        b, log_a = np.polyfit(np.log(g["vocab_size"]), np.log(g["bytes_per_token"]), 1)
+        fits.append({"language": lang, "fit_a": math.exp(log_a), "fit_b": b, "optimal_vocab": 700.0})
+    data = data.merge(pd.DataFrame(fits), on="language")
+    fig = F.vocab_scaling_figure(data)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert "vocabulary size" in ax.get_xlabel()
+    labels = ax.get_legend().get_texts()
+    assert {"eng_Latn", "fitted power law", "optimal vocabulary"} <= {t.get_text() for t in labels}
+    assert all(b > 0 for b in data["fit_b"])  # bigger vocabularies compress better
+    fig.canvas.draw()
+
+
+def test_mixture_and_mergefree_and_charbench_figures() -> None:
+    mix = pd.DataFrame({"tokenizer": ["t"] * 4, "category": ["en", "fr", "code", "ru"],
+                        "true": [0.4, 0.3, 0.2, 0.1], "inferred": [0.38, 0.33, 0.19, 0.1],
+                        "proportion": [0.38, 0.33, 0.19, 0.1], "ci_low": [0.35, 0.3, 0.15, 0.05],
+                        "ci_high": [0.41, 0.36, 0.23, 0.12]})
+    f1 = F.inferred_vs_true_figure(mix)
+    f2 = F.mixture_proportions_figure(mix)
+    assert "true proportion" in f1.axes[0].get_xlabel()
+    assert "%" in f2.axes[0].get_xlabel()
+    mf = pd.DataFrame([{"tokenizer": "t", "category": c, "variant": v, "tokens_per_byte": tpb, "relative_to_standard": tpb / 0.3}
+                       for c in ("eng_Latn", "python") for v, tpb in (("standard", 0.3), ("greedy", 0.31), ("minimal", 0.29))])
+    f3 = F.mergefree_tokens_per_byte_figure(mf)
+    f4 = F.mergefree_figure(mf)
+    assert _labels(f3.axes[0]) == ["eng_Latn", "python"]
+    cb = pd.DataFrame([{"model": "m", "tokenizer": "t", "task": task, "feature": "target_token_chars", "bin": str(b),
+                        "accuracy": 0.9 - 0.1 * b, "se": 0.02} for task in ("first_index", "last_index") for b in (1, 2, 3)])
+    f5 = F.charbench_target_length_figure(cb)
+    assert f5.axes[0].get_xlabel() == "target token length (characters)"
+    for f in (f1, f2, f3, f4, f5):
+        f.canvas.draw()
+
+
+def test_safe_filename_and_token_text() -> None:
+    for bad in ("../../etc/passwd", "/abs/path", "..", "a/../b", "C:\\x", "\x00evil", ""):
+        name = safe_filename(bad)
+        assert "/" not in name and "\\" not in name and ".." not in name and name and not name.startswith(".")
+    assert token_text(b" a\n\xff") == "␣a\\x0a\\xff"
+
+
+def _report(tokens=HOSTILE) -> Report:
+    frame = pd.DataFrame({"tokenizer": ['evil<b>"name'] * len(tokens), "token": tokens, "n": range(len(tokens)),
+                          "x": [0.5, float("nan"), 2.0][: len(tokens)]})
+    fig = F.coverage_classes_figure(pd.DataFrame([{"tokenizer": tokens[0], "bytes": 50.0, "unused": 50.0}]))
+    return Report("Title <i>x</i>", [Section("S <b>", "explains <u>", tables=[Table("T", frame)],
+                                             figures=[FigureItem("cap <script>", fig)], notes=["note <em>"])],
+                  summary=["sum <br>"], signatures=[SignatureItem("sig <x>", "tok=<y>", {"k": "<z>"})],
+                  failures=["tokenizer <a>: broken"])
+
+
+def test_html_escapes_everything_and_is_self_contained() -> None:
+    html = render_html(_report())
+    for raw in HOSTILE + ['evil<b>"name', "<i>x</i>", "<u>", "<em>", "<br>", "<x>", "<script>"]:
+        if raw == "<script>":
+            assert html.count("<script>") == 1  # only the sort script
+            continue
+        assert raw not in html, raw
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    import html as html_lib
+
+    assert f'content="{CSP}"' in html_lib.unescape(html) and "default-src 'none'" in CSP
+    assert "http://" not in html and "https://" not in html
+    assert html.count('<img src="data:image/png;base64,') == 1
+    assert "{{ 7*7 }}" in html  # shown literally, never evaluated as a template
+
+
+def test_old_render_report_call_form() -> None:
+    html = render_report("Demo", [Section("Sizes", "Rows per file.", pd.DataFrame({"n": [1]}))], {"x": "sig"})
+    assert "<table" in html and "Sizes" in html and "sig" in html
+
+
+def test_pdf_has_toc_and_pages() -> None:
+    buffer = io.BytesIO()
+    pages = render_pdf(_report(), buffer)
+    data = buffer.getvalue()
+    assert data.startswith(b"%PDF") and pages == 5  # title+toc, section text, figure, table, signatures
+
+
+@pytest.mark.parametrize("bad", ["html", "pdf"])
+def test_failed_render_leaves_no_file(tmp_path, bad) -> None:
+    from tokbench.reports.html import write_html
+    from tokbench.reports.pdf import write_pdf
+
+    report = _report()
+    report.sections[0].tables[0] = Table("T", object())  # not a frame: rendering fails
+    target = tmp_path / f"report.{bad}"
+    with pytest.raises(Exception):  # noqa: B017 - any rendering error
+        (write_html if bad == "html" else write_pdf)(report, target)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,170 @@
+"""Assemble the audit report: an :class:`~tokbench.auditing.AuditResult` becomes a
+:class:`~tokbench.reports.document.Report` of explained sections, figures and tables.
+
+Only reads the result's frames (nothing is computed here beyond sorting and picking columns);
+the HTML and PDF renderers draw the same Report.
+
+Example:
+    >>> report = build_report(audit_result)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from .document import FigureItem, Report, Section, SignatureItem, Table
+
+__all__ = ["build_report"]
+
+
+def _frame_or_none(frames: dict[str, Any], name: str) -> Any:
+    frame = frames.get(name)
+    return frame if frame is not None and len(frame) else None
+
+
+def _section_notes(result: Any, analysis: str) -> list[str]:
+    notes = [f"skipped for {tok}: {why}" for a, tok, why in result.skipped if a == analysis]
+    notes += [f"FAILED — {item}: {msg}" for item, msg in result.failures if item.startswith(f"{analysis} on ")]
+    for part in result.parts.get(analysis, {}).values():
+        notes += list(part.notes)
+    return notes
+
+
+def _status(result: Any, analysis: str) -> str:
+    if any(item.startswith(f"{analysis} on ") for item, _ in result.failures):
+        return "failed"
+    if not result.parts.get(analysis):
+        return "skipped"
+    return "ok"
+
+
+def _summary(result: Any, frames: dict[str, Any]) -> list[str]:
+    corpus = result.corpus
+    names = [t["name"] for t in result.tokenizers]
+    lines = [
+        f"{len(names)} tokenizer(s) audited: {', '.join(names) or 'none'}.",
+        f"Corpus {corpus.get('corpus')}: {len(corpus.get('categories', []))} categories, "
+        f"{corpus.get('total_bytes', 0):,} bytes, {corpus.get('total_documents', 0):,} documents "
+        f"(sha256 {str(corpus.get('sha256', ''))[:12]}).",
+        f"Analyses run: {', '.join(result.analyses) or 'none'}"
+        + (f"; not available here: {', '.join(result.unavailable)}" if result.unavailable else "") + ".",
+    ]
+    comp = _frame_or_none(frames, "compression")
+    if comp is not None:
+        per = comp.groupby("tokenizer", sort=False).agg(bytes=("bytes", "sum"), ctc=("ctc", "sum"))
+        best = (per["bytes"] / per["ctc"]).sort_values(ascending=False)
+        lines.append("Bytes per token over the whole corpus (higher is cheaper): "
+                     + ", ".join(f"{n} {v:.2f}" for n, v in best.items()) + ".")
+    summ = _frame_or_none(frames, "premiums_summary")
+    if summ is not None:
+        for _, row in summ[summ["method"] == "petrov"].iterrows():
+            lines.append(f"{row['tokenizer']}: mean premium {row['mean']:.2f} over {row['languages']} languages; "
+                         f"most expensive {row['max_language']} ({row['max']:.2f}×); Gini {row['gini']:.3f}.")
+    if result.failures:
+        lines.append(f"{len(result.failures)} item(s) FAILED (listed below); everything else was still audited.")
+    if result.cache_hits:
+        lines.append(f"{result.cache_hits} result(s) were reused from the cache of an earlier run.")
+    return lines
+
+
+def build_report(result: Any, *, title: str | None = None) -> Report:
+    """The report's sections for every analysis that ran, in registry order."""
+    from . import figures as F
+
+    frames = result.to_frames()
+    sections: list[Section] = []
+    tokenizers = frames["tokenizers"]
+    tok_tables = [Table("Tokenizers", tokenizers)]
+    longest = _frame_or_none(frames, "longest_entries")
+    if longest is not None:
+        tok_tables.append(Table("Longest vocabulary entries (shown literally; ␣ is a space)", longest))
+    sections.append(Section(
+        "Audited tokenizers",
+        "What was audited: each tokenizer's kind, source format, vocabulary size, number of merges and "
+        "the first 16 hex digits of its fingerprint (sha256 of the file). The longest entries show what "
+        "the vocabulary spends its longest tokens on.",
+        tables=tok_tables))
+    from ..auditing import ANALYSES
+
+    for name in result.analyses:
+        analysis = ANALYSES[name]
+        figs: list[FigureItem] = []
+        tables: list[Table] = []
+        if name == "coverage" and _frame_or_none(frames, "coverage") is not None:
+            cov = frames["coverage"]
+            figs.append(FigureItem("Share of each vocabulary class per tokenizer (%).", F.coverage_classes_figure(cov)))
+            scripts = _frame_or_none(frames, "coverage_scripts")
+            if scripts is not None and scripts.shape[1] > 1:
+                figs.append(FigureItem("Scripts of the alphabetic tokens (% of each tokenizer's alpha tokens).",
+                                       F.script_heatmap_figure(scripts)))
+                tables.append(Table("Alpha tokens per script", scripts, columns=list(scripts.columns[:16]),
+                                    note="the 15 most common scripts; all in tables/coverage_scripts.csv"))
+            tables.insert(0, Table("Vocabulary classes (% of vocabulary)", cov))
+            langs = _frame_or_none(frames, "coverage_languages")
+            if langs is not None:
+                tables.append(Table("Latin/Cyrillic alpha tokens by language", langs.sort_values(
+                    ["tokenizer", "script", "tokens"], ascending=[True, True, False])))
+        elif name == "compression" and _frame_or_none(frames, "compression") is not None:
+            comp = frames["compression"]
+            figs.append(FigureItem("Bytes per token per category (higher = fewer tokens for the same text).",
+                                   F.compression_figure(comp)))
+            cols = ["tokenizer", "category", "documents", "bytes", "ctc", "bytes_per_token", "chars_per_token",
+                    "fertility", "continued_words", "vocab_used_share", "renyi_efficiency", "premium", "flags"]
+            tables.append(Table("Compression per category", comp, columns=cols))
+        elif name == "premiums" and _frame_or_none(frames, "premiums") is not None:
+            prem = frames["premiums"]
+            for method in dict.fromkeys(prem["method"]):
+                figs.append(FigureItem(f"Premium per language ({method} method), sorted, with 95% bootstrap "
+                                       "intervals; bars coloured by script; dashed line = parity with English.",
+                                       F.premiums_figure(prem, method=method)))
+            summ = _frame_or_none(frames, "premiums_summary")
+            if summ is not None:
+                tables.append(Table("Summary across languages", summ))
+            tables.append(Table("Premium per language", prem, columns=[
+                "tokenizer", "method", "language", "ctc", "reference_ctc", "premium", "ci_low", "ci_high",
+                "unk_share", "blanked", "flags"]))
+        elif name == "mergefree" and _frame_or_none(frames, "mergefree") is not None:
+            mf = frames["mergefree"]
+            figs.append(FigureItem("Tokens per byte: standard BPE vs greedy and minimal (merge-list-free) encoders.",
+                                   F.mergefree_tokens_per_byte_figure(mf)))
+            figs.append(FigureItem("Tokens relative to standard BPE for every variant (1.0 = no cost).",
+                                   F.mergefree_figure(mf)))
+            tables.append(Table("Merge-free and damaged-merge encodings", mf, columns=[
+                "tokenizer", "category", "variant", "tokens", "tokens_per_byte", "relative_to_standard",
+                "pieces_changed_share", "vocab_used"]))
+        elif name == "mixture" and _frame_or_none(frames, "mixture") is not None:
+            mix = frames["mixture"]
+            if {"category", "proportion"} <= set(mix.columns):
+                figs.append(FigureItem("Inferred share of each category in the training data.",
+                                       F.mixture_proportions_figure(mix)))
+            if {"true", "inferred"} <= set(mix.columns):
+                figs.append(FigureItem("Inferred vs true proportions (controlled attack).",
+                                       F.inferred_vs_true_figure(mix)))
+            tables.append(Table("Inferred mixture", mix))
+        sections.append(Section(analysis.title, analysis.explanation, tables=tables, figures=figs,
+                                notes=_section_notes(result, name), status=_status(result, name)))
+    issues = frames["issues"]
+    if len(issues):
+        sections.append(Section(
+            "Failed and skipped items",
+            "Items that could not be audited (failed: a file that does not load, a missing language, an "
+            "analysis error) and analyses that do not apply to a tokenizer (skipped). Everything else in "
+            "this report is complete.",
+            tables=[Table("Issues", issues)], status="failed" if result.failures else "ok"))
+    signatures = [SignatureItem(name, sig.get("short", ""), {k: v for k, v in sig.items() if k != "short"})
+                  for name, sig in result.signatures()]
+    signatures.insert(0, SignatureItem("corpus", f"corpus={result.corpus.get('corpus')}|sha256="
+                                       f"{str(result.corpus.get('sha256', ''))[:16]}", result.corpus))
+    from .. import __version__
+
+    generated = (f"tokbench {__version__}, {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; "
+                 f"seed {result.options.get('seed')}, {result.options.get('n_bootstrap')} bootstrap replicates")
+    return Report(
+        title=title or "tokbench audit",
+        sections=sections,
+        summary=_summary(result, frames),
+        signatures=signatures,
+        failures=[f"{item}: {msg}" for item, msg in result.failures],
+        generated=generated,
+    )
