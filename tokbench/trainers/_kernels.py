@@ -70,27 +70,8 @@ def _pt_rehash(pt_keys, pt_cnt, pt_last, shift, new_cap):
 
 
 @njit(cache=True)
-def _grow_i64(arr, need):
-    if arr.shape[0] >= need:
-        return arr
-    cap = max(arr.shape[0] * 2, need, 16)
-    out = np.empty(cap, arr.dtype)
-    out[: arr.shape[0]] = arr
-    return out
-
-
-@njit(cache=True)
-def _grow_i32(arr, need):
-    if arr.shape[0] >= need:
-        return arr
-    cap = max(arr.shape[0] * 2, need, 16)
-    out = np.empty(cap, arr.dtype)
-    out[: arr.shape[0]] = arr
-    return out
-
-
-@njit(cache=True)
-def _grow_u64(arr, need):
+def _grow(arr, need):
+    """``arr`` with room for ``need`` items (doubling); numba compiles one per dtype."""
     if arr.shape[0] >= need:
         return arr
     cap = max(arr.shape[0] * 2, need, 16)
@@ -255,9 +236,9 @@ def count_pairs(syms, wstart, wlen, wcount):
                 pt_keys[s] = key
                 pt_last[s] = n_pairs
                 if n_pairs >= seg_len.shape[0]:
-                    seg_len = _grow_i64(seg_len, n_pairs + 1)
+                    seg_len = _grow(seg_len, n_pairs + 1)
                     old = seg_lastw.shape[0]
-                    seg_lastw = _grow_i64(seg_lastw, n_pairs + 1)
+                    seg_lastw = _grow(seg_lastw, n_pairs + 1)
                     seg_lastw[old:] = EMPTY
                 seg_len[n_pairs] = 0
                 seg_lastw[n_pairs] = EMPTY
@@ -376,7 +357,7 @@ def train_steps(
         else:
             new = scal[N_TOK]
             base = tok_off[new]
-            units = _grow_i32(units, base + la + lb)
+            units = _grow(units, base + la + lb)
             for k in range(la):
                 units[base + k] = units[tok_off[a] + k]
             for k in range(lb):
@@ -390,10 +371,10 @@ def train_steps(
             scal[N_TOK] = new + 1
         nm = scal[N_MERGES]
         if nm >= m_a.shape[0]:
-            m_a = _grow_i64(m_a, nm + 1)
-            m_b = _grow_i64(m_b, nm + 1)
-            m_new = _grow_i64(m_new, nm + 1)
-            m_cnt = _grow_i64(m_cnt, nm + 1)
+            m_a = _grow(m_a, nm + 1)
+            m_b = _grow(m_b, nm + 1)
+            m_new = _grow(m_new, nm + 1)
+            m_cnt = _grow(m_cnt, nm + 1)
         m_a[nm] = a
         m_b[nm] = b
         m_new[nm] = new
@@ -409,7 +390,7 @@ def train_steps(
             if pt_keys[s] == key:
                 g = pt_last[s]
                 while g != EMPTY:
-                    work = _grow_i64(work, n_work + seg_len[g])
+                    work = _grow(work, n_work + seg_len[g])
                     for k in range(seg_start[g], seg_start[g] + seg_len[g]):
                         w = pool[k]
                         if wstamp[w] != stamp:
@@ -420,7 +401,7 @@ def train_steps(
                     g = seg_next[g]
         else:
             g = top_seg
-            work = _grow_i64(work, seg_len[g])
+            work = _grow(work, seg_len[g])
             for k in range(seg_start[g], seg_start[g] + seg_len[g]):
                 w = pool[k]
                 work[n_work] = w
@@ -433,18 +414,18 @@ def train_steps(
                 pt_keys, pt_cnt, pt_last, scal[PT_SHIFT], 2 * (scal[N_PAIRS] + bound + 1))
             scal[PT_SHIFT] = new_shift
             s = _slot(pt_keys, key, new_shift)
-        buf_g = _grow_i64(buf_g, bound + 1)
-        buf_w = _grow_i64(buf_w, bound + 1)
-        grp_key = _grow_i64(grp_key, bound + 1)
-        grp_lastw = _grow_i64(grp_lastw, bound + 1)
-        grp_fill = _grow_i64(grp_fill, bound + 1)
-        pool = _grow_i32(pool, scal[POOL_USED] + bound + 1)
-        seg_start = _grow_i64(seg_start, scal[N_SEG] + bound + 1)
-        seg_len = _grow_i64(seg_len, scal[N_SEG] + bound + 1)
-        seg_next = _grow_i64(seg_next, scal[N_SEG] + bound + 1)
-        h_cnt = _grow_u64(h_cnt, scal[HEAP_SIZE] + bound + 1)
-        h_pair = _grow_i64(h_pair, scal[HEAP_SIZE] + bound + 1)
-        h_seg = _grow_i64(h_seg, scal[HEAP_SIZE] + bound + 1)
+        buf_g = _grow(buf_g, bound + 1)
+        buf_w = _grow(buf_w, bound + 1)
+        grp_key = _grow(grp_key, bound + 1)
+        grp_lastw = _grow(grp_lastw, bound + 1)
+        grp_fill = _grow(grp_fill, bound + 1)
+        pool = _grow(pool, scal[POOL_USED] + bound + 1)
+        seg_start = _grow(seg_start, scal[N_SEG] + bound + 1)
+        seg_len = _grow(seg_len, scal[N_SEG] + bound + 1)
+        seg_next = _grow(seg_next, scal[N_SEG] + bound + 1)
+        h_cnt = _grow(h_cnt, scal[HEAP_SIZE] + bound + 1)
+        h_pair = _grow(h_pair, scal[HEAP_SIZE] + bound + 1)
+        h_seg = _grow(h_seg, scal[HEAP_SIZE] + bound + 1)
 
         # ---- merge in every word, recording count changes (HF's Word::merge)
         pt_shift = scal[PT_SHIFT]
