@@ -16,7 +16,7 @@ SHARED_TOKENIZERS := $(TOKDATA)/gpt2 $(TOKDATA)/r50k_base.tiktoken $(TOKDATA)/cl
 MERGE_TOKENIZERS := $(filter-out %wordpiece_tokenizer.json,$(SHARED_TOKENIZERS))
 CHARBENCH_OUT := results/charbench
 
-.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers
+.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers exp-optimal-vocab
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ bench: venv
 
 exp-trainers: venv
 	$(TOKBENCH) trainers-experiment --languages eng_Latn,fra_Latn,deu_Latn,vie_Latn,tur_Latn,rus_Cyrl,ell_Grek,arb_Arab,heb_Hebr,hin_Deva,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai --code python,c --vocab-sizes 16000,32000 --out results/trainers/bytes_per_token.csv
+
+OV_LANGS := eng_Latn,fra_Latn,deu_Latn,spa_Latn,tur_Latn,fin_Latn,vie_Latn,swh_Latn,rus_Cyrl,ukr_Cyrl,arb_Arab,pes_Arab,urd_Arab,hin_Deva,mar_Deva,ben_Beng,tam_Taml,tel_Telu,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai,heb_Hebr,ell_Grek,kat_Geor,hye_Armn,amh_Ethi,mya_Mymr,khm_Khmr
+OV_GRID := 500,1000,2000,3000,4000,5000
+
+exp-optimal-vocab: venv
+	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --unreachable flag --no-progress --out results/optimal_vocab/gpt2
+	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --pattern o200k --unreachable flag --no-progress --out results/optimal_vocab/o200k
 
 exp-coverage: venv
 	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --csv --out results/coverage.csv

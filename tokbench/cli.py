@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "encode": ("tokbench.commands.encode", "encode text with a tokenizer and show ids and tokens"),
     "coverage": ("tokbench.commands.coverage", "classify every vocabulary entry (Qtok-style): classes, scripts, Latin/Cyrillic languages"),
     "premiums": ("tokbench.commands.premiums", "token premiums on a parallel corpus (Petrov/Arnett) with bootstrap CIs and summaries"),
+    "optimal-vocab": ("tokbench.commands.optimal_vocab", "per-language optimal vocabulary size (Arnett et al. 2025): BPE over a vocab grid, power-law fit of CTC, retrain at the target, premium variance and regression"),
     "train": ("tokbench.commands.train", "train a tokenizer (bpe, char, superword, hybrid, spm-bpe, spm-unigram, hf-unigram, hf-wordpiece) on a corpus; save it"),
     "trainers-experiment": ("tokbench.commands.trainers_experiment", "train every tokenizer family at equal vocab on FLORES dev + code; CSV of held-out bytes/token"),
     "charbench": ("tokbench.commands.charbench", "CharBench character-level tasks: generate items, tokenization features, ask a model, score answers"),

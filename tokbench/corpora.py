@@ -1094,7 +1094,16 @@ def _names_existing_path(part: str) -> bool:
         c.removeprefix(p) for c in candidates for p in ("jsonl:", "text:") if c.startswith(p)
     ]
     candidates += [c.split("?", 1)[0] for c in candidates]
-    return any(c and Path(c).expanduser().exists() for c in candidates)
+    return any(c and _exists(c) for c in candidates)
+
+
+def _exists(candidate: str) -> bool:
+    # A long spec ("flores:" + 200 language codes) is no path; the OS says so with an error
+    # (name too long) rather than False.
+    try:
+        return Path(candidate).expanduser().exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _split_plus(spec: str) -> list[str]:

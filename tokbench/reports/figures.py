@@ -13,9 +13,7 @@ Frame contracts (the columns each function reads):
   ci_low, ci_high (blanked rows have ``premium`` None and are left out);
 * :func:`coverage_classes_figure` — :meth:`CoverageResult.to_frame` (``percent=True`` or counts);
 * :func:`script_heatmap_figure` — :meth:`CoverageResult.scripts_frame` (``percent=True``);
-* :func:`vocab_scaling_figure` — language, vocab_size, ``bytes_per_token`` or ``ctc``; optional
-  ``fit_a``/``fit_b`` (the fitted power law ``y = fit_a * vocab_size ** fit_b``) and
-  ``optimal_vocab`` (repeated on each row of a language);
+* CTC against vocabulary size with the fitted power law: :mod:`tokbench.reports.optimal_vocab_figures`;
 * :func:`inferred_vs_true_figure` — category, true, inferred, optional ci_low/ci_high and tokenizer;
 * :func:`mixture_proportions_figure` — tokenizer, category, proportion, optional ci_low/ci_high;
 * :func:`mergefree_figure` / :func:`mergefree_tokens_per_byte_figure` — :meth:`MergeFreeResult.to_frame`;
@@ -41,7 +39,6 @@ __all__ = [
     "premiums_figure",
     "coverage_classes_figure",
     "script_heatmap_figure",
-    "vocab_scaling_figure",
     "inferred_vs_true_figure",
     "mixture_proportions_figure",
     "charbench_target_length_figure",
@@ -219,60 +216,6 @@ def script_heatmap_figure(frame: Any, *, max_scripts: int = 14, title: str | Non
 
 
 # ------------------------------------------------------------------------------ optimal vocabulary
-
-
-def vocab_scaling_figure(frame: Any, *, max_languages: int = 10, title: str | None = None) -> Any:
-    """Bytes per token (or CTC) against vocabulary size per language, with the fitted power law
-    ``y = fit_a · V^fit_b`` and each language's optimal vocabulary as a star, log-scaled x axis.
-
-    With more than ``max_languages`` languages, those spanning the range of the largest
-    vocabulary's values are drawn (evenly spaced in rank) and the note says how many were left out.
-    """
-    import numpy as np
-
-    y_col = "bytes_per_token" if "bytes_per_token" in frame.columns else "ctc"
-    y_label = "bytes per token (higher = better compression)" if y_col == "bytes_per_token" else "corpus token count (CTC)"
-    languages = list(dict.fromkeys(frame["language"]))
-    if len(languages) > max_languages:
-        largest = frame[frame["vocab_size"] == frame["vocab_size"].max()].set_index("language")[y_col]
-        ranked = list(largest.sort_values().index)
-        idx = np.unique(np.linspace(0, len(ranked) - 1, max_languages).round().astype(int))
-        languages = [ranked[i] for i in idx]
-    fig = _figure(8.0, 5.0)
-    ax = fig.add_subplot()
-    colours = dict(zip(languages, _colours(len(languages)), strict=True))
-    for lang in languages:
-        rows = frame[frame["language"] == lang].sort_values("vocab_size")
-        c = colours[lang]
-        ax.plot(rows["vocab_size"], rows[y_col], "o", color=c, label=_short(lang))
-        if {"fit_a", "fit_b"} <= set(rows.columns) and rows["fit_a"].notna().any():
-            a, b = float(rows["fit_a"].iloc[0]), float(rows["fit_b"].iloc[0])
-            lo, hi = rows["vocab_size"].min(), rows["vocab_size"].max()
-            if "optimal_vocab" in rows and rows["optimal_vocab"].notna().any():
-                opt = float(rows["optimal_vocab"].iloc[0])
-                lo, hi = min(lo, opt), max(hi, opt)
-            xs = np.geomspace(lo * 0.9, hi * 1.1, 60)
-            ax.plot(xs, a * xs**b, "-", color=c, linewidth=1.2, alpha=0.8)
-            if "optimal_vocab" in rows and rows["optimal_vocab"].notna().any():
-                ax.plot([opt], [a * opt**b], "*", color=c, markersize=13, markeredgecolor="black")
-    ax.set_xscale("log")
-    ax.set_xlabel("vocabulary size (tokens, log scale)")
-    ax.set_ylabel(y_label)
-    ax.grid(alpha=0.3, which="both")
-    from matplotlib.lines import Line2D
-
-    handles, labels = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], color="grey", linewidth=1.2), Line2D([], [], marker="*", color="grey", linestyle="",
-                                                                   markersize=11, markeredgecolor="black")]
-    labels += ["fitted power law", "optimal vocabulary"]
-    ax.legend(handles, labels, fontsize=8, loc="best", ncol=2)
-    left_out = len(set(frame["language"])) - len(languages)
-    note = f" ({left_out} more languages not drawn)" if left_out > 0 else ""
-    ax.set_title(title or f"Compression against vocabulary size{note}")
-    return fig
-
-
-# ------------------------------------------------------------------------------ mixture inference
 
 
 def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
