@@ -16,7 +16,7 @@ SHARED_TOKENIZERS := $(TOKDATA)/gpt2 $(TOKDATA)/r50k_base.tiktoken $(TOKDATA)/cl
 MERGE_TOKENIZERS := $(filter-out %wordpiece_tokenizer.json,$(SHARED_TOKENIZERS))
 CHARBENCH_OUT := results/charbench
 
-.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers exp-optimal-vocab
+.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers exp-optimal-vocab exp-mixture
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ OV_GRID := 500,1000,2000,3000,4000,5000
 exp-optimal-vocab: venv
 	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --unreachable flag --no-progress --out results/optimal_vocab/gpt2
 	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --pattern o200k --unreachable flag --no-progress --out results/optimal_vocab/o200k
+
+exp-mixture: venv
+	$(TOKBENCH) attack controlled --setting lang5 --setting lang10 --setting code5 --trials 10 --steps 300,1000,3000 --out results/mixture/controlled
+	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 3000 --bootstrap 10 --out results/mixture/offshelf
 
 exp-coverage: venv
 	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --csv --out results/coverage.csv

@@ -65,7 +65,7 @@ def test_baseline_bad_input(name):
 
 
 def test_registry_lists_every_family_and_rejects_unknown_names():
-    assert set(TRAINERS) == {"bpe", "char_bpe", "superword", "spm-bpe", "spm-unigram",
+    assert set(TRAINERS) == {"bpe", "char_bpe", "superword", "hybrid", "spm-bpe", "spm-unigram",
                              "hf-unigram", "hf-wordpiece"}
     assert get_trainer("char") is get_trainer("char_bpe")
     with pytest.raises(UnknownNameError, match="valid names: bpe, char_bpe"):

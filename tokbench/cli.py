@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trainers-experiment": ("tokbench.commands.trainers_experiment", "train every tokenizer family at equal vocab on FLORES dev + code; CSV of held-out bytes/token"),
     "charbench": ("tokbench.commands.charbench", "CharBench character-level tasks: generate items, tokenization features, ask a model, score answers"),
     "mergefree": ("tokbench.commands.mergefree", "compare standard BPE with merge-list-free and corrupted-merge encodings"),
+    "attack": ("tokbench.commands.attack", "attacks on tokenizers: infer the training-data mixture from a merge list (LP), controlled experiments"),
     "audit": ("tokbench.commands.audit", "audit tokenizers side by side: coverage, compression, premiums, merge-free (and mixture); HTML + PDF report"),
     "demo": ("tokbench.commands.demo", "train BPE, char, superword and hybrid tokenizers on the bundled sample, audit them, write HTML + PDF"),
 }

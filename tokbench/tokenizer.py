@@ -27,7 +27,7 @@ from .errors import EncodingError, TokbenchError, UnsupportedTokenizerError
 
 __all__ = ["Tokenizer", "ReferenceEncoder", "Backend", "TokenizerKind"]
 
-TokenizerKind = Literal["bpe", "wordpiece", "unigram"]
+TokenizerKind = Literal["bpe", "wordpiece", "unigram", "hybrid"]
 Backend = Literal["auto", "reference", "native"]
 
 
@@ -200,7 +200,12 @@ class Tokenizer:
         return self._writer(self)
 
     def save(self, path: str | Path) -> Path:
-        """Write a standard HF ``tokenizer.json`` atomically; returns the path."""
+        """Write the tokenizer atomically; returns the path.
+
+        BPE models are written as a standard HF ``tokenizer.json``; a model no HF file can
+        express (the morphology hybrid) is written in its own documented JSON format, which
+        :func:`tokbench.load_tokenizer` reads back.
+        """
         from ._io import atomic_write
 
         text = self.to_hf_json()

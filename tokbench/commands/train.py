@@ -4,7 +4,9 @@ Trainers (:data:`tokbench.trainers.TRAINERS`): ``bpe`` (byte-level BPE, HF ``Bpe
 ``char`` (character-level BPE capped at ``--max-token-length`` characters, KL3M-style),
 ``superword`` (SuperBPE: ``--transition``, ``--max-words``), and the reference-library baselines
 ``spm-bpe``, ``spm-unigram`` (a SentencePiece ``.model`` is written: ``x.json`` becomes
-``x.model``), ``hf-unigram`` and ``hf-wordpiece``. ``--kind`` is the old spelling of
+``x.model``), ``hf-unigram`` and ``hf-wordpiece``, and ``hybrid`` (morpheme lexicon +
+BPE fallback: ``--lexicon DIR`` or ``--morfessor``, ``--casing turkish``; writes tokbench's
+``hybrid`` JSON). ``--kind`` is the old spelling of
 ``--trainer`` (``bpe``/``char_bpe``). ``--trace`` also writes every merge with its pair count at
 its step (CSV), the input data-mixture inference needs.
 
@@ -14,6 +16,8 @@ Example:
           --corpus flores:eng_Latn --vocab-size 4000 -o char3.json --trace char3-merges.csv
     $ tokbench train --trainer superword --transition 0.8 --corpus flores:vie_Latn@dev \\
           --vocab-size 8000 -o superword.json
+    $ tokbench train --trainer hybrid --lexicon ../shared/data/morphology/turkish --casing turkish \\
+          --corpus flores:tur_Latn@dev --vocab-size 32768 --allow-smaller -o hybrid-tr.json
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="tokenizer file to write")
     parser.add_argument("--trainer", "--kind", dest="trainer", default="bpe", metavar="NAME",
                         help="bpe (default), char, superword, spm-bpe, spm-unigram, hf-unigram, "
-                             "hf-wordpiece (--kind: old spelling)")
+                             "hf-wordpiece, hybrid (--kind: old spelling)")
     parser.add_argument("--pattern",
                         help="split pattern (bpe/char default gpt2, superword stage 1 default llama3): gpt2, r50k, p50k, cl100k, o200k, llama3 or a regex")
     parser.add_argument("--min-frequency", type=int, default=0, help="stop when the best pair is rarer")
@@ -50,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="superword: stage-1 vocabulary, a count (>= 1) or a fraction of --vocab-size (default 0.8)")
     parser.add_argument("--max-words", type=int, help="superword: words per superword (default 4)")
     parser.add_argument("--trace", type=Path, help="also write the merges and their pair counts as CSV")
+    parser.add_argument("--lexicon", metavar="DIR_OR_FILES",
+                        help="hybrid: morpheme lexicon, a folder with roots.json + affixes.json or "
+                             "ROOTS.json,AFFIXES.json (surface form -> id)")
+    parser.add_argument("--morfessor", action="store_true",
+                        help="hybrid: learn the lexicon with Morfessor Baseline instead of --lexicon")
+    parser.add_argument("--casing", choices=["unicode", "turkish"],
+                        help="hybrid: lower-casing for the <uppercase> marker (turkish: I<->ı, İ<->i; default unicode)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -62,6 +73,7 @@ _FLAGS: dict[str, set[str]] = {
     "char_bpe": {"--normalization", "--limit-alphabet", *_BPE_FLAGS},
     "superword": {"--transition", "--max-words", *_BPE_FLAGS},
     "hf-wordpiece": {"--min-frequency"},
+    "hybrid": {"--lexicon", "--morfessor", "--casing", "--min-frequency"},
 }
 
 
@@ -74,6 +86,8 @@ def _options(args: argparse.Namespace, trainer: str) -> dict:
         "--max-token-length": args.max_token_length, "--trace": args.trace,
         "--pattern": args.pattern,
         "--min-frequency": args.min_frequency or None,
+        "--lexicon": getattr(args, "lexicon", None), "--morfessor": getattr(args, "morfessor", False) or None,
+        "--casing": getattr(args, "casing", None),
     }
     allowed = _FLAGS.get(trainer, set())
     for flag, value in given.items():
@@ -103,6 +117,14 @@ def _options(args: argparse.Namespace, trainer: str) -> dict:
             options["max_words"] = args.max_words
     if trainer == "hf-wordpiece":
         options["min_frequency"] = args.min_frequency
+    if trainer == "hybrid":
+        if bool(args.lexicon) == bool(args.morfessor):
+            raise TokbenchError("--trainer hybrid needs exactly one of --lexicon DIR_OR_FILES and --morfessor")
+        options.update(min_frequency=args.min_frequency, casing=args.casing, morfessor=args.morfessor)
+        if args.lexicon:
+            from ..trainers.hybrid import Lexicon
+
+            options["lexicon"] = Lexicon.from_path(args.lexicon, casing=args.casing or "unicode")
     return options
 
 

@@ -36,6 +36,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "tiktoken": ("tokbench.formats.tiktoken_files", "load_tiktoken"),
     "sentencepiece": ("tokbench.formats.sentencepiece_model", "load_sentencepiece"),
     "tekken": ("tokbench.formats.tiktoken_files", "load_tekken"),
+    "tokbench-hybrid": ("tokbench.formats.hybrid_json", "load_hybrid_json"),
 }
 
 
@@ -77,6 +78,8 @@ def _json_kind(path: Path) -> str:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise TokenizerFormatError(path, f"not valid JSON ({err})", hint="the file may be truncated") from None
+    if isinstance(data, dict) and data.get("tokbench_format") == "hybrid":
+        return "tokbench-hybrid"
     if isinstance(data, dict) and "model" in data:
         return "hf-json"
     if isinstance(data, dict) and "config" in data and isinstance(data.get("vocab"), list):

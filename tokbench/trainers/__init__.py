@@ -33,6 +33,7 @@ TRAINERS: dict[str, str] = {
     "spm-unigram": "baselines:train_spm_unigram",
     "hf-unigram": "baselines:train_hf_unigram",
     "hf-wordpiece": "baselines:train_hf_wordpiece",
+    "hybrid": "hybrid:train_hybrid",
 }
 
 #: Other spellings accepted by :func:`get_trainer` (the CLI's ``--trainer char``).

@@ -1,0 +1,239 @@
+"""Data-mixture inference: merge lists, pair-count traces (kernel vs twin), the LP (HiGHS vs PuLP),
+row generation, recovery on controlled mixtures, errors, and the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokbench.attacks.mixture import TraceSet, infer_mixture, mse, run_mixture_attack, solve_rows
+from tokbench.attacks.mixture_merges import MergeList, extract_merges
+from tokbench.attacks.traces import (
+    PairTrace,
+    WordTable,
+    pair_key,
+    trace_category,
+    trace_reference,
+    trace_words,
+)
+from tokbench.corpora import Corpus
+from tokbench.errors import TokbenchError, UnknownNameError, UnsupportedTokenizerError
+from tokbench.trainers.bpe import train_bpe
+
+
+def _ml(merges: list[tuple[int, int, int]]) -> MergeList:
+    a, b, c = (np.asarray(x, np.int64) for x in zip(*merges, strict=True))
+    return MergeList(a, b, c, "toy", "0" * 64)
+
+
+def _table(words: list[list[int]], counts: np.ndarray) -> WordTable:
+    lengths = np.array([len(w) for w in words], np.int64)
+    syms = np.array([s for w in words for s in w], np.int64)
+    counts = np.asarray(counts, np.int64).reshape(len(words), -1)
+    return WordTable(syms, lengths, counts, np.ones(counts.shape[1], np.int64))
+
+
+def _assert_twin(words, counts, merges) -> PairTrace:  # type: ignore[no-untyped-def]
+    tr = trace_words(_table(words, counts), _ml(merges))
+    counts = np.asarray(counts).reshape(len(words), -1)
+    for r in range(counts.shape[1]):
+        ref = trace_reference(words, counts[:, r].tolist(), merges)
+        assert tr.merged[:, r].tolist() == ref["merged"]
+        assert {k: v for k, v in zip(tr.init_keys.tolist(), tr.init_vals[:, r].tolist(), strict=True) if v} == ref["init"]
+        for t, expected in enumerate(ref["deltas"]):
+            lo, hi = tr.d_off[t], tr.d_off[t + 1]
+            got = {k: v for k, v in zip(tr.d_keys[lo:hi].tolist(), tr.d_vals[lo:hi, r].tolist(), strict=True) if v}
+            assert got == expected, t
+    return tr
+
+
+# ----------------------------------------------------------------------------------- traces
+
+
+def test_trace_overlapping_runs_and_reconstruction() -> None:
+    # "aaaa" with merge a+a: non-overlapping left to right, as BPE does.
+    words = [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0]]
+    merges = [(0, 0, 5), (0, 1, 6), (5, 5, 7), (6, 6, 8)]
+    tr = _assert_twin(words, [3, 2, 1], merges)
+    assert tr.merged[:, 0].tolist() == [3 * 3 + 1, 2 * 2, 3, 2]
+    # Any pair's count at any step is recoverable from the sparse deltas.
+    assert tr.pair_count(pair_key(1, 0), 0) == 2 + 1
+    assert tr.pair_count(pair_key(1, 0), 1) == 2 + 0  # "1 0 0" -> "1 5"
+    assert tr.pair_count(pair_key(1, 5), 1) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=1, max_size=8), min_size=1, max_size=6),
+       st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=6),
+       st.integers(1, 2))
+def test_trace_kernel_matches_twin(words, pairs, reps) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(len(words))
+    merges = [(a, b, 10 + k) for k, (a, b) in enumerate(pairs)]
+    _assert_twin(words, rng.integers(1, 5, size=(len(words), reps)), merges)
+
+
+def test_trace_on_real_tokenizers(tokenizer_dir, flores_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.corpora import load_flores
+    from tokbench.formats import load_tokenizer
+
+    docs = load_flores("fra_Latn", split="dev", flores_dir=flores_dir).documents("fra_Latn")[:40]
+    for name in ("gpt2", "mistral_v1.model", "llama_tokenizer.json"):
+        tok = load_tokenizer(tokenizer_dir / name)
+        ml = extract_merges(tok).head(300)
+        tr = trace_category(tok, docs, ml, replicates=1, seed=1, cache_dir=tmp_path)
+        again = trace_category(tok, docs, ml, replicates=1, seed=1, cache_dir=tmp_path)  # from cache
+        assert np.array_equal(tr.merged, again.merged)
+        assert tr.merged[:, 0].max() > 0
+        # The count of the merged pair equals what the tokenizer's own encoding implies: after all
+        # 300 merges, total symbols = initial symbols - sum of merged counts.
+        from tokbench.attacks.traces import word_table
+
+        table = word_table(tok, docs)
+        n_sym = int((table.lengths * table.counts[:, 0]).sum())
+        out = trace_words(table, ml)
+        assert n_sym - int(out.merged[:, 0].sum()) > 0
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+
+
+# ----------------------------------------------------------------------------------- merges
+
+
+def test_extract_merges_formats_skip_and_dedupe(tokenizer_dir) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.formats import load_tokenizer
+
+    gpt2 = extract_merges(load_tokenizer(tokenizer_dir / "gpt2"))
+    r50k = extract_merges(load_tokenizer(tokenizer_dir / "r50k_base.tiktoken"))
+    assert len(gpt2) == len(r50k) == 50000 and gpt2.redundant == 0
+    assert np.array_equal(gpt2.left, r50k.left) and np.array_equal(gpt2.result, r50k.result)
+    llama = extract_merges(load_tokenizer(tokenizer_dir / "llama_tokenizer.json"))
+    assert llama.redundant > 20000 and len(set(llama.result.tolist())) == len(llama)
+    neox_tok = load_tokenizer(tokenizer_dir / "gpt-neox_tokenizer.json")
+    neox = extract_merges(neox_tok, skip="auto")
+    first = neox_tok.vocab[int(neox.left[0])] + neox_tok.vocab[int(neox.right[0])]
+    assert neox.skipped >= 1 and first.strip()
+    assert len(extract_merges(neox_tok, skip=5)) == len(extract_merges(neox_tok)) - 5
+    with pytest.raises(UnsupportedTokenizerError):
+        extract_merges(load_tokenizer(tokenizer_dir / "bert-base-uncased_wordpiece_tokenizer.json"))
+    with pytest.raises(TokbenchError, match="only 50000"):
+        gpt2.head(50001)
+    with pytest.raises(TokbenchError):
+        extract_merges(load_tokenizer(tokenizer_dir / "gpt2"), skip=-1)
+
+
+# ----------------------------------------------------------------------------------- the LP
+
+
+def _toy_traceset(seed: int = 0) -> tuple[TraceSet, np.ndarray]:
+    """Three synthetic "languages" over disjoint-ish alphabets; a tokenizer trained on a known mix."""
+    rng = np.random.default_rng(seed)
+    alphabets = ["abcdefgh", "efghijkl", "mnopqrst"]
+    cats: dict[str, list[str]] = {}
+    for k, alpha in enumerate(alphabets):
+        probs = rng.dirichlet(np.ones(len(alpha)) * 0.5)
+        words = ["".join(rng.choice(list(alpha), size=rng.integers(2, 6), p=probs)) for _ in range(60)]
+        wp = rng.dirichlet(np.ones(60))
+        cats[f"c{k}"] = [" ".join(rng.choice(words, size=30, p=wp)) for _ in range(80)]
+    truth = np.array([0.6, 0.3, 0.1])
+    texts = []
+    for (_, docs), w in zip(cats.items(), truth, strict=True):
+        texts += docs * int(round(w * 10))
+    tok = train_bpe(texts, vocab_size=256 + 60, progress=False).tokenizer
+    corpus = Corpus("toy", cats)
+    real = np.array([corpus.n_bytes(c) * w * 10 for c, w in zip(cats, truth, strict=True)])
+    return TraceSet.from_corpus(tok, corpus, n_steps=60, use_cache=False), real / real.sum()
+
+
+def test_infer_recovers_known_mixture_and_solvers_agree() -> None:
+    ts, truth = _toy_traceset()
+    fit = infer_mixture(ts)
+    assert fit.converged
+    assert mse(fit.proportions, truth) < 1e-3
+    pulp_fit = infer_mixture(ts, solver="pulp")
+    assert pulp_fit.converged
+    assert abs(pulp_fit.objective - fit.objective) < 1e-4 * max(1.0, fit.objective)
+    assert np.allclose(pulp_fit.proportions, fit.proportions, atol=2e-3)
+
+
+def test_solve_rows_highs_equals_pulp() -> None:
+    rng = np.random.default_rng(3)
+    coef = rng.normal(size=(40, 4)) * 100
+    rows_t = rng.integers(0, 10, 40)
+    rows_p = rng.integers(0, 15, 40)
+    a1, _, _, o1 = solve_rows(4, coef, rows_t, rows_p, solver="highs")
+    a2, _, _, o2 = solve_rows(4, coef, rows_t, rows_p, solver="pulp")
+    assert abs(o1 - o2) < 1e-5 * max(1.0, abs(o1))
+    # α may be non-unique at the optimum; both must lie on the simplex.
+    assert a1.sum() == pytest.approx(1.0) and a2.sum() == pytest.approx(1.0) and (a1 >= 0).all() and (a2 >= 0).all()
+    with pytest.raises(UnknownNameError):
+        solve_rows(4, coef, rows_t, rows_p, solver="gurobi")
+
+
+def test_no_violated_rows_at_solution() -> None:
+    from tokbench.attacks import _trace_kernels as K
+    from tokbench.attacks.mixture import SCALE
+
+    ts, _ = _toy_traceset(1)
+    fit = infer_mixture(ts, k_add=1)
+    pk = ts.pack()
+    # Re-sweep with the final α and big slack zero: whatever it finds must be covered by rows.
+    assert fit.converged and fit.n_rows > 0
+    out = K.sweep_kernel(pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
+                         pk.merged_glob, fit.alpha * SCALE / pk.total_pairs, np.full(ts.n_steps, 1e12),
+                         np.zeros(pk.n_pairs), np.int64(4), np.int64(64), 1e-5)
+    assert len(out[0]) == 0
+
+
+def test_errors() -> None:
+    ts, _ = _toy_traceset()
+    with pytest.raises(UnknownNameError):
+        infer_mixture(ts, solver="nope")
+    with pytest.raises(TokbenchError, match="replicate"):
+        infer_mixture(ts, replicate=3)
+    empty = PairTrace(np.zeros(0, np.int64), np.zeros((0, 1), np.int64), np.zeros((60, 1), np.int64),
+                      np.zeros(61, np.int64), np.zeros(0, np.int64), np.zeros((0, 1), np.int64), np.ones(1, np.int64))
+    with pytest.raises(TokbenchError, match="no adjacent symbol pairs"):
+        TraceSet(["x", "y"], [ts.traces[0], empty], ts.merges)
+    with pytest.raises(TokbenchError, match="only 60"):
+        ts.merges.head(61)
+    with pytest.raises(TokbenchError, match="at least one category"):
+        TraceSet([], [], ts.merges)
+
+
+def test_bootstrap_intervals_and_frame() -> None:
+    rng = np.random.default_rng(0)
+    cats = {"a": [" ".join(rng.choice(["ab", "abc", "ba"], 20)) for _ in range(40)],
+            "b": [" ".join(rng.choice(["xy", "xyz", "zy"], 20)) for _ in range(40)]}
+    corpus = Corpus("toy2", cats)
+    tok = train_bpe(cats["a"] * 3 + cats["b"], vocab_size=256 + 12, progress=False).tokenizer
+    res = run_mixture_attack(tok, corpus, n_steps=12, bootstrap=5, seed=0, use_cache=False)
+    iv = res.intervals()
+    assert res.replicates.shape == (5, 2)
+    assert np.all(iv[:, 0] <= iv[:, 1] + 1e-12)
+    frame = res.to_frame()
+    assert list(frame["category"])[0] == "a" and frame["proportion"].sum() == pytest.approx(1.0)
+    assert "mixture" in res.signature.to_dict()["extra"]["attack"]
+
+
+def test_cli_attack_mixture(tmp_path, tokenizer_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from tokbench.commands import attack
+
+    parser = argparse.ArgumentParser()
+    attack.add_arguments(parser)
+    args = parser.parse_args(["mixture", str(tokenizer_dir / "gpt2"), "--categories", "sample:eng_Latn,python",
+                              "--steps", "200", "--out", str(tmp_path), "--no-cache"])
+    assert attack.run(args) == 0
+    out = capsys.readouterr().out
+    assert "English" in out and (tmp_path / "mixture.csv").exists() and (tmp_path / "mixture.png").exists()
+
+
+@pytest.mark.slow
+def test_controlled_lang5_small(shared_data) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.attacks.mixture_controlled import run_controlled, summarise
+
+    frame = run_controlled("lang5", trials=2, n_steps=500, seed=0)
+    s = summarise(frame)
+    assert (s["attack_mean"] < s["random_mean"]).all()

@@ -1,0 +1,479 @@
+"""Data-mixture inference by linear programming (Hayase et al. 2024, "Data Mixture Inference:
+What do BPE Tokenizers Reveal about their Training Data?").
+
+BPE training merges, at step ``t``, the pair that is most frequent after merges ``1..t-1``. Given
+per-category pair-count traces (:mod:`tokbench.attacks.traces`), the mixture weights ``α`` must
+make every merged pair ``m_t`` at least as frequent as every competing pair ``p``::
+
+    Σ_i α_i c_i,t(m_t) + v_t + v_p  ≥  Σ_i α_i c_i,t(p)      for all t, p ≠ m_t
+    α ∈ simplex,  v ≥ 0,  minimise Σ_t v_t + Σ_p v_p
+
+with slack ``v_t`` per step and ``v_p`` per pair, since real training data is never exactly a
+mixture of our samples. The LP has ``T × #pairs`` rows, so it is solved by delayed row and column
+generation: solve over a small row set, sweep all ``T`` steps under the current ``α`` (numba,
+:func:`tokbench.attacks._trace_kernels.sweep_kernel`, a lazy max-heap of weighted counts), add
+the worst few violated rows per step (and the ``v_p`` columns they need), and repeat until no row
+is violated — then the solution is optimal for the full LP.
+
+Normalisation (our choice, documented): counts of category ``i`` are divided by its total pair
+count at ``t = 0`` (and multiplied by 10⁶, for solver tolerances), so ``α_i`` weighs "pairs";
+byte proportions are ``β_i ∝ α_i · bytes_i / pairs_i``, which is what is reported. The paper's
+code normalises per category in the same spirit; the conversion to bytes makes results
+comparable to byte-proportion ground truth.
+
+Beyond the paper: bootstrap intervals (documents of each category resampled with replacement;
+the replicate LPs are warm-started with the main solve's rows), and two solvers with one model:
+``highs`` (HiGHS through ``scipy.optimize.linprog``) and ``pulp`` (PuLP/CBC, for cross-checks).
+
+Example:
+    >>> fit = infer_mixture(TraceSet.from_corpus(tok, corpus, n_steps=3000))   # doctest: +SKIP
+    >>> fit.proportions                                                       # doctest: +SKIP
+    {'eng_Latn': 0.61, ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import TokbenchError, UnknownNameError
+from ..tokenizer import Tokenizer
+from .mixture_merges import MergeList, extract_merges
+from .traces import PairTrace, trace_category
+
+__all__ = ["TraceSet", "MixtureFit", "MixtureResult", "infer_mixture", "solve_rows", "SOLVERS",
+           "run_mixture_attack"]
+
+Solver = Literal["highs", "pulp"]
+#: Counts per category are scaled to "pairs per million" (solver tolerances are absolute).
+SCALE = 1e6
+
+
+@dataclass(eq=False)
+class _Packed:
+    n_pairs: int
+    cat_off: np.ndarray
+    loc_glob: np.ndarray
+    init_cnt: np.ndarray
+    d_off: np.ndarray
+    d_loc: np.ndarray
+    d_val: np.ndarray
+    merged_glob: np.ndarray
+    merged: np.ndarray  # (n, T)
+    total_pairs: np.ndarray  # (n,)
+    n_bytes: np.ndarray  # (n,)
+
+
+@dataclass(eq=False)
+class TraceSet:
+    """The traces of ``n`` categories under one merge list (same steps for all)."""
+
+    categories: list[str]
+    traces: list[PairTrace]
+    merges: MergeList
+    corpus: dict[str, Any] = field(default_factory=dict)
+    _packed: dict[int, _Packed] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.categories:
+            raise TokbenchError("mixture inference needs at least one category")
+        if len(self.categories) != len(self.traces):
+            raise TokbenchError("one trace per category is needed")
+        for name, tr in zip(self.categories, self.traces, strict=True):
+            if tr.n_steps != len(self.merges):
+                raise TokbenchError(f"category {name!r}: trace has {tr.n_steps} steps, merges {len(self.merges)}")
+            if (tr.total_pairs() <= 0).any():
+                raise TokbenchError(
+                    f"category {name!r} has no adjacent symbol pairs in its sample (no data, or only "
+                    "one-symbol words); give it more text or leave it out"
+                )
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.merges)
+
+    @property
+    def n_replicates(self) -> int:
+        return min(tr.n_replicates for tr in self.traces)
+
+    @classmethod
+    def from_corpus(cls, tok: Tokenizer, corpus: Any, *, n_steps: int, merges: MergeList | None = None,
+                    skip: int | Literal["auto"] = 0, replicates: int = 0, seed: int = 0,
+                    cache_dir: Any = None, use_cache: bool = True, progress: bool = False) -> TraceSet:
+        """Trace every category of a :class:`~tokbench.corpora.Corpus` under ``tok``'s first
+        ``n_steps`` merges."""
+        from tqdm.auto import tqdm
+
+        ml = (merges if merges is not None else extract_merges(tok, skip=skip)).head(n_steps)
+        traces = []
+        for cat in tqdm(corpus.category_names, desc="pair traces", disable=not progress, leave=False):
+            traces.append(trace_category(tok, corpus.documents(cat), ml, replicates=replicates, seed=seed,
+                                         cache_dir=cache_dir, use_cache=use_cache))
+        return cls(list(corpus.category_names), traces, ml, corpus.signature())
+
+    def pack(self, replicate: int = 0) -> _Packed:
+        """Flat arrays for the sweep kernel (column ``replicate`` of every trace)."""
+        if replicate in self._packed:
+            return self._packed[replicate]
+        keys = np.unique(np.concatenate([np.concatenate([t.init_keys, t.d_keys]) for t in self.traces]))
+        cat_off = [0]
+        loc_glob, init_cnt, d_loc, d_val, d_offs = [], [], [], [], []
+        base = 0
+        for tr in self.traces:
+            local = np.unique(np.concatenate([tr.init_keys, tr.d_keys]))
+            loc_glob.append(np.searchsorted(keys, local))
+            cnt = np.zeros(len(local), np.int64)
+            cnt[np.searchsorted(local, tr.init_keys)] = tr.init_vals[:, replicate]
+            init_cnt.append(cnt)
+            d_loc.append(np.searchsorted(local, tr.d_keys).astype(np.int64))
+            d_val.append(np.ascontiguousarray(tr.d_vals[:, replicate]))
+            d_offs.append(tr.d_off + base)
+            base += len(tr.d_keys)
+            cat_off.append(cat_off[-1] + len(local))
+        mkeys = (self.merges.left << 32) | self.merges.right
+        pos = np.searchsorted(keys, mkeys).clip(0, max(len(keys) - 1, 0))
+        merged_glob = np.where(keys[pos] == mkeys, pos, -1) if len(keys) else np.full(len(mkeys), -1)
+        packed = _Packed(
+            n_pairs=len(keys), cat_off=np.asarray(cat_off, np.int64),
+            loc_glob=np.concatenate(loc_glob).astype(np.int64), init_cnt=np.concatenate(init_cnt),
+            d_off=np.ascontiguousarray(np.stack(d_offs)).astype(np.int64),
+            d_loc=np.concatenate(d_loc), d_val=np.concatenate(d_val).astype(np.int64),
+            merged_glob=merged_glob.astype(np.int64),
+            merged=np.stack([tr.merged[:, replicate] for tr in self.traces]).astype(np.int64),
+            total_pairs=np.array([tr.total_pairs()[replicate] for tr in self.traces], np.float64),
+            n_bytes=np.array([tr.n_bytes[replicate] for tr in self.traces], np.float64),
+        )
+        self._packed[replicate] = packed
+        self._keys = keys
+        return packed
+
+    def pair_of(self, glob: int) -> tuple[int, int]:
+        key = int(self._keys[glob])
+        return key >> 32, key & 0xFFFFFFFF
+
+
+# ------------------------------------------------------------------------------------ solvers
+
+
+def _solve_highs(n: int, coef: np.ndarray, row_v: np.ndarray, n_v: int) -> tuple[np.ndarray, np.ndarray, float]:
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    m = coef.shape[0]
+    # Columns: α (n), then slack columns; row r uses its step slack and its pair slack.
+    slack = sp.csr_matrix((np.full(2 * m, -1.0), (np.repeat(np.arange(m), 2), row_v.ravel())), shape=(m, n_v))
+    A = sp.hstack([sp.csr_matrix(coef), slack]).tocsr()
+    c = np.concatenate([np.zeros(n), np.ones(n_v)])
+    A_eq = sp.csr_matrix(np.concatenate([np.ones(n), np.zeros(n_v)])[None, :])
+    res = linprog(c, A_ub=A, b_ub=np.zeros(m), A_eq=A_eq, b_eq=[1.0], bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise TokbenchError(f"the mixture LP failed in HiGHS: {res.message}")
+    return np.clip(res.x[:n], 0, None), np.clip(res.x[n:], 0, None), float(res.fun)
+
+
+def _solve_pulp(n: int, coef: np.ndarray, row_v: np.ndarray, n_v: int) -> tuple[np.ndarray, np.ndarray, float]:
+    import pulp
+
+    prob = pulp.LpProblem("mixture", pulp.LpMinimize)
+    alpha = [pulp.LpVariable(f"a{i}", lowBound=0) for i in range(n)]
+    v = [pulp.LpVariable(f"v{j}", lowBound=0) for j in range(n_v)]
+    prob += pulp.lpSum(v)
+    prob += pulp.lpSum(alpha) == 1
+    for r in range(coef.shape[0]):
+        terms = [(alpha[i], float(coef[r, i])) for i in range(n) if coef[r, i] != 0]
+        prob += pulp.LpAffineExpression(terms) - v[row_v[r, 0]] - v[row_v[r, 1]] <= 0
+    status = prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    if pulp.LpStatus[status] != "Optimal":
+        raise TokbenchError(f"the mixture LP failed in CBC: {pulp.LpStatus[status]}")
+    a = np.array([max(x.value() or 0.0, 0.0) for x in alpha])
+    return a, np.array([max(x.value() or 0.0, 0.0) for x in v]), float(pulp.value(prob.objective) or 0.0)
+
+
+def _quiet(factory: Callable[[], Any]) -> Any:
+    """Call ``factory`` with the process's stdout silenced (HiGHS prints a banner from C++)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return factory()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class _IncrementalHighs:
+    """The same LP kept in one ``highspy`` model: new rows and slack columns are appended and
+    each re-solve warm-starts from the previous basis (dual simplex), which row generation needs
+    to stay fast."""
+
+    def __init__(self, n: int):
+        import highspy
+
+        self.h = _quiet(highspy.Highs)
+        self.h.setOptionValue("output_flag", False)
+        self.inf = highspy.kHighsInf
+        self.n = n
+        self.cols: dict[tuple[str, int], int] = {}
+        self._add_cols(n, cost=0.0)
+        self.h.addRows(1, np.array([1.0]), np.array([1.0]), n, np.array([0], np.int32),
+                       np.arange(n, dtype=np.int32), np.ones(n))
+
+    def _add_cols(self, k: int, *, cost: float) -> None:
+        self.h.addCols(k, np.full(k, cost), np.zeros(k), np.full(k, self.inf), 0,
+                       np.zeros(k, np.int32), np.zeros(0, np.int32), np.zeros(0))
+
+    def _col(self, kind: str, key: int) -> int:
+        found = self.cols.get((kind, key))
+        if found is None:
+            found = self.n + len(self.cols)
+            self.cols[(kind, key)] = found
+            self._add_cols(1, cost=1.0)
+        return found
+
+    def add_rows(self, coef: np.ndarray, rows_t: np.ndarray, rows_p: np.ndarray) -> None:
+        m = coef.shape[0]
+        if m == 0:
+            return
+        ct = [self._col("t", int(t)) for t in rows_t]
+        cp = [self._col("p", int(p)) for p in rows_p]
+        width = self.n + 2
+        idx = np.empty((m, width), np.int32)
+        idx[:, : self.n] = np.arange(self.n)
+        idx[:, self.n] = ct
+        idx[:, self.n + 1] = cp
+        val = np.empty((m, width))
+        val[:, : self.n] = coef
+        val[:, self.n:] = -1.0
+        starts = np.arange(m, dtype=np.int32) * width
+        self.h.addRows(m, np.full(m, -self.inf), np.zeros(m), m * width, starts, idx.ravel(), val.ravel())
+
+    def solve(self) -> tuple[np.ndarray, dict[int, float], dict[int, float], float]:
+        import highspy
+
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise TokbenchError(f"the mixture LP failed in HiGHS: {self.h.modelStatusToString(status)}")
+        x = np.asarray(self.h.getSolution().col_value)
+        alpha = np.clip(x[: self.n], 0, None)
+        alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full(self.n, 1.0 / self.n)
+        vt = {k: max(float(x[c]), 0.0) for (kind, k), c in self.cols.items() if kind == "t"}
+        vp = {k: max(float(x[c]), 0.0) for (kind, k), c in self.cols.items() if kind == "p"}
+        return alpha, vt, vp, float(self.h.getInfo().objective_function_value)
+
+
+SOLVERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray, float]]] = {
+    "highs": _solve_highs,
+    "pulp": _solve_pulp,
+}
+
+
+def solve_rows(n: int, coef: np.ndarray, rows_t: np.ndarray, rows_p: np.ndarray, *,
+               solver: str = "highs") -> tuple[np.ndarray, dict[int, float], dict[int, float], float]:
+    """Solve the LP restricted to the rows ``(rows_t[r], rows_p[r])`` with coefficients
+    ``coef[r] = c_t(p) - c_t(m_t)`` per category (already normalised).
+
+    Returns ``(α, v_t by step, v_p by pair, objective)``.
+    """
+    if solver not in SOLVERS:
+        raise UnknownNameError("LP solver", solver, list(SOLVERS))
+    steps = np.unique(rows_t)
+    pairs = np.unique(rows_p)
+    row_v = np.stack([np.searchsorted(steps, rows_t), len(steps) + np.searchsorted(pairs, rows_p)], axis=1)
+    if coef.shape[0] == 0:
+        return np.full(n, 1.0 / n), {}, {}, 0.0
+    alpha, v, obj = SOLVERS[solver](n, np.asarray(coef, np.float64), row_v, len(steps) + len(pairs))
+    total = alpha.sum()
+    alpha = alpha / total if total > 0 else np.full(n, 1.0 / n)
+    return (alpha, {int(t): float(x) for t, x in zip(steps, v[: len(steps)], strict=True)},
+            {int(p): float(x) for p, x in zip(pairs, v[len(steps):], strict=True)}, obj)
+
+
+# ------------------------------------------------------------------------------ row generation
+
+
+@dataclass(eq=False)
+class MixtureFit:
+    """One LP solution: weights over pair-normalised counts and byte proportions."""
+
+    categories: list[str]
+    alpha: np.ndarray
+    proportions: np.ndarray
+    objective: float
+    iterations: int
+    n_rows: int
+    converged: bool
+    truncated_scans: int
+    rows: tuple[np.ndarray, np.ndarray] = field(repr=False, default=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
+
+    def as_dict(self) -> dict[str, float]:
+        return {c: float(p) for c, p in zip(self.categories, self.proportions, strict=True)}
+
+
+def _coefficients(pk: _Packed, rows_t: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    scale = SCALE / pk.total_pairs
+    return (counts - pk.merged[:, rows_t].T) * scale[None, :]
+
+
+def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_add: int = 4,
+                  k_scan: int = 64, max_iter: int = 100, tol: float = 1e-5,
+                  warm_rows: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = False) -> MixtureFit:
+    """Solve the mixture LP by delayed row and column generation (module docstring).
+
+    ``k_add`` rows are added per step and sweep (the worst violations among the ``k_scan``
+    heaviest pairs); ``warm_rows`` (``(steps, pairs)`` from an earlier fit) seed the row set.
+    """
+    from tqdm.auto import tqdm
+
+    from . import _trace_kernels as K
+
+    if solver not in SOLVERS:
+        raise UnknownNameError("LP solver", solver, list(SOLVERS))
+    if not 0 <= replicate < ts.n_replicates:
+        raise TokbenchError(f"replicate {replicate} does not exist; the traces have {ts.n_replicates}")
+    pk = ts.pack(replicate)
+    n = len(ts.categories)
+    T = ts.n_steps
+    have: set[tuple[int, int]] = set()
+    rows_t: list[np.ndarray] = []
+    rows_p: list[np.ndarray] = []
+    coefs: list[np.ndarray] = []
+    if warm_rows is not None and len(warm_rows[0]):
+        wt, wp = (np.asarray(x, np.int64) for x in warm_rows)
+        order = np.argsort(wt, kind="stable")
+        wt, wp = wt[order], wp[order]
+        counts = K.counts_at(pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val, n, T, wt, wp)
+        rows_t.append(wt)
+        rows_p.append(wp)
+        coefs.append(_coefficients(pk, wt, counts))
+        have.update(zip(wt.tolist(), wp.tolist(), strict=True))
+    alpha = np.full(n, 1.0 / n)
+    vt = np.zeros(T)
+    vp = np.zeros(max(pk.n_pairs, 1))
+    obj = 0.0
+    model = _IncrementalHighs(n) if solver == "highs" else None
+
+    def resolve(new: int) -> tuple[np.ndarray, dict[int, float], dict[int, float], float]:
+        if model is None:
+            return solve_rows(n, np.concatenate(coefs), np.concatenate(rows_t), np.concatenate(rows_p),
+                              solver=solver)
+        model.add_rows(coefs[-new], rows_t[-new], rows_p[-new]) if new else None
+        return model.solve()
+
+    if rows_t:
+        alpha, vt_d, vp_d, obj = resolve(1)
+        vt[list(vt_d)] = list(vt_d.values())
+        vp[list(vp_d)] = list(vp_d.values())
+    converged = False
+    truncated = 0
+    it = 0
+    bar = tqdm(total=max_iter, desc="mixture LP", disable=not progress, leave=False)
+    try:
+        for step in range(1, max_iter + 1):
+            it = step
+            scale = alpha * SCALE / pk.total_pairs
+            out_t, out_p, _, out_c, truncated = K.sweep_kernel(
+                pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
+                pk.merged_glob, scale, vt, vp, np.int64(k_add), np.int64(k_scan), float(tol))
+            fresh = np.array([(t, p) not in have for t, p in zip(out_t.tolist(), out_p.tolist(), strict=True)],
+                             dtype=bool)
+            bar.update(1)
+            bar.set_postfix(rows=len(have), new=int(fresh.sum()))
+            if not fresh.any():
+                converged = True
+                break
+            rows_t.append(out_t[fresh])
+            rows_p.append(out_p[fresh])
+            coefs.append(_coefficients(pk, out_t[fresh], out_c[fresh]))
+            have.update(zip(out_t[fresh].tolist(), out_p[fresh].tolist(), strict=True))
+            alpha, vt_d, vp_d, obj = resolve(1)
+            vt[:] = 0
+            vp[:] = 0
+            vt[list(vt_d)] = list(vt_d.values())
+            vp[list(vp_d)] = list(vp_d.values())
+    finally:
+        bar.close()
+    beta = alpha * pk.n_bytes / pk.total_pairs
+    beta = beta / beta.sum() if beta.sum() > 0 else np.full(n, 1.0 / n)
+    all_t = np.concatenate(rows_t) if rows_t else np.zeros(0, np.int64)
+    all_p = np.concatenate(rows_p) if rows_p else np.zeros(0, np.int64)
+    return MixtureFit(list(ts.categories), alpha, beta, obj, it, len(have), converged, int(truncated),
+                      rows=(all_t, all_p))
+
+
+# ------------------------------------------------------------------------------ full attack
+
+
+@dataclass(eq=False)
+class MixtureResult:
+    """Inferred byte proportions of a tokenizer's training data, with bootstrap intervals."""
+
+    tokenizer: str
+    fingerprint: str
+    fit: MixtureFit
+    n_steps: int
+    replicates: np.ndarray  # (B, n) bootstrap proportions (B may be 0)
+    corpus: dict[str, Any]
+    options: dict[str, Any]
+    seed: int = 0
+
+    @property
+    def categories(self) -> list[str]:
+        return self.fit.categories
+
+    def intervals(self, level: float = 0.95) -> np.ndarray:
+        """``(n, 2)`` percentile intervals from the bootstrap (NaN without replicates)."""
+        n = len(self.categories)
+        if self.replicates.shape[0] == 0:
+            return np.full((n, 2), np.nan)
+        lo = (1 - level) / 2
+        return np.quantile(self.replicates, [lo, 1 - lo], axis=0).T
+
+    @property
+    def signature(self) -> Any:
+        from ..results import Signature
+
+        return Signature(tokenizers={self.tokenizer: self.fingerprint}, corpus=self.corpus, seed=self.seed,
+                         extra={"attack": "mixture", **self.options})
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        iv = self.intervals()
+        return pd.DataFrame({
+            "tokenizer": self.tokenizer, "category": self.categories, "proportion": self.fit.proportions,
+            "low": iv[:, 0], "high": iv[:, 1], "alpha": self.fit.alpha, "steps": self.n_steps,
+            "objective": self.fit.objective, "rows": self.fit.n_rows, "converged": self.fit.converged,
+        }).sort_values("proportion", ascending=False, ignore_index=True)
+
+
+def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int | Literal["auto"] = 0,
+                       solver: str = "highs", bootstrap: int = 0, seed: int = 0, cache_dir: Any = None,
+                       use_cache: bool = True, progress: bool = False, **lp_options: Any) -> MixtureResult:
+    """Trace every category of ``corpus`` under ``tok``, solve, and bootstrap (``bootstrap`` replicates)."""
+    ts = TraceSet.from_corpus(tok, corpus, n_steps=n_steps, skip=skip, replicates=bootstrap, seed=seed,
+                              cache_dir=cache_dir, use_cache=use_cache, progress=progress)
+    fit = infer_mixture(ts, solver=solver, progress=progress, **lp_options)
+    reps = [infer_mixture(ts, solver=solver, replicate=r, warm_rows=fit.rows, **lp_options).proportions
+            for r in range(1, bootstrap + 1)]
+    return MixtureResult(
+        tokenizer=tok.name, fingerprint=tok.fingerprint, fit=fit, n_steps=ts.n_steps,
+        replicates=np.array(reps).reshape(len(reps), len(ts.categories)), corpus=ts.corpus,
+        options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
+                 **lp_options}, seed=seed,
+    )
+
+
+def mse(estimate: Sequence[float], truth: Sequence[float]) -> float:
+    """Mean squared error between two proportion vectors."""
+    e = np.asarray(estimate, np.float64)
+    t = np.asarray(truth, np.float64)
+    return float(np.mean((e - t) ** 2))
+
