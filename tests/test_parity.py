@@ -108,8 +108,11 @@ def _check_parity(tokenizer_dir: Path, name: str, texts: list[str]) -> None:
         wrong = [i for i in range(len(texts)) if got[i] != expected[i]]
         assert not wrong, f"{name} {backend}: {len(wrong)} of {len(texts)} texts differ, first: {texts[wrong[0]][:80]!r}"
     if name in LOSSLESS:
+        # A special token's text inside the input (Perl's POD "C<s>" for Llama's "<s>") is
+        # encoded as that special token, whose decoding is not the original text.
+        specials = [s for s in tok.special_tokens if s]
         for text, ids in zip(texts, expected, strict=True):
-            if unicodedata.is_normalized("NFC", text):
+            if unicodedata.is_normalized("NFC", text) and not any(s in text for s in specials):
                 assert tok.decode(ids) == text
 
 
