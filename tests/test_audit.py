@@ -135,8 +135,9 @@ def test_demo_without_shared_data(tmp_path, monkeypatch) -> None:
     demo.add_arguments(parser)
     out = tmp_path / "demo-report"
     args = parser.parse_args(["--out", str(out), "--corpus", "sample:eng_Latn,fra_Latn,hin_Deva,python", "--vocab-size", "700",
-                              "--trainers", "bpe,char_bpe", "--bootstrap", "20", "--quiet"])
+                              "--trainers", "bpe,char_bpe,superword,hybrid", "--bootstrap", "20", "--quiet"])
     assert demo.run(args) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "bpe-700" in html and "char_bpe-700" in html
+    for name in ("bpe-700", "char_bpe-700", "superword-700", "hybrid-700"):
+        assert name in html
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
