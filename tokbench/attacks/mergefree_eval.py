@@ -49,7 +49,7 @@ def default_variants(tokenizer: Tokenizer, *, delete_fraction: float = 0.1, trun
         variants += [
             Variant("shuffled merges", "bpe", "shuffle"),
             Variant(f"{delete_fraction:.0%} merges deleted", "bpe", "delete", fraction=delete_fraction),
-            Variant(f"first {keep:,} merges", "bpe", "truncate", keep=keep),
+            Variant(f"first {truncate_share:.0%} of merges", "bpe", "truncate", keep=keep),
         ]
     return variants
 

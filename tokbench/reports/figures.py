@@ -327,26 +327,39 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
     """
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     categories = list(dict.fromkeys(frame["category"]))
+    # Every variant gets one colour across panels, whichever tokenizers have it.
+    all_variants = [v for v in dict.fromkeys(frame["variant"]) if v != "standard"]
+    colours = {v: f"C{k}" for k, v in enumerate(all_variants)}
+    columns = min(len(tokenizers), 4)
+    rows = -(-len(tokenizers) // columns)
     height = max(2.5, 0.45 * len(categories) + 1.5)
-    fig = _figure(5.5 * len(tokenizers), height)
-    axes = fig.subplots(1, len(tokenizers), sharey=True, squeeze=False)
-    for ax, name in zip(axes[0], tokenizers, strict=True):
+    fig = _figure(5.5 * columns, height * rows)
+    grid = fig.subplots(rows, columns, sharey=True, squeeze=False)
+    panels = [ax for row in grid for ax in row]
+    for ax in panels[len(tokenizers):]:
+        ax.set_visible(False)
+    for ax, name in zip(panels, tokenizers, strict=False):
         part = frame[(frame["tokenizer"] == name) & (frame["variant"] != "standard")]
         variants = list(dict.fromkeys(part["variant"]))
         width = 0.8 / max(len(variants), 1)
         for k, variant in enumerate(variants):
             values = part[part["variant"] == variant].set_index("category")["relative_to_standard"]
             ys = [i + k * width - 0.4 + width / 2 for i in range(len(categories))]
-            ax.barh(ys, [values.get(c, float("nan")) for c in categories], height=width, label=variant)
+            ax.barh(ys, [values.get(c, float("nan")) for c in categories], height=width, label=variant,
+                    color=colours[variant])
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.set_yticks(range(len(categories)), [_short(c) for c in categories])
         ax.set_xlabel("tokens relative to standard BPE (1.0 = same)")
         ax.set_title(_short(name, 40))
         ax.grid(axis="x", alpha=0.3)
+    axes = grid
     axes[0][0].invert_yaxis()  # shared y axis: inverting once puts the first category on top
-    axes[0][0].set_ylabel("category")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(max(len(labels), 1), 5), frameon=False)
+    for row in axes:
+        row[0].set_ylabel("category")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colours[v], label=v) for v in all_variants]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(max(len(handles), 1), 5), frameon=False)
     fig.suptitle(title or "Encoding without (or with a damaged) merge list")
     return fig
 
