@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,23 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _train(name: str, corpus: Any, vocab_size: int, options: dict[str, Any]) -> Any:
-    """Call a registered trainer with the options its signature accepts."""
-    from ..trainers import get_trainer
-
-    train = get_trainer(name)
-    params = inspect.signature(train).parameters
-    kwargs = {"vocab_size": vocab_size, "progress": False, "name": f"{name}-{vocab_size}", **options}
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kwargs = {k: v for k, v in kwargs.items() if accepts_any or k in params}
-    if "allow_smaller" in params:
-        kwargs["allow_smaller"] = True
-    return train(corpus, **kwargs)
-
-
 def run(args: argparse.Namespace) -> int:
     from ..corpora import load_corpus
-    from ..trainers import TRAINERS
+    from ..trainers import TRAINERS, train_with
     from .audit import run_audit
 
     if args.vocab_size < 300:
@@ -79,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(f"training {name} (vocabulary {args.vocab_size}) on {corpus.name}…", file=sys.stderr)
         try:
-            trained = _train(name, corpus, args.vocab_size, DEMO_TRAINERS.get(name, {}))
+            trained = train_with(name, corpus, vocab_size=args.vocab_size, name=f"{name}-{args.vocab_size}",
+                                 **DEMO_TRAINERS.get(name, {}))
         except TokbenchError as err:
             print(f"FAILED training {name}: {err}", file=sys.stderr)
             failed.append(name)

@@ -22,7 +22,10 @@ from ..errors import TokbenchError
 
 DEFAULT_LANGUAGES = ("eng_Latn,fra_Latn,deu_Latn,vie_Latn,tur_Latn,rus_Cyrl,ell_Grek,arb_Arab,heb_Hebr,"
                      "hin_Deva,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai")
-DEFAULT_TRAINERS = "bpe,char,superword,spm-bpe,spm-unigram,hf-unigram,hf-wordpiece"
+DEFAULT_TRAINERS = "bpe,char,superword,hybrid,spm-bpe,spm-unigram,hf-unigram,hf-wordpiece"
+#: Options some families need to train on any corpus: no lexicon ships for every language, so
+#: the hybrid learns its morphs with Morfessor (bounded, see tokbench.trainers.hybrid).
+TRAINER_OPTIONS = {"hybrid": {"morfessor": True, "morfessor_words": 20_000, "morfessor_epochs": 3}}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .._io import atomic_write
     from ..corpora import load_code, load_flores
-    from ..trainers import ALIASES, get_trainer
+    from ..trainers import ALIASES, get_trainer, train_with
 
     try:
         sizes = [int(v) for v in args.vocab_sizes.split(",") if v.strip()]
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     for name in trainers:
         key = ALIASES.get(name.lower(), name.lower())
         for size in sizes:
-            trained = get_trainer(name)(train_docs, vocab_size=size, progress=False)
+            trained = train_with(name, train_docs, vocab_size=size, **TRAINER_OPTIONS.get(key, {}))
             tok = trained.tokenizer
             for category, docs in held_out:
                 ctc = sum(map(len, tok.encode_batch(docs)))

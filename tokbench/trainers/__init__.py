@@ -52,3 +52,20 @@ def get_trainer(name: str) -> Callable[..., Any]:
     module_name, function = target.split(":")
     module = importlib.import_module(f"{__name__}.{module_name}")
     return getattr(module, function)
+
+
+def train_with(name: str, corpus: Any, *, vocab_size: int, **options: Any) -> Any:
+    """Train ``name`` with the options its signature accepts (others are dropped), always
+    without a progress bar and allowing a smaller vocabulary when the text runs out of pairs.
+
+    Experiments call every family the same way through this; the families' own options (a
+    hybrid's ``morfessor=True``) pass through to the one that takes them.
+    """
+    import inspect
+
+    train = get_trainer(name)
+    params = inspect.signature(train).parameters
+    kwargs = {"vocab_size": vocab_size, "progress": False, "allow_smaller": True, **options}
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    return train(corpus, **kwargs)
