@@ -138,7 +138,7 @@ class MergeFreeEncoder:
         self.trie = VocabularyTrie(tokenizer)
         self._scratch = _Scratch()
         self._cache: dict[bytes, tuple[int, ...]] = {}
-        self._str_cache: dict[str, list[int]] = {}
+        self._str_cache: dict[str, tuple[int, ...]] = {}
         self._whole_piece = bool(getattr(pipeline, "ignore_merges", False)) and mode == "bpe" and merges is None
         self._bytes_to_id = {tokenizer.vocab[i]: i for i in range(tokenizer.vocab_size)
                              if i not in tokenizer.special_ids and i not in tokenizer.unused_ids}
@@ -216,9 +216,13 @@ class MergeFreeEncoder:
                 f"{self.tokenizer.name}: byte 0x{int(data[position]):02X} has no token in this vocabulary "
                 f"(mode {self.mode}); the vocabulary is not byte-complete (missing bytes: "
                 f"{len(self.trie.missing_bytes)})")
-        out = s.out
+        # One conversion to Python ints, then plain list slicing: far cheaper than a numpy slice
+        # and .tolist() per piece.
+        flat = s.out[:n].tolist()
+        bounds = out_offsets.tolist()
+        cache = self._cache
         for k, p in enumerate(pieces):
-            self._cache[p] = tuple(out[out_offsets[k]:out_offsets[k + 1]].tolist())
+            cache[p] = tuple(flat[bounds[k]:bounds[k + 1]])
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``: added tokens as themselves, every other piece segmented."""
@@ -246,8 +250,12 @@ class MergeFreeEncoder:
             plans.append(plan)
         if misses:
             unique = list(misses)
-            segmented = self.encode_pieces([pipeline.piece_to_bytes(p) for p in unique])
-            cache.update(zip(unique, segmented, strict=True))
+            as_bytes = [pipeline.piece_to_bytes(p) for p in unique]
+            todo = [b for b in dict.fromkeys(as_bytes) if b not in self._cache]
+            if todo:
+                self._run(todo)
+            byte_cache = self._cache
+            cache.update(zip(unique, (byte_cache[b] for b in as_bytes), strict=True))
         out: list[list[int]] = []
         for plan in plans:
             ids: list[int] = []
