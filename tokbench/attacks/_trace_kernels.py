@@ -296,20 +296,25 @@ def _hpop(hv, hp, size):
 
 @njit(cache=True)
 def sweep_kernel(n_pairs, cat_off, loc_glob, init_cnt, d_off, d_loc, d_val, merged_glob,
-                 scale, vt, vp, k_add, k_scan, tol):
+                 scale, vt, vp, k_add, tol, t_end):
     """Replay ``n`` categories' traces under weights ``scale`` and find violated constraints.
 
     Category ``i`` owns local pairs ``cat_off[i]:cat_off[i+1]`` (global ids ``loc_glob``, sorted),
     with initial counts ``init_cnt``; its step-``t`` changes are ``d_loc/d_val[d_off[i, t]:d_off[i,
     t+1]]`` (local indices, offsets into the flat arrays); ``merged_glob[t]`` is the global id of
-    the merged pair (-1 when no category has it). A pair ``p`` violates step ``t`` when
-    ``W_t(p) - W_t(m_t) - vt[t] - vp[p] > tol``; up to ``k_add`` worst of the ``k_scan``
-    heaviest pairs per step are returned as ``(t, p, violation, per-category counts)``, plus the number of steps whose
-    scan was cut short by ``k_scan``.
+    the merged pair (-1 when no category has it). A pair ``p`` violates step ``t`` by
+    ``W_t(p) - vp[p] - W_t(m_t) - vt[t]`` when that exceeds ``tol``.
+
+    The lazy max-heap is keyed by ``W(p) - vp[p]`` (``vp`` is fixed during a sweep), so its top
+    is the most violating pair of the step and the scan of a step stops at the first pair that
+    does not violate: the sweep is exact, however many pairs compete. Up to ``k_add`` worst
+    pairs per step are returned as ``(t, p, violation, per-category counts)``; only steps
+    ``t < t_end`` are checked.
     """
     n = scale.shape[0]
-    T = merged_glob.shape[0]
+    T = min(merged_glob.shape[0], t_end)
     W = np.zeros(n_pairs, np.float64)
+    E = np.zeros(n_pairs, np.float64)
     cur = init_cnt.copy()
     for i in range(n):
         for q in range(cat_off[i], cat_off[i + 1]):
@@ -318,26 +323,26 @@ def sweep_kernel(n_pairs, cat_off, loc_glob, init_cnt, d_off, d_loc, d_val, merg
     hp = np.empty(n_pairs + 16, np.int64)
     size = 0
     for p in range(n_pairs):
+        E[p] = W[p] - vp[p]
         if W[p] > 0:
-            hv, hp, size = _hpush(hv, hp, size, W[p], p)
+            hv, hp, size = _hpush(hv, hp, size, E[p], p)
     out_t = np.empty(1024, np.int64)
     out_p = np.empty(1024, np.int64)
     out_v = np.empty(1024, np.float64)
     out_c = np.zeros((1024, n), np.int64)
     n_out = 0
     seen = np.full(n_pairs, EMPTY, np.int64)
-    pop_v = np.empty(k_scan, np.float64)
-    pop_p = np.empty(k_scan, np.int64)
-    truncated = 0
+    pop_v = np.empty(max(k_add, 1), np.float64)
+    pop_p = np.empty(max(k_add, 1), np.int64)
     for t in range(T):
         m = merged_glob[t]
         mw = W[m] if m >= 0 else 0.0
         thr = mw + vt[t] + tol
         n_pop = 0
-        while size > 0 and n_pop < k_scan:
+        while size > 0 and n_pop < k_add:
             v = hv[0]
             p = hp[0]
-            if v != W[p] or seen[p] == t:  # stale or duplicate entry
+            if v != E[p] or seen[p] == t:  # stale or duplicate entry
                 size = _hpop(hv, hp, size)
                 continue
             if v <= thr:
@@ -347,34 +352,24 @@ def sweep_kernel(n_pairs, cat_off, loc_glob, init_cnt, d_off, d_loc, d_val, merg
             pop_v[n_pop] = v
             pop_p[n_pop] = p
             n_pop += 1
-        if n_pop == k_scan and size > 0 and hv[0] > thr:
-            truncated += 1
-        # Worst k_add violations among the popped pairs (simple selection; k_add is small).
-        viol = np.empty(n_pop, np.float64)
         for q in range(n_pop):
             p = pop_p[q]
-            viol[q] = pop_v[q] - mw - vt[t] - vp[p] if p != m else -1.0
-        order = np.argsort(-viol)
-        for q in range(min(k_add, n_pop)):
-            j = order[q]
-            if viol[j] <= tol:
-                break
+            hv, hp, size = _hpush(hv, hp, size, pop_v[q], p)
+            if p == m:  # cannot happen (E[m] <= mw); kept for safety with odd inputs
+                continue
             out_t = _grow1(out_t, n_out + 1)
             out_p = _grow1(out_p, n_out + 1)
             out_v = _grow1(out_v, n_out + 1)
             out_c = _grow2(out_c, n_out + 1)
-            p = pop_p[j]
             out_t[n_out] = t
             out_p[n_out] = p
-            out_v[n_out] = viol[j]
+            out_v[n_out] = pop_v[q] - mw - vt[t]
             for i in range(n):
                 lo = cat_off[i]
                 hi = cat_off[i + 1]
                 k = lo + np.searchsorted(loc_glob[lo:hi], p)
                 out_c[n_out, i] = cur[k] if k < hi and loc_glob[k] == p else 0
             n_out += 1
-        for q in range(n_pop):
-            hv, hp, size = _hpush(hv, hp, size, pop_v[q], pop_p[q])
         # Apply step t's changes.
         for i in range(n):
             base = cat_off[i]
@@ -384,14 +379,15 @@ def sweep_kernel(n_pairs, cat_off, loc_glob, init_cnt, d_off, d_loc, d_val, merg
                 cur[loc] += d_val[q]
                 p = loc_glob[loc]
                 W[p] += sc * d_val[q]
+                E[p] = W[p] - vp[p]
                 if W[p] > 0:
-                    hv, hp, size = _hpush(hv, hp, size, W[p], p)
+                    hv, hp, size = _hpush(hv, hp, size, E[p], p)
         if size > 4 * n_pairs + 4096:  # drop stale entries
             size = 0
             for p in range(n_pairs):
                 if W[p] > 0:
-                    hv, hp, size = _hpush(hv, hp, size, W[p], p)
-    return out_t[:n_out].copy(), out_p[:n_out].copy(), out_v[:n_out].copy(), out_c[:n_out].copy(), truncated
+                    hv, hp, size = _hpush(hv, hp, size, E[p], p)
+    return out_t[:n_out].copy(), out_p[:n_out].copy(), out_v[:n_out].copy(), out_c[:n_out].copy()
 
 
 @njit(cache=True)

@@ -10,10 +10,16 @@ make every merged pair ``m_t`` at least as frequent as every competing pair ``p`
 
 with slack ``v_t`` per step and ``v_p`` per pair, since real training data is never exactly a
 mixture of our samples. The LP has ``T × #pairs`` rows, so it is solved by delayed row and column
-generation: solve over a small row set, sweep all ``T`` steps under the current ``α`` (numba,
-:func:`tokbench.attacks._trace_kernels.sweep_kernel`, a lazy max-heap of weighted counts), add
-the worst few violated rows per step (and the ``v_p`` columns they need), and repeat until no row
-is violated — then the solution is optimal for the full LP.
+generation: solve over a small row set, sweep the steps under the current ``α`` (numba,
+:func:`tokbench.attacks._trace_kernels.sweep_kernel`, a lazy max-heap keyed by ``W(p) - v_p`` so
+that each step's most violated pairs are found exactly), add those rows (and the ``v_p`` columns
+they need), and repeat until no row is violated by more than ``tol`` — then the solution is
+optimal for the full LP. Three things keep this tractable on real tokenizers, where many pairs
+compete at every step: a curriculum over steps (the first 500 merges, doubling whenever they are
+satisfied — early merges pin ``α`` down, so later steps need few rows), a few rows per step and
+sweep (``k_add``; optionally at most ``max_add`` per sweep), and purging rows that are far from
+binding so warm-started HiGHS re-solves stay small. An iteration or time cap stops the
+generation honestly: the fit says ``converged=False`` and reports the largest remaining violation.
 
 Normalisation (our choice, documented): counts of category ``i`` are divided by its total pair
 count at ``t = 0`` (and multiplied by 10⁶, for solver tolerances), so ``α_i`` weighs "pairs";
@@ -45,7 +51,7 @@ from .mixture_merges import MergeList, extract_merges
 from .traces import PairTrace, trace_category
 
 __all__ = ["TraceSet", "MixtureFit", "MixtureResult", "infer_mixture", "solve_rows", "SOLVERS",
-           "run_mixture_attack"]
+           "run_mixture_attack", "audit_entry", "mse"]
 
 Solver = Literal["highs", "pulp"]
 #: Counts per category are scaled to "pairs per million" (solver tolerances are absolute).
@@ -174,18 +180,42 @@ def _solve_highs(n: int, coef: np.ndarray, row_v: np.ndarray, n_v: int) -> tuple
     return np.clip(res.x[:n], 0, None), np.clip(res.x[n:], 0, None), float(res.fun)
 
 
+def _cbc_command(pulp: Any) -> Any:
+    """CBC through ``COIN_CMD`` (PuLP 3 deprecates ``PULP_CBC_CMD``): a ``cbc`` on the PATH,
+    else the binary PuLP bundles; ``PULP_CBC_CMD`` only when neither runs."""
+    import warnings
+
+    cmd = pulp.COIN_CMD(msg=False)
+    if cmd.available():
+        return cmd
+    bundled = getattr(getattr(getattr(pulp, "apis", None), "coin_api", None), "pulp_cbc_path", None)
+    if bundled:
+        cmd = pulp.COIN_CMD(path=bundled, msg=False)
+        if cmd.available():
+            return cmd
+    with warnings.catch_warnings():  # older PuLP: the only way to reach its bundled CBC
+        warnings.simplefilter("ignore")
+        return pulp.PULP_CBC_CMD(msg=False)
+
+
 def _solve_pulp(n: int, coef: np.ndarray, row_v: np.ndarray, n_v: int) -> tuple[np.ndarray, np.ndarray, float]:
     import pulp
 
     prob = pulp.LpProblem("mixture", pulp.LpMinimize)
-    alpha = [pulp.LpVariable(f"a{i}", lowBound=0) for i in range(n)]
-    v = [pulp.LpVariable(f"v{j}", lowBound=0) for j in range(n_v)]
+    if hasattr(prob, "add_variable"):  # PuLP >= 3.3; the LpVariable constructor is deprecated there
+        def var(name: str) -> Any:
+            return prob.add_variable(name, lowBound=0)
+    else:  # pragma: no cover - older PuLP
+        def var(name: str) -> Any:
+            return pulp.LpVariable(name, lowBound=0)
+    alpha = [var(f"a{i}") for i in range(n)]
+    v = [var(f"v{j}") for j in range(n_v)]
     prob += pulp.lpSum(v)
     prob += pulp.lpSum(alpha) == 1
     for r in range(coef.shape[0]):
         terms = [(alpha[i], float(coef[r, i])) for i in range(n) if coef[r, i] != 0]
         prob += pulp.LpAffineExpression(terms) - v[row_v[r, 0]] - v[row_v[r, 1]] <= 0
-    status = prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    status = prob.solve(_cbc_command(pulp))
     if pulp.LpStatus[status] != "Optimal":
         raise TokbenchError(f"the mixture LP failed in CBC: {pulp.LpStatus[status]}")
     a = np.array([max(x.value() or 0.0, 0.0) for x in alpha])
@@ -220,6 +250,7 @@ class _IncrementalHighs:
         self.h.setOptionValue("output_flag", False)
         self.inf = highspy.kHighsInf
         self.n = n
+        self.n_rows = 0
         self.cols: dict[tuple[str, int], int] = {}
         self._add_cols(n, cost=0.0)
         self.h.addRows(1, np.array([1.0]), np.array([1.0]), n, np.array([0], np.int32),
@@ -253,6 +284,20 @@ class _IncrementalHighs:
         val[:, self.n:] = -1.0
         starts = np.arange(m, dtype=np.int32) * width
         self.h.addRows(m, np.full(m, -self.inf), np.zeros(m), m * width, starts, idx.ravel(), val.ravel())
+        self.n_rows += m
+
+    def slack_rows(self, gap: float) -> np.ndarray:
+        """Indices (among the generated rows, in insertion order) of rows that are not binding
+        at the current solution: activity below ``-gap`` and a zero dual."""
+        sol = self.h.getSolution()
+        act = np.asarray(sol.row_value)[1:]
+        dual = np.asarray(sol.row_dual)[1:]
+        return np.flatnonzero((act < -gap) & (np.abs(dual) <= 1e-12))
+
+    def delete_rows(self, rows: np.ndarray) -> None:
+        if len(rows):
+            self.h.deleteRows(len(rows), (np.asarray(rows) + 1).astype(np.int32))
+            self.n_rows -= len(rows)
 
     def solve(self) -> tuple[np.ndarray, dict[int, float], dict[int, float], float]:
         import highspy
@@ -301,7 +346,13 @@ def solve_rows(n: int, coef: np.ndarray, rows_t: np.ndarray, rows_p: np.ndarray,
 
 @dataclass(eq=False)
 class MixtureFit:
-    """One LP solution: weights over pair-normalised counts and byte proportions."""
+    """One LP solution: weights over pair-normalised counts and byte proportions.
+
+    ``converged`` is True when a full sweep found no constraint violated by more than ``tol``
+    (the solution is then optimal for the whole LP); otherwise an iteration or time cap stopped
+    the generation and ``max_violation`` / ``violated_steps`` say by how much the last solution
+    misses (measured by a full sweep after the last solve).
+    """
 
     categories: list[str]
     alpha: np.ndarray
@@ -310,7 +361,9 @@ class MixtureFit:
     iterations: int
     n_rows: int
     converged: bool
-    truncated_scans: int
+    max_violation: float = 0.0
+    violated_steps: int = 0
+    seconds: float = 0.0
     rows: tuple[np.ndarray, np.ndarray] = field(repr=False, default=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
 
     def as_dict(self) -> dict[str, float]:
@@ -322,14 +375,33 @@ def _coefficients(pk: _Packed, rows_t: np.ndarray, counts: np.ndarray) -> np.nda
     return (counts - pk.merged[:, rows_t].T) * scale[None, :]
 
 
+def _select(out_t: np.ndarray, out_v: np.ndarray, fresh: np.ndarray, max_add: int | None) -> np.ndarray:
+    """Indices of the rows to add: the fresh ones, at most ``max_add`` with the largest violations."""
+    idx = np.flatnonzero(fresh)
+    if max_add is not None and len(idx) > max_add:
+        idx = idx[np.argsort(-out_v[idx], kind="stable")[:max_add]]
+        idx.sort()
+    return idx
+
+
 def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_add: int = 4,
-                  k_scan: int = 64, max_iter: int = 100, tol: float = 1e-5,
-                  warm_rows: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = False) -> MixtureFit:
+                  max_add: int | None = None, max_iter: int = 300, start_steps: int | None = 500, grow: int = 2,
+                  purge: bool = True, purge_gap: float = 1.0, time_limit: float | None = None,
+                  tol: float = 1e-3, warm_rows: tuple[np.ndarray, np.ndarray] | None = None,
+                  progress: bool = False) -> MixtureFit:
     """Solve the mixture LP by delayed row and column generation (module docstring).
 
-    ``k_add`` rows are added per step and sweep (the worst violations among the ``k_scan``
-    heaviest pairs); ``warm_rows`` (``(steps, pairs)`` from an earlier fit) seed the row set.
+    Each sweep replays all ``T`` steps under the current solution and, per step, finds the
+    ``k_add`` most violated constraints exactly (a heap keyed by ``W(p) - v_p``); of those,
+    the ``max_add`` with the largest violations are added (``None``: all), each with its ``v_p``
+    column when new. Adding a few rows per step keeps the LP small: the worst violator of a step
+    fixes ``v_t`` and usually covers the others. ``max_iter`` sweeps or ``time_limit`` seconds
+    cap the work; a capped fit has ``converged=False`` and reports its ``max_violation``.
+    ``tol`` is absolute in the LP's units (pairs per million of each category).
+    ``warm_rows`` (``(steps, pairs)`` from an earlier fit) seed the row set.
     """
+    import time
+
     from tqdm.auto import tqdm
 
     from . import _trace_kernels as K
@@ -338,6 +410,9 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
         raise UnknownNameError("LP solver", solver, list(SOLVERS))
     if not 0 <= replicate < ts.n_replicates:
         raise TokbenchError(f"replicate {replicate} does not exist; the traces have {ts.n_replicates}")
+    if k_add < 1 or (max_add is not None and max_add < 1) or max_iter < 1:
+        raise TokbenchError(f"k_add, max_add and max_iter must be positive (got {k_add}, {max_add}, {max_iter})")
+    started = time.perf_counter()
     pk = ts.pack(replicate)
     n = len(ts.categories)
     T = ts.n_steps
@@ -360,52 +435,87 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
     obj = 0.0
     model = _IncrementalHighs(n) if solver == "highs" else None
 
-    def resolve(new: int) -> tuple[np.ndarray, dict[int, float], dict[int, float], float]:
+    def resolve() -> None:
+        nonlocal alpha, obj
         if model is None:
-            return solve_rows(n, np.concatenate(coefs), np.concatenate(rows_t), np.concatenate(rows_p),
-                              solver=solver)
-        model.add_rows(coefs[-new], rows_t[-new], rows_p[-new]) if new else None
-        return model.solve()
-
-    if rows_t:
-        alpha, vt_d, vp_d, obj = resolve(1)
+            alpha, vt_d, vp_d, obj = solve_rows(n, np.concatenate(coefs), np.concatenate(rows_t),
+                                                np.concatenate(rows_p), solver=solver)
+        else:
+            model.add_rows(coefs[-1], rows_t[-1], rows_p[-1])
+            alpha, vt_d, vp_d, obj = model.solve()
+        vt[:] = 0
+        vp[:] = 0
         vt[list(vt_d)] = list(vt_d.values())
         vp[list(vp_d)] = list(vp_d.values())
+
+    if rows_t:
+        resolve()
+    # Curriculum over steps: the first merges (largest counts) pin α down; later steps then need
+    # few rows each, instead of every sweep adding a row per step while α still zig-zags.
+    t_end = T if start_steps is None else min(T, start_steps)
+    purged = 0
     converged = False
-    truncated = 0
+    max_viol = 0.0
+    n_viol = 0
     it = 0
     bar = tqdm(total=max_iter, desc="mixture LP", disable=not progress, leave=False)
     try:
-        for step in range(1, max_iter + 1):
-            it = step
+        while True:
+            it += 1
             scale = alpha * SCALE / pk.total_pairs
-            out_t, out_p, _, out_c, truncated = K.sweep_kernel(
+            out_t, out_p, out_v, out_c = K.sweep_kernel(
                 pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
-                pk.merged_glob, scale, vt, vp, np.int64(k_add), np.int64(k_scan), float(tol))
-            fresh = np.array([(t, p) not in have for t, p in zip(out_t.tolist(), out_p.tolist(), strict=True)],
-                             dtype=bool)
+                pk.merged_glob, scale, vt, vp, np.int64(k_add), float(tol), np.int64(t_end))
+            fresh = np.fromiter(((t, p) not in have for t, p in zip(out_t.tolist(), out_p.tolist(), strict=True)),
+                                dtype=bool, count=len(out_t))
+            max_viol = float(out_v.max()) if len(out_v) else 0.0
+            n_viol = len(np.unique(out_t))
             bar.update(1)
-            bar.set_postfix(rows=len(have), new=int(fresh.sum()))
+            bar.set_postfix(rows=len(have), violated=n_viol, worst=f"{max_viol:.3g}")
             if not fresh.any():
-                converged = True
+                # A violated row already in the LP can only be the solver's own tolerance.
+                if t_end >= T:
+                    converged = True
+                    break
+                t_end = min(T, t_end * grow)
+                continue
+            if it >= max_iter or (time_limit is not None and time.perf_counter() - started > time_limit):
+                if t_end < T:  # measure the miss over all steps, not only the curriculum's
+                    out_t, _, out_v, _ = K.sweep_kernel(
+                        pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
+                        pk.merged_glob, scale, vt, vp, np.int64(1), float(tol), np.int64(T))
+                    max_viol = float(out_v.max()) if len(out_v) else 0.0
+                    n_viol = len(np.unique(out_t))
                 break
-            rows_t.append(out_t[fresh])
-            rows_p.append(out_p[fresh])
-            coefs.append(_coefficients(pk, out_t[fresh], out_c[fresh]))
-            have.update(zip(out_t[fresh].tolist(), out_p[fresh].tolist(), strict=True))
-            alpha, vt_d, vp_d, obj = resolve(1)
-            vt[:] = 0
-            vp[:] = 0
-            vt[list(vt_d)] = list(vt_d.values())
-            vp[list(vp_d)] = list(vp_d.values())
+            pick = _select(out_t, out_v, fresh, max_add)
+            rows_t.append(out_t[pick])
+            rows_p.append(out_p[pick])
+            coefs.append(_coefficients(pk, out_t[pick], out_c[pick]))
+            have.update(zip(out_t[pick].tolist(), out_p[pick].tolist(), strict=True))
+            resolve()
+            if model is not None and purge and model.n_rows > max(20_000, 4 * T):
+                # Rows that are far from binding only slow the re-solves; dropping them keeps the
+                # current solution optimal (a row that matters again is found by a later sweep).
+                drop = model.slack_rows(purge_gap)
+                if len(drop) > model.n_rows // 4:
+                    lt, lp_ = np.concatenate(rows_t), np.concatenate(rows_p)
+                    keep = np.ones(len(lt), bool)
+                    keep[drop] = False
+                    model.delete_rows(drop)
+                    have.difference_update(zip(lt[drop].tolist(), lp_[drop].tolist(), strict=True))
+                    rows_t[:] = [lt[keep]]
+                    rows_p[:] = [lp_[keep]]
+                    coefs[:] = [np.concatenate(coefs)[keep]]
+                    purged += len(drop)
     finally:
         bar.close()
     beta = alpha * pk.n_bytes / pk.total_pairs
     beta = beta / beta.sum() if beta.sum() > 0 else np.full(n, 1.0 / n)
     all_t = np.concatenate(rows_t) if rows_t else np.zeros(0, np.int64)
     all_p = np.concatenate(rows_p) if rows_p else np.zeros(0, np.int64)
-    return MixtureFit(list(ts.categories), alpha, beta, obj, it, len(have), converged, int(truncated),
-                      rows=(all_t, all_p))
+    return MixtureFit(list(ts.categories), alpha, beta, obj, it, len(have), converged,
+                      max_violation=max_viol, violated_steps=n_viol,
+                      seconds=time.perf_counter() - started, rows=(all_t, all_p))
 
 
 # ------------------------------------------------------------------------------ full attack
@@ -449,8 +559,9 @@ class MixtureResult:
         iv = self.intervals()
         return pd.DataFrame({
             "tokenizer": self.tokenizer, "category": self.categories, "proportion": self.fit.proportions,
-            "low": iv[:, 0], "high": iv[:, 1], "alpha": self.fit.alpha, "steps": self.n_steps,
+            "ci_low": iv[:, 0], "ci_high": iv[:, 1], "alpha": self.fit.alpha, "steps": self.n_steps,
             "objective": self.fit.objective, "rows": self.fit.n_rows, "converged": self.fit.converged,
+            "max_violation": self.fit.max_violation,
         }).sort_values("proportion", ascending=False, ignore_index=True)
 
 
@@ -469,6 +580,26 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
         options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
                  **lp_options}, seed=seed,
     )
+
+
+#: What the audit runs: few enough steps and a time cap so that one tokenizer takes seconds.
+AUDIT_STEPS = 2000
+AUDIT_TIME_LIMIT = 120.0
+
+
+def audit_entry(tok: Tokenizer, corpus: Any, *, seed: int = 0) -> MixtureResult:
+    """The ``mixture`` analysis of :func:`tokbench.audit`: infer the byte proportions of the
+    corpus's categories in ``tok``'s training data from its first :data:`AUDIT_STEPS` merges
+    (fewer when the list is shorter), without bootstrap, the LP capped at
+    :data:`AUDIT_TIME_LIMIT` seconds (``converged``/``max_violation`` columns say whether it
+    finished). Traces are not cached (the audit caches whole results).
+
+    ``to_frame()`` has ``tokenizer, category, proportion, ci_low, ci_high`` (intervals NaN
+    without bootstrap) and the solve's diagnostics.
+    """
+    n_merges = len(extract_merges(tok))
+    return run_mixture_attack(tok, corpus, n_steps=min(AUDIT_STEPS, n_merges), seed=seed, use_cache=False,
+                              time_limit=AUDIT_TIME_LIMIT)
 
 
 def mse(estimate: Sequence[float], truth: Sequence[float]) -> float:

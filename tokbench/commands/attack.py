@@ -63,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mix.add_argument("--skip-merges", type=_skip, default=0, help="leading merges to skip: a number or 'auto' (whitespace merges)")
     mix.add_argument("--solver", choices=["highs", "pulp"], default="highs", help="LP solver (default highs)")
     mix.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for intervals (default 0)")
+    mix.add_argument("--time-limit", type=float, default=None,
+                     help="seconds per LP solve before stopping row generation (reported as converged=False with "
+                          "the remaining violation); default: no limit")
+    mix.add_argument("--max-iter", type=int, default=300, help="row-generation sweeps per LP solve (default 300)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (default 0)")
     mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, signatures.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
@@ -114,12 +118,14 @@ def _run_mixture(args: argparse.Namespace) -> int:
         n_merges = len(extract_merges(tok, skip=args.skip_merges))
         result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
                                     solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
-                                    use_cache=not args.no_cache, progress=True)
+                                    use_cache=not args.no_cache, progress=True, time_limit=args.time_limit,
+                                    max_iter=args.max_iter)
         frame = result.to_frame()
         frames.append(frame)
         signatures[tok.name] = result.signature.to_dict()
-        print(f"# {result.signature.short()} steps={result.n_steps} rows={result.fit.n_rows} "
-              f"converged={result.fit.converged}")
+        fit = result.fit
+        print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
+              f"converged={fit.converged} max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}")
     frame = pd.concat(frames, ignore_index=True)
     from ..reports.mixture_figures import group_categories
 

@@ -1,11 +1,19 @@
-"""Figures of data-mixture inference: inferred proportions per tokenizer, and controlled-experiment
-accuracy against merge steps. Functions return a matplotlib ``Figure`` and write nothing."""
+"""Figures of data-mixture inference: inferred proportions per tokenizer (stacked bars, and
+grouped panels), inferred vs true proportions, and controlled-experiment accuracy against merge
+steps. Functions return a matplotlib ``Figure`` and write nothing.
+
+This module holds the only implementation of :func:`inferred_vs_true_figure` and
+:func:`mixture_proportions_figure`; :mod:`tokbench.reports.figures` re-exports them (the audit
+report draws through that module). Frame columns: ``tokenizer, category, proportion`` and
+optional ``ci_low, ci_high`` (:meth:`tokbench.attacks.mixture.MixtureResult.to_frame`); the
+inferred-vs-true figure reads ``category, true, inferred`` (optional ``tokenizer``, ``ci_*``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["mixture_proportions_figure", "controlled_figure", "group_categories"]
+__all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure",
+           "group_categories"]
 
 CODE = ("python", "c", "c_header", "cpp", "javascript", "perl", "php", "tcl", "shell")
 
@@ -20,19 +28,19 @@ def group_categories(frame: Any, *, top: int = 5) -> Any:
         is_code = g["category"].isin(CODE)
         eng = g[g["category"] == "eng_Latn"]
         rows.append({"tokenizer": tok, "group": "English", "proportion": eng["proportion"].sum(),
-                     "low": eng["low"].sum(), "high": eng["high"].sum()})
+                     "ci_low": eng["ci_low"].sum(), "ci_high": eng["ci_high"].sum()})
         rows.append({"tokenizer": tok, "group": "code", "proportion": g.loc[is_code, "proportion"].sum(),
-                     "low": g.loc[is_code, "low"].sum(), "high": g.loc[is_code, "high"].sum()})
+                     "ci_low": g.loc[is_code, "ci_low"].sum(), "ci_high": g.loc[is_code, "ci_high"].sum()})
         rest = g[~is_code & (g["category"] != "eng_Latn")].sort_values("proportion", ascending=False)
         for _, r in rest.head(top).iterrows():
             rows.append({"tokenizer": tok, "group": r["category"], "proportion": r["proportion"],
-                         "low": r["low"], "high": r["high"]})
+                         "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
         rows.append({"tokenizer": tok, "group": "other", "proportion": rest["proportion"].iloc[top:].sum(),
-                     "low": float("nan"), "high": float("nan")})
+                     "ci_low": float("nan"), "ci_high": float("nan")})
     return pd.DataFrame(rows)
 
 
-def mixture_proportions_figure(frame: Any, *, top: int = 5) -> Any:
+def mixture_groups_figure(frame: Any, *, top: int = 5) -> Any:
     """One panel per tokenizer: horizontal bars of English, code and top languages, with
     bootstrap intervals where present."""
     import matplotlib
@@ -48,9 +56,9 @@ def mixture_proportions_figure(frame: Any, *, top: int = 5) -> Any:
     for ax, tok in zip(axes.ravel(), toks, strict=False):
         g = grouped[grouped["tokenizer"] == tok].iloc[::-1]
         err = None
-        if g["low"].notna().any():
-            lo = (g["proportion"] - g["low"]).clip(lower=0).fillna(0)
-            hi = (g["high"] - g["proportion"]).clip(lower=0).fillna(0)
+        if g["ci_low"].notna().any():
+            lo = (g["proportion"] - g["ci_low"]).clip(lower=0).fillna(0)
+            hi = (g["ci_high"] - g["proportion"]).clip(lower=0).fillna(0)
             err = [lo.to_numpy(), hi.to_numpy()]
         colors = ["tab:orange" if x == "code" else "tab:blue" if x == "English" else "tab:gray" for x in g["group"]]
         ax.barh(g["group"], g["proportion"], xerr=err, color=colors, capsize=2)
@@ -61,6 +69,81 @@ def mixture_proportions_figure(frame: Any, *, top: int = 5) -> Any:
         ax.axis("off")
     fig.supxlabel("inferred share of training bytes")
     fig.tight_layout()
+    return fig
+
+
+def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
+    """Controlled attack: inferred against true category proportions, with the identity line."""
+    import numpy as np
+
+    from .figures import _colours, _figure, _short
+
+    fig = _figure(5.8, 5.4)
+    ax = fig.add_subplot()
+    groups = frame.groupby("tokenizer", sort=False) if "tokenizer" in frame else [("", frame)]
+    groups = list(groups)
+    colours = _colours(len(groups))
+    for (name, g), c in zip(groups, colours, strict=True):
+        err = None
+        if {"ci_low", "ci_high"} <= set(g.columns):
+            err = np.nan_to_num(np.vstack([np.clip(g["inferred"] - g["ci_low"], 0, None),
+                                           np.clip(g["ci_high"] - g["inferred"], 0, None)]).astype(float))
+        ax.errorbar(g["true"], g["inferred"], yerr=err, fmt="o", color=c, capsize=2, label=_short(name) or None)
+        if len(g) <= 12:
+            for _, row in g.iterrows():
+                ax.annotate(_short(row["category"], 14), (row["true"], row["inferred"]), fontsize=7,
+                            xytext=(4, 3), textcoords="offset points")
+    top = max(float(frame["true"].max()), float(frame["inferred"].max()), 0.05) * 1.1
+    ax.plot([0, top], [0, top], "--", color="grey", linewidth=1, label="perfect inference")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("true proportion in the training data")
+    ax.set_ylabel("inferred proportion")
+    ax.legend(fontsize=8)
+    ax.set_title(title or "Mixture inference: inferred vs true proportions")
+    return fig
+
+
+def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: str | None = None) -> Any:
+    """Inferred training-data proportions per tokenizer as stacked bars; the largest
+    ``max_categories`` categories are shown, the rest summed into "other". Categories above 4%
+    are labelled with their interval when ``ci_low``/``ci_high`` are given."""
+    from .figures import _colours, _figure, _short
+
+    totals = frame.groupby("category")["proportion"].mean().sort_values(ascending=False)
+    keep = list(totals.index[:max_categories])
+    tokenizers = list(dict.fromkeys(frame["tokenizer"]))
+    colours = dict(zip(keep + ["other"], _colours(len(keep) + 1), strict=True))
+    fig = _figure(10.0, max(2.6, 0.6 * len(tokenizers) + 2.0))
+    ax = fig.add_subplot()
+    has_ci = {"ci_low", "ci_high"} <= set(frame.columns)
+    for i, name in enumerate(tokenizers):
+        rows = frame[frame["tokenizer"] == name].set_index("category")
+        left = 0.0
+        for cat in keep + ["other"]:
+            if cat == "other":
+                value = float(rows["proportion"].drop(index=keep, errors="ignore").sum())
+            else:
+                value = float(rows["proportion"].get(cat, 0.0))
+            if value <= 0:
+                continue
+            ax.barh(i, value * 100, left=left * 100, color=colours[cat], edgecolor="white",
+                    label=_short(cat, 20) if i == 0 or cat not in ax.get_legend_handles_labels()[1] else None)
+            if value >= 0.04:
+                text = f"{value:.0%}"
+                if has_ci and cat != "other" and cat in rows.index and rows["ci_low"].notna().get(cat, False):
+                    text += f"\n[{rows['ci_low'][cat]:.0%}–{rows['ci_high'][cat]:.0%}]"
+                ax.text((left + value / 2) * 100, i, text, ha="center", va="center", fontsize=7)
+            left += value
+    ax.set_yticks(range(len(tokenizers)), [_short(n, 32) for n in tokenizers])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("inferred share of training data (%; brackets: 95% interval)")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=min(6, len(unique)), fontsize=8,
+               frameon=False)
+    ax.set_title(title or "Inferred training-data mixture (merge-list attack)")
     return fig
 
 

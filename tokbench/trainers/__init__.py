@@ -54,8 +54,8 @@ def get_trainer(name: str) -> Callable[..., Any]:
     return getattr(module, function)
 
 
-def train_with(name: str, corpus: Any, *, vocab_size: int, **options: Any) -> Any:
-    """Train ``name`` with the options its signature accepts (others are dropped), always
+def train_with(trainer: str, corpus: Any, *, vocab_size: int, **options: Any) -> Any:
+    """Train with the registered ``trainer``, passing the options its signature accepts (others are dropped), always
     without a progress bar and allowing a smaller vocabulary when the text runs out of pairs.
 
     Experiments call every family the same way through this; the families' own options (a
@@ -63,7 +63,7 @@ def train_with(name: str, corpus: Any, *, vocab_size: int, **options: Any) -> An
     """
     import inspect
 
-    train = get_trainer(name)
+    train = get_trainer(trainer)
     params = inspect.signature(train).parameters
     kwargs = {"vocab_size": vocab_size, "progress": False, "allow_smaller": True, **options}
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
