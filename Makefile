@@ -53,7 +53,7 @@ exp-optimal-vocab: venv
 
 exp-mixture: venv
 	$(TOKBENCH) attack controlled --setting lang5 --setting lang10 --setting code5 --trials 10 --steps 300,1000,3000 --out results/mixture/controlled
-	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 3000 --bootstrap 10 --out results/mixture/offshelf
+	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 1000 --bootstrap 10 --time-limit 300 --out results/mixture/offshelf
 
 exp-coverage: venv
 	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --csv --out results/coverage.csv
