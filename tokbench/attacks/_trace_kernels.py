@@ -20,19 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-EMPTY = np.int64(-1)
-_MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True)
-def _slot(keys, key, shift):
-    mask = keys.shape[0] - 1
-    i = np.int64((np.uint64(key) * _MULT) >> np.uint64(shift))
-    while True:
-        k = keys[i]
-        if k == key or k == EMPTY:
-            return i
-        i = (i + 1) & mask
+from .._hashtable import EMPTY, slot
 
 
 @njit(cache=True)
@@ -48,7 +36,7 @@ def _rehash(keys, vals, head, old, stamp, shift):
     for i in range(keys.shape[0]):
         k = keys[i]
         if k != EMPTY:
-            j = _slot(nk, k, nshift)
+            j = slot(nk, k, nshift)
             nk[j] = k
             nv[j] = vals[i]
             nh[j] = head[i]
@@ -110,7 +98,7 @@ def trace_kernel(syms, wstart, wlen, wcount, ma, mb, mc):
         s0 = wstart[w]
         for j in range(wlen[w] - 1):
             key = (syms[s0 + j] << 32) | syms[s0 + j + 1]
-            i = _slot(keys, key, shift)
+            i = slot(keys, key, shift)
             if keys[i] == EMPTY:
                 keys[i] = key
                 used += 1
@@ -149,7 +137,7 @@ def trace_kernel(syms, wstart, wlen, wcount, ma, mb, mc):
         b = mb[t]
         c = mc[t]
         key = (a << 32) | b
-        s = _slot(keys, key, shift)
+        s = slot(keys, key, shift)
         d_off[t] = n_d
         if keys[s] == EMPTY:
             d_off[t + 1] = n_d
@@ -192,7 +180,7 @@ def trace_kernel(syms, wstart, wlen, wcount, ma, mb, mc):
             # exact change, overlaps (a == b runs) included.
             for j in range(L - 1):
                 kk = (syms[s0 + j] << 32) | syms[s0 + j + 1]
-                i = _slot(keys, kk, shift)
+                i = slot(keys, kk, shift)
                 if stamp[i] != t:
                     stamp[i] = t
                     old[i] = vals[i]
@@ -215,7 +203,7 @@ def trace_kernel(syms, wstart, wlen, wcount, ma, mb, mc):
                 x = syms[s0 + j]
                 y = syms[s0 + j + 1]
                 kk = (x << 32) | y
-                i = _slot(keys, kk, shift)
+                i = slot(keys, kk, shift)
                 if keys[i] == EMPTY:
                     keys[i] = kk
                     used += 1

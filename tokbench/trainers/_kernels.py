@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-EMPTY = np.int64(-1)
-_MULT = np.uint64(0x9E3779B97F4A7C15)
+from .._hashtable import EMPTY, FIBONACCI, slot
+
 _HASH_BASE = np.uint64(0x100000001B3)
 
 # Indices into the int64 ``scal`` array of scalars.
@@ -36,17 +36,6 @@ N_TOK, N_PAIRS, PT_SHIFT, N_SEG, POOL_USED, HEAP_SIZE, N_MERGES, STAMP, ST_SHIFT
 N_SCAL = 11
 # Stop reasons written to ``scal[STOP]``.
 RUNNING, STOP_VOCAB, STOP_EMPTY, STOP_MIN_FREQ = 0, 1, 2, 3
-
-
-@njit(cache=True)
-def _slot(keys, key, shift):
-    mask = keys.shape[0] - 1
-    i = np.int64((np.uint64(key) * _MULT) >> np.uint64(shift))
-    while True:
-        k = keys[i]
-        if k == key or k == EMPTY:
-            return i
-        i = (i + 1) & mask
 
 
 @njit(cache=True)
@@ -62,7 +51,7 @@ def _pt_rehash(pt_keys, pt_cnt, pt_last, shift, new_cap):
     for i in range(pt_keys.shape[0]):
         k = pt_keys[i]
         if k != EMPTY:
-            j = _slot(nk, k, new_shift)
+            j = slot(nk, k, new_shift)
             nk[j] = k
             nc[j] = pt_cnt[i]
             nl[j] = pt_last[i]
@@ -149,7 +138,7 @@ def token_hashes(units, tok_off, n_tok):
 def _st_find(st_hash, st_ids, st_shift, units, tok_off, h, a, b):
     """Slot of the string ``token a + token b`` in the string table (found or where it goes)."""
     mask = st_ids.shape[0] - 1
-    i = np.int64((h * _MULT) >> np.uint64(st_shift))
+    i = np.int64((h * FIBONACCI) >> np.uint64(st_shift))
     la = tok_off[a + 1] - tok_off[a]
     lb = tok_off[b + 1] - tok_off[b]
     while True:
@@ -176,7 +165,7 @@ def _st_find(st_hash, st_ids, st_shift, units, tok_off, h, a, b):
 @njit(cache=True)
 def _st_insert_existing(st_hash, st_ids, st_shift, units, tok_off, h, t):
     mask = st_ids.shape[0] - 1
-    i = np.int64((h * _MULT) >> np.uint64(st_shift))
+    i = np.int64((h * FIBONACCI) >> np.uint64(st_shift))
     while True:
         u = st_ids[i]
         if u == EMPTY:
@@ -231,7 +220,7 @@ def count_pairs(syms, wstart, wlen, wcount):
             key = (np.int64(syms[st + i]) << 32) | np.int64(syms[st + i + 1])
             if 2 * (n_pairs + 1) > pt_keys.shape[0]:
                 pt_keys, pt_cnt, pt_last, shift = _pt_rehash(pt_keys, pt_cnt, pt_last, shift, 2 * pt_keys.shape[0])
-            s = _slot(pt_keys, key, shift)
+            s = slot(pt_keys, key, shift)
             if pt_keys[s] == EMPTY:
                 pt_keys[s] = key
                 pt_last[s] = n_pairs
@@ -260,7 +249,7 @@ def count_pairs(syms, wstart, wlen, wcount):
         st = wstart[w]
         for i in range(wlen[w] - 1):
             key = (np.int64(syms[st + i]) << 32) | np.int64(syms[st + i + 1])
-            g = pt_last[_slot(pt_keys, key, shift)]
+            g = pt_last[slot(pt_keys, key, shift)]
             if seg_lastw[g] != w:
                 seg_lastw[g] = w
                 pool[seg_start[g] + fill[g]] = w
@@ -312,7 +301,7 @@ def train_steps(
             a = np.int64(forced_a[f])
             b = np.int64(forced_b[f])
             key = (a << 32) | b
-            s = _slot(pt_keys, key, scal[PT_SHIFT])
+            s = slot(pt_keys, key, scal[PT_SHIFT])
             count = pt_cnt[s] if pt_keys[s] == key else np.int64(0)
             scal[N_FORCED_DONE] += 1
         else:
@@ -324,7 +313,7 @@ def train_steps(
                 scal[STOP] = STOP_EMPTY
                 break
             key = h_pair[0]
-            s = _slot(pt_keys, key, scal[PT_SHIFT])
+            s = slot(pt_keys, key, scal[PT_SHIFT])
             current = np.uint64(pt_cnt[s])
             if h_cnt[0] != current:
                 # A stale entry: re-key it with today's count (HF pops and pushes it back).
@@ -413,7 +402,7 @@ def train_steps(
             pt_keys, pt_cnt, pt_last, new_shift = _pt_rehash(
                 pt_keys, pt_cnt, pt_last, scal[PT_SHIFT], 2 * (scal[N_PAIRS] + bound + 1))
             scal[PT_SHIFT] = new_shift
-            s = _slot(pt_keys, key, new_shift)
+            s = slot(pt_keys, key, new_shift)
         buf_g = _grow(buf_g, bound + 1)
         buf_w = _grow(buf_w, bound + 1)
         grp_key = _grow(grp_key, bound + 1)
@@ -445,14 +434,14 @@ def train_steps(
                     if j > 0:
                         prev = np.int64(syms[st + j - 1])
                         k2 = (prev << 32) | a
-                        s2 = _slot(pt_keys, k2, pt_shift)
+                        s2 = slot(pt_keys, k2, pt_shift)
                         if pt_keys[s2] == EMPTY:
                             pt_keys[s2] = k2
                             scal[N_PAIRS] += 1
                         pt_cnt[s2] -= cw
                         if tok_len[prev] + new_len < max_length:
                             k2 = (prev << 32) | new
-                            s2 = _slot(pt_keys, k2, pt_shift)
+                            s2 = slot(pt_keys, k2, pt_shift)
                             if pt_keys[s2] == EMPTY:
                                 pt_keys[s2] = k2
                                 scal[N_PAIRS] += 1
@@ -472,14 +461,14 @@ def train_steps(
                     if i + 2 < n:
                         nx = np.int64(syms[st + i + 2])
                         k2 = (b << 32) | nx
-                        s2 = _slot(pt_keys, k2, pt_shift)
+                        s2 = slot(pt_keys, k2, pt_shift)
                         if pt_keys[s2] == EMPTY:
                             pt_keys[s2] = k2
                             scal[N_PAIRS] += 1
                         pt_cnt[s2] -= cw
                         if tok_len[nx] + new_len < max_length:
                             k2 = (new << 32) | nx
-                            s2 = _slot(pt_keys, k2, pt_shift)
+                            s2 = slot(pt_keys, k2, pt_shift)
                             if pt_keys[s2] == EMPTY:
                                 pt_keys[s2] = k2
                                 scal[N_PAIRS] += 1
@@ -517,7 +506,7 @@ def train_steps(
 
         if forced:
             # Every occurrence is gone; a replayed pair must not be picked again by the heap.
-            s = _slot(pt_keys, key, pt_shift)
+            s = slot(pt_keys, key, pt_shift)
             if pt_keys[s] == key:
                 pt_cnt[s] = 0
 
@@ -530,7 +519,7 @@ def train_steps(
         for q in range(n_buf):
             gg = buf_g[q]
             if grp_fill[gg] == -1:
-                s2 = _slot(pt_keys, grp_key[gg], pt_shift)
+                s2 = slot(pt_keys, grp_key[gg], pt_shift)
                 if pt_cnt[s2] > 0:
                     grp_fill[gg] = n_seg
                     seg_start[n_seg] = used  # placeholder; fixed below
