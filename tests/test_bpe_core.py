@@ -18,6 +18,7 @@ import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_files import gpt2_byte_decoder
 
 from tokbench.bpe import apply_merges, concat_rank_lookup, merge_rank_lookup
 from tokbench.merges import recover_merges, split_by_rank
@@ -158,19 +159,6 @@ def test_apply_merges_equals_twin_with_explicit_merged_ids(case, data):
 
 # ------------------------------------------------------------------ GPT-2: both lookups agree
 
-# The byte<->unicode table of OpenAI's original gpt-2 encoder.py, written out again here.
-def _gpt2_byte_decoder() -> dict[str, int]:
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs, strict=True)}
-
-
 # OpenAI's gpt-2 encoder.py pattern.
 GPT2_REGEX = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
@@ -190,7 +178,7 @@ def test_concat_rank_and_merge_rank_lookups_agree_on_gpt2(tokenizer_dir: Path, f
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
 
-    decoder = _gpt2_byte_decoder()
+    decoder = gpt2_byte_decoder()
     vocab_json = json.loads((tokenizer_dir / "gpt2" / "vocab.json").read_text(encoding="utf-8"))
     lines = (tokenizer_dir / "gpt2" / "merges.txt").read_text(encoding="utf-8").splitlines()
     pairs = [tuple(line.split(" ")) for line in lines if line and not line.startswith("#version")]

@@ -17,22 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_files import SHARED_TOKENIZERS as ALL
 
 import tokbench
 from tokbench.cli import main
 from tokbench.formats import load_tokenizer
-
-ALL = [
-    "gpt2",
-    "r50k_base.tiktoken",
-    "cl100k_base.tiktoken",
-    "olmo2_tokenizer.json",
-    "llama_tokenizer.json",
-    "mistral_v1.model",
-    "qwen2_tokenizer.json",
-    "gpt-neox_tokenizer.json",
-    "bert-base-uncased_wordpiece_tokenizer.json",
-]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

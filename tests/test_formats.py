@@ -22,6 +22,8 @@ from unittest import mock
 
 import pytest
 import regex
+from shared_files import SHARED_TOKENIZERS as ALL
+from shared_files import gpt2_byte_decoder
 
 import tokbench
 from tokbench.errors import (
@@ -31,36 +33,12 @@ from tokbench.errors import (
     UnsupportedTokenizerError,
 )
 
-ALL = [
-    "gpt2",
-    "r50k_base.tiktoken",
-    "cl100k_base.tiktoken",
-    "olmo2_tokenizer.json",
-    "llama_tokenizer.json",
-    "mistral_v1.model",
-    "qwen2_tokenizer.json",
-    "gpt-neox_tokenizer.json",
-    "bert-base-uncased_wordpiece_tokenizer.json",
-]
-
 # OpenAI's gpt-2 encoder.py pattern.
 GPT2_REGEX = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
 
 # ------------------------------------------------------------------------------------- helpers
 
-
-def gpt2_byte_decoder() -> dict[str, int]:
-    """GPT-2's bytes_to_unicode table (openai/gpt-2 encoder.py), inverted."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs, strict=True)}
 
 
 DECODER = gpt2_byte_decoder()

@@ -16,6 +16,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from shared_files import SHARED_TOKENIZERS as TOKENIZERS
 
 import tokbench
 
@@ -23,17 +24,7 @@ LINES_PER_LANGUAGE = 6
 DOCS_PER_CODE_LANGUAGE = 4
 DOC_CHARS = 6000
 
-TOKENIZERS = [
-    "gpt2",
-    "r50k_base.tiktoken",
-    "cl100k_base.tiktoken",
-    "olmo2_tokenizer.json",
-    "llama_tokenizer.json",
-    "mistral_v1.model",
-    "qwen2_tokenizer.json",
-    "gpt-neox_tokenizer.json",
-    "bert-base-uncased_wordpiece_tokenizer.json",
-]
+
 # Models whose decode(encode(x)) gives x back (given NFC text where they normalize to NFC).
 LOSSLESS = set(TOKENIZERS) - {"bert-base-uncased_wordpiece_tokenizer.json"}
 

@@ -69,6 +69,16 @@ def _grow(arr, need):
     return out
 
 
+@njit(cache=True, inline="always")
+def _add_pair_count(pt_keys, pt_cnt, scal, key, shift, delta):
+    """Add ``delta`` to the count of pair ``key``, inserting it (and counting it) if new."""
+    s = slot(pt_keys, key, shift)
+    if pt_keys[s] == EMPTY:
+        pt_keys[s] = key
+        scal[N_PAIRS] += 1
+    pt_cnt[s] += delta
+
+
 @njit(cache=True)
 def _higher(h_cnt, h_pair, i, j):
     """Entry i pops before entry j: larger count, then smaller pair (HF's ``Ord for Merge``)."""
@@ -434,18 +444,10 @@ def train_steps(
                     if j > 0:
                         prev = np.int64(syms[st + j - 1])
                         k2 = (prev << 32) | a
-                        s2 = slot(pt_keys, k2, pt_shift)
-                        if pt_keys[s2] == EMPTY:
-                            pt_keys[s2] = k2
-                            scal[N_PAIRS] += 1
-                        pt_cnt[s2] -= cw
+                        _add_pair_count(pt_keys, pt_cnt, scal, k2, pt_shift, -cw)
                         if tok_len[prev] + new_len < max_length:
                             k2 = (prev << 32) | new
-                            s2 = slot(pt_keys, k2, pt_shift)
-                            if pt_keys[s2] == EMPTY:
-                                pt_keys[s2] = k2
-                                scal[N_PAIRS] += 1
-                            pt_cnt[s2] += cw
+                            _add_pair_count(pt_keys, pt_cnt, scal, k2, pt_shift, cw)
                             if stamp_l[prev] != stamp:
                                 stamp_l[prev] = stamp
                                 grp_l[prev] = n_grp
@@ -461,18 +463,10 @@ def train_steps(
                     if i + 2 < n:
                         nx = np.int64(syms[st + i + 2])
                         k2 = (b << 32) | nx
-                        s2 = slot(pt_keys, k2, pt_shift)
-                        if pt_keys[s2] == EMPTY:
-                            pt_keys[s2] = k2
-                            scal[N_PAIRS] += 1
-                        pt_cnt[s2] -= cw
+                        _add_pair_count(pt_keys, pt_cnt, scal, k2, pt_shift, -cw)
                         if tok_len[nx] + new_len < max_length:
                             k2 = (new << 32) | nx
-                            s2 = slot(pt_keys, k2, pt_shift)
-                            if pt_keys[s2] == EMPTY:
-                                pt_keys[s2] = k2
-                                scal[N_PAIRS] += 1
-                            pt_cnt[s2] += cw
+                            _add_pair_count(pt_keys, pt_cnt, scal, k2, pt_shift, cw)
                             # (new, new) belongs to the left-keyed groups, like (prev, new).
                             if nx == new:
                                 if stamp_l[nx] != stamp:
