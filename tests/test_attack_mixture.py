@@ -253,8 +253,13 @@ def test_bootstrap_intervals_and_frame() -> None:
     tok = train_bpe(cats["a"] * 3 + cats["b"], vocab_size=256 + 12, progress=False).tokenizer
     res = run_mixture_attack(tok, corpus, n_steps=12, bootstrap=5, seed=0, use_cache=False)
     iv = res.intervals()
-    assert res.replicates.shape == (5, 2)
-    assert np.all(iv[:, 0] <= iv[:, 1] + 1e-12)
+    assert res.replicates.shape == (5, 2) and res.replicates_converged == 5
+    # Centred intervals always hold the point estimate, whatever the replicates' offset.
+    assert np.all(iv[:, 0] <= res.fit.proportions + 1e-12) and np.all(res.fit.proportions <= iv[:, 1] + 1e-12)
+    assert np.allclose(res.replicate_shift, res.replicates.mean(axis=0) - res.fit.proportions)
+    g = res.grouped(top=1)
+    assert list(g["group"]) == ["English", "code", "a", "other"]  # no English/code categories here
+    assert g["proportion"].sum() == pytest.approx(1.0) and g.loc[2, "ci_low"] == pytest.approx(iv[0, 0])
     frame = res.to_frame()
     assert list(frame["category"])[0] == "a" and frame["proportion"].sum() == pytest.approx(1.0)
     assert "mixture" in res.signature.to_dict()["extra"]["attack"]
@@ -290,6 +295,7 @@ def test_cli_attack_mixture(tmp_path, tokenizer_dir, capsys) -> None:  # type: i
     assert attack.run(args) == 0
     out = capsys.readouterr().out
     assert "English" in out and (tmp_path / "mixture.csv").exists() and (tmp_path / "mixture.png").exists()
+    assert (tmp_path / "mixture_groups.png").exists()
 
 
 @pytest.mark.slow
@@ -299,3 +305,20 @@ def test_controlled_lang5_small(shared_data) -> None:  # type: ignore[no-untyped
     frame = run_controlled("lang5", trials=2, n_steps=500, seed=0)
     s = summarise(frame)
     assert (s["attack_mean"] < s["random_mean"]).all()
+
+
+def test_half_sample_replicates_have_no_duplicates() -> None:
+    docs = [f"doc{i} " + "ab " * (i + 1) for i in range(11)]
+    tok = train_bpe(docs, vocab_size=256 + 4, progress=False).tokenizer
+    from tokbench.attacks.traces import word_table
+
+    table = word_table(tok, docs, replicates=3, seed=0)
+    full = sum(len(d.encode()) for d in docs)
+    assert table.n_bytes[0] == full
+    # Each replicate is 5 of the 11 documents, each at most once: bytes are a sum of 5 distinct docs.
+    sizes = sorted(len(d.encode()) for d in docs)
+    for r in (1, 2, 3):
+        assert sum(sizes[:5]) <= table.n_bytes[r] <= sum(sizes[-5:])
+    assert len({int(b) for b in table.n_bytes[1:]}) > 1  # seeded, but different halves
+    with pytest.raises(TokbenchError, match="at least 2 documents"):
+        word_table(tok, docs[:1], replicates=2)

@@ -8,9 +8,12 @@ into a word table over the tokenizer's base symbols — bytes for byte-level BPE
 before the merge, ``c_t(m_t)``, and the change of every pair the merge touched, so that
 ``c_t(p)`` for any pair and step is the initial count plus the changes of steps ``< t``.
 
-Bootstrap replicates (resampling a category's documents with replacement) share the words and
-differ only in counts; traces are linear in counts, so all replicates are traced in one pass
-as extra count columns.
+Resampling replicates (for intervals) are half-samples: each replicate keeps a random half of a
+category's documents, without replacement. They share the words and differ only in counts;
+traces are linear in counts, so all replicates are traced in one pass as extra count columns.
+(Why not the usual bootstrap with replacement: duplicated documents repeat their rare words, a
+pair-count pattern no real corpus has, and the LP then shifts weight away from such categories —
+see :meth:`tokbench.attacks.mixture.MixtureResult.intervals`.)
 
 The numba kernel is :func:`tokbench.attacks._trace_kernels.trace_kernel`; :func:`trace_reference`
 is its plain-Python twin. Traces are cached on disk keyed by (tokenizer fingerprint, sample
@@ -42,7 +45,7 @@ __all__ = ["PairTrace", "WordTable", "word_table", "trace_words", "trace_referen
            "pair_key", "default_cache_dir"]
 
 #: Bump when the trace format or algorithm changes: old cache entries are then ignored.
-TRACE_VERSION = 1
+TRACE_VERSION = 3  # 2: replicates are half-samples; 3: SentencePiece training split
 
 
 def pair_key(left: int, right: int) -> int:
@@ -104,17 +107,28 @@ class PairTrace:
 
 
 def _symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
-    """``(split(text) -> pieces, symbols(piece) -> ids)`` from the tokenizer's native pipeline."""
+    """``(split(text) -> pieces, symbols(piece) -> ids)`` from the tokenizer's native pipeline.
+
+    For SentencePiece-style BPE the pieces are those SentencePiece's *trainer* sees
+    (:mod:`tokbench.attacks.training_split`): each line is a sentence of its own, and pieces
+    are cut where training never merges (script changes, digits, whitespace runs, characters
+    outside the alphabet), so that pairs it could not have merged are never counted.
+    """
     from ..encoders import ByteLevelBPE, CharBPE
 
     enc = tok.native
+    train_split = None
     if isinstance(enc, ByteLevelBPE):
         byte_ids = list(enc.byte_ids)
 
         def symbols(piece: str) -> list[int]:
             return [byte_ids[b] for b in piece.encode("utf-8", errors="surrogatepass")]
     elif isinstance(enc, CharBPE):
+        from .training_split import is_sentencepiece_style, training_splitter
+
         symbols = enc._symbols  # characters of the ▁-escaped piece, byte fallback, user pieces
+        if is_sentencepiece_style(tok):
+            train_split = training_splitter(tok)
     else:
         raise UnsupportedTokenizerError(
             f"{tok.name}: mixture inference needs a BPE tokenizer (byte-level or SentencePiece-style); "
@@ -124,17 +138,27 @@ def _symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
     def split(text: str) -> list[str]:
         # The raw pieces (▁ kept for SentencePiece), skipping added/special tokens.
         out: list[str] = []
-        for k, (segment, token_id) in enumerate(enc.segments(text)):
-            if token_id is None:
-                out.extend(enc.split_segment(segment, k == 0))
+        if train_split is None:
+            for k, (segment, token_id) in enumerate(enc.segments(text)):
+                if token_id is None:
+                    out.extend(enc.split_segment(segment, k == 0))
+            return out
+        from .training_split import training_sentences
+
+        # SentencePiece trains on lines, each normalized alone (its own dummy-prefix ▁).
+        for line in training_sentences(text, train_split.rules):
+            for k, (segment, token_id) in enumerate(enc.segments(line)):
+                if token_id is None:
+                    for piece in enc.split_segment(segment, k == 0):
+                        out.extend(train_split(piece))
         return out
 
     return split, symbols
 
 
 def word_table(tok: Tokenizer, documents: Sequence[str], *, replicates: int = 0, seed: int = 0) -> WordTable:
-    """Count the tokenizer's pieces in ``documents``; with ``replicates`` > 0 add bootstrap
-    columns (documents resampled with replacement, seeded)."""
+    """Count the tokenizer's pieces in ``documents``; with ``replicates`` > 0 add half-sample
+    columns (each a seeded random half of the documents, without replacement)."""
     import scipy.sparse as sp
 
     split, symbols = _symbolizer(tok)
@@ -155,8 +179,12 @@ def word_table(tok: Tokenizer, documents: Sequence[str], *, replicates: int = 0,
     doc_bytes = np.fromiter((len(d.encode("utf-8")) for d in documents), np.int64, n_docs)
     mult = np.ones((1 + replicates, n_docs), np.int64)
     rng = np.random.default_rng(seed)
+    if replicates and n_docs < 2:
+        raise TokbenchError("resampling replicates need at least 2 documents per category; "
+                            "split the sample into documents (e.g. lines) or use no replicates")
     for r in range(replicates):
-        mult[1 + r] = np.bincount(rng.integers(0, n_docs, n_docs), minlength=n_docs)
+        mult[1 + r] = 0
+        mult[1 + r, rng.choice(n_docs, n_docs // 2, replace=False)] = 1
     counts = np.asarray((sp.csr_matrix(mult) @ M).T.todense(), dtype=np.int64)
     seqs = [symbols(p) for p in index]
     lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))

@@ -62,13 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mix.add_argument("--steps", type=int, default=30_000, help="merge steps T used (default 30000; capped at the merge list)")
     mix.add_argument("--skip-merges", type=_skip, default=0, help="leading merges to skip: a number or 'auto' (whitespace merges)")
     mix.add_argument("--solver", choices=["highs", "pulp"], default="highs", help="LP solver (default highs)")
-    mix.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for intervals (default 0)")
+    mix.add_argument("--bootstrap", type=int, default=0, help="half-sample replicates for 95%% intervals (default 0; see MixtureResult.intervals)")
     mix.add_argument("--time-limit", type=float, default=None,
                      help="seconds per LP solve before stopping row generation (reported as converged=False with "
                           "the remaining violation); default: no limit")
     mix.add_argument("--max-iter", type=int, default=300, help="row-generation sweeps per LP solve (default 300)")
-    mix.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (default 0)")
-    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, signatures.json")
+    mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
+    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signatures.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     mix.add_argument("--no-cache", action="store_true", help="do not read or write the trace cache")
 
@@ -110,6 +110,7 @@ def _run_mixture(args: argparse.Namespace) -> int:
     if args.max_bytes:
         corpus = corpus.sample(max_bytes=args.max_bytes[0], seed=args.seed)
     frames = []
+    grouped = []
     signatures = {}
     for path in args.tokenizer:
         tok = load_from_args(path, args)
@@ -122,17 +123,17 @@ def _run_mixture(args: argparse.Namespace) -> int:
                                     max_iter=args.max_iter)
         frame = result.to_frame()
         frames.append(frame)
+        grouped.append(result.grouped())
         signatures[tok.name] = result.signature.to_dict()
         fit = result.fit
         print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
-              f"converged={fit.converged} max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}")
+              f"converged={fit.converged} max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
+              + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else ""))
     frame = pd.concat(frames, ignore_index=True)
-    from ..reports.mixture_figures import group_categories
-
-    groups = group_categories(frame)
+    groups = pd.concat(grouped, ignore_index=True)
     _print(groups if not args.csv else frame, args.csv)
     if args.out is not None:
-        from ..reports.mixture_figures import mixture_proportions_figure
+        from ..reports.mixture_figures import mixture_groups_figure, mixture_proportions_figure
 
         with atomic_write(args.out / "mixture.csv") as handle:
             frame.to_csv(handle, index=False)
@@ -140,10 +141,11 @@ def _run_mixture(args: argparse.Namespace) -> int:
             groups.to_csv(handle, index=False)
         with atomic_write(args.out / "signatures.json") as handle:
             json.dump(signatures, handle, indent=2, default=str)
-        fig = mixture_proportions_figure(frame)
-        with atomic_write(args.out / "mixture.png", "wb") as handle:
-            fig.savefig(handle, format="png", dpi=110)
-        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signatures.json and mixture.png")
+        for name, fig in (("mixture.png", mixture_proportions_figure(frame)),
+                          ("mixture_groups.png", mixture_groups_figure(groups))):
+            with atomic_write(args.out / name, "wb") as handle:
+                fig.savefig(handle, format="png", dpi=110)
+        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signatures.json, mixture.png and mixture_groups.png")
     return 0
 
 

@@ -12,43 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure",
-           "group_categories"]
+__all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure"]
 
-CODE = ("python", "c", "c_header", "cpp", "javascript", "perl", "php", "tcl", "shell")
-
-
-def group_categories(frame: Any, *, top: int = 5) -> Any:
-    """Per tokenizer: English, code (summed; interval bounds summed as a rough envelope), the
-    ``top`` other categories by proportion, and the rest as "other"."""
-    import pandas as pd
-
-    rows = []
-    for tok, g in frame.groupby("tokenizer", sort=False):
-        is_code = g["category"].isin(CODE)
-        eng = g[g["category"] == "eng_Latn"]
-        rows.append({"tokenizer": tok, "group": "English", "proportion": eng["proportion"].sum(),
-                     "ci_low": eng["ci_low"].sum(), "ci_high": eng["ci_high"].sum()})
-        rows.append({"tokenizer": tok, "group": "code", "proportion": g.loc[is_code, "proportion"].sum(),
-                     "ci_low": g.loc[is_code, "ci_low"].sum(), "ci_high": g.loc[is_code, "ci_high"].sum()})
-        rest = g[~is_code & (g["category"] != "eng_Latn")].sort_values("proportion", ascending=False)
-        for _, r in rest.head(top).iterrows():
-            rows.append({"tokenizer": tok, "group": r["category"], "proportion": r["proportion"],
-                         "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
-        rows.append({"tokenizer": tok, "group": "other", "proportion": rest["proportion"].iloc[top:].sum(),
-                     "ci_low": float("nan"), "ci_high": float("nan")})
-    return pd.DataFrame(rows)
-
-
-def mixture_groups_figure(frame: Any, *, top: int = 5) -> Any:
+def mixture_groups_figure(grouped: Any) -> Any:
     """One panel per tokenizer: horizontal bars of English, code and top languages, with
-    bootstrap intervals where present."""
+    intervals where present. ``grouped`` has ``tokenizer, group, proportion, ci_low, ci_high``
+    rows (:meth:`tokbench.attacks.mixture.MixtureResult.grouped`, concatenated)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    grouped = group_categories(frame, top=top)
     toks = list(dict.fromkeys(grouped["tokenizer"]))
     ncol = min(3, len(toks))
     nrow = (len(toks) + ncol - 1) // ncol
