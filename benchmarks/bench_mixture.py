@@ -81,7 +81,8 @@ def bench_solve(setting: str, T: int, time_limit: float) -> dict:
     return {"subject": f"solve {setting}", "n": n, "T": steps, "bytes": count.n_bytes(),
             "seconds": round(t_trace + t_solve, 2), "trace_seconds": round(t_trace, 2),
             "solve_seconds": round(t_solve, 2), "iterations": fit.iterations, "rows": fit.n_rows,
-            "converged": fit.converged, "max_violation": fit.max_violation, "log10_mse": round(float(np.log10(mse(fit.proportions, truth))), 2)}
+            "converged": fit.converged, "stop_reason": fit.stop_reason, "gap": round(fit.gap, 4),
+            "max_violation": fit.max_violation, "log10_mse": round(float(np.log10(mse(fit.proportions, truth))), 2)}
 
 
 def main() -> None:

@@ -227,6 +227,32 @@ def test_caps_report_the_remaining_violation() -> None:
     assert not fit.converged and fit.iterations == 1
     assert fit.max_violation > 1e-6 and fit.violated_steps > 0
     assert infer_mixture(ts, time_limit=0.0, start_steps=5, tol=1e-6).violated_steps > 0
+    assert fit.stop_reason == "max_iter"
+
+
+def test_stability_stop_brackets_the_optimum(flores_dir) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.corpora import load_flores
+
+    # Real text: train on FLORES dev in known proportions, count on devtest. The samples differ,
+    # so the LP's optimum has positive slack and generation takes many sweeps.
+    langs = "eng_Latn,fra_Latn,deu_Latn,rus_Cyrl"
+    dev = load_flores(langs, split="dev", flores_dir=flores_dir)
+    texts = [d for k, c in enumerate(dev.category_names) for d in dev.documents(c)[: 100 * (k + 1)]]
+    tok = train_bpe(texts, vocab_size=256 + 400, progress=False).tokenizer
+    count = load_flores(langs, split="devtest", flores_dir=flores_dir).sample(max_bytes=40_000, seed=0)
+    ts = TraceSet.from_corpus(tok, count, n_steps=400, use_cache=False)
+    exact = infer_mixture(ts, start_steps=None, stable_tol=None)
+    assert exact.converged and exact.stop_reason == "converged" and exact.gap == 0.0 and exact.objective > 0
+    early = infer_mixture(ts, start_steps=None, stable_tol=0.5, patience=1)
+    capped = infer_mixture(ts, start_steps=None, max_iter=2)
+    assert early.stop_reason == "stable" and capped.stop_reason == "max_iter"
+    for fit in (early, capped):
+        assert not fit.converged and fit.iterations < exact.iterations
+        # The restricted LP bounds the optimum from below, the repaired solution from above.
+        assert fit.objective <= exact.objective * (1 + 1e-9) <= fit.upper_bound
+        assert 0.0 < fit.gap <= 1.0
+        assert len(fit.history) == fit.iterations
+    assert capped.history[-1]["upper_bound"] == pytest.approx(capped.upper_bound)
 
 
 def test_errors() -> None:

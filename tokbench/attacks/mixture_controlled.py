@@ -148,7 +148,7 @@ def run_trial(train: Any, count: Any, *, n_steps: int, seed: int, count_bytes: i
         "seed": seed, "n": n, "steps": n_steps, "steps_used": steps, "count_bytes": count_bytes or int(np.mean([count.n_bytes(c) for c in count.category_names])),
         "train_bytes": sum(len(t.encode("utf-8")) for t in texts),
         "attack": np.log10(max(mse(fit.proportions, truth), 1e-300)), "converged": fit.converged,
-        "rows": fit.n_rows, "truth": truth.tolist(), "estimate": fit.proportions.tolist(),
+        "stop_reason": fit.stop_reason, "gap": fit.gap, "lp_seconds": fit.seconds, "rows": fit.n_rows, "truth": truth.tolist(), "estimate": fit.proportions.tolist(),
     }
     if baselines:
         out["random"] = np.log10(mse(rng.dirichlet(np.ones(n)), truth))

@@ -67,6 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="seconds per LP solve before stopping row generation (reported as converged=False with "
                           "the remaining violation); default: no limit")
     mix.add_argument("--max-iter", type=int, default=300, help="row-generation sweeps per LP solve (default 300)")
+    mix.add_argument("--stable-tol", type=float, default=1e-3,
+                     help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
+                          "(reported as stop_reason=stable with the optimality gap; 0 = run to optimality; default 1e-3)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
     mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signatures.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
@@ -120,14 +123,15 @@ def _run_mixture(args: argparse.Namespace) -> int:
         result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
                                     solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
                                     use_cache=not args.no_cache, progress=True, time_limit=args.time_limit,
-                                    max_iter=args.max_iter)
+                                    max_iter=args.max_iter, stable_tol=args.stable_tol or None)
         frame = result.to_frame()
         frames.append(frame)
         grouped.append(result.grouped())
         signatures[tok.name] = result.signature.to_dict()
         fit = result.fit
         print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
-              f"converged={fit.converged} max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
+              f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
+              f"max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
               + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else ""))
     frame = pd.concat(frames, ignore_index=True)
     groups = pd.concat(grouped, ignore_index=True)
