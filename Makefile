@@ -16,7 +16,7 @@ SHARED_TOKENIZERS := $(TOKDATA)/gpt2 $(TOKDATA)/r50k_base.tiktoken $(TOKDATA)/cl
 MERGE_TOKENIZERS := $(filter-out %wordpiece_tokenizer.json,$(SHARED_TOKENIZERS))
 CHARBENCH_OUT := results/charbench
 
-.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers exp-optimal-vocab exp-mixture
+.PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers exp-optimal-vocab exp-mixture exp-mixture-extra
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,12 @@ exp-optimal-vocab: venv
 
 exp-mixture: venv
 	$(TOKBENCH) attack controlled --setting lang5 --setting lang10 --setting code5 --trials 10 --steps 300,1000,3000 --out results/mixture/controlled
+	$(TOKBENCH) attack controlled --setting lang5 --trials 10 --steps 300,3000 --count-bytes 20k,50k,all --no-baselines --out results/mixture/sample_size
 	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 1000 --bootstrap 10 --time-limit 300 --out results/mixture/offshelf
+
+# Slower extras (n = 30 languages, natural + programming languages mixed); not part of exp-mixture.
+exp-mixture-extra: venv
+	$(TOKBENCH) attack controlled --setting lang30 --setting mixed --trials 3 --steps 1000,3000 --out results/mixture/controlled_extra
 
 exp-coverage: venv
 	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --csv --out results/coverage.csv

@@ -39,6 +39,11 @@ def _ints(text: str) -> list[int]:
     return out
 
 
+def _sizes(text: str) -> list[int | None]:
+    """Counting-sample sizes: like :func:`_ints`, and ``all`` (the whole sample) as ``None``."""
+    return [None if part.strip().lower() == "all" else _ints(part)[0] for part in text.split(",")]
+
+
 def _load(spec: str):  # type: ignore[no-untyped-def]
     from ..attacks.mixture_controlled import load_spec
 
@@ -66,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mix.add_argument("--time-limit", type=float, default=None,
                      help="seconds per LP solve before stopping row generation (reported as converged=False with "
                           "the remaining violation); default: no limit")
-    mix.add_argument("--max-iter", type=int, default=300, help="row-generation sweeps per LP solve (default 300)")
+    mix.add_argument("--max-iter", type=int, default=1000, help="row-generation sweeps per LP solve (default 1000)")
     mix.add_argument("--stable-tol", type=float, default=1e-3,
                      help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
                           "(reported as stop_reason=stable with the optimality gap; 0 = run to optimality; default 1e-3)")
@@ -81,8 +86,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="lang5, lang10, lang30, code5, mixed, or a corpus spec (repeatable; default lang5)")
     ctl.add_argument("--trials", type=int, default=10, help="trials per grid point (default 10)")
     ctl.add_argument("--steps", type=_ints, default=[1000], help="merge steps T, comma-separated (default 1000)")
-    ctl.add_argument("--count-bytes", type=_ints, default=None,
-                     help="counting-sample sizes per category, comma-separated (default: the whole counting half)")
+    ctl.add_argument("--count-bytes", type=_sizes, default=None,
+                     help="counting-sample sizes per category, comma-separated, 'all' for the whole counting half (default: all)")
     ctl.add_argument("--seed", type=int, default=0, help="first trial seed (default 0)")
     ctl.add_argument("--solver", choices=["highs", "pulp"], default="highs")
     ctl.add_argument("--no-baselines", action="store_true", help="skip the TC, TEE and random baselines")
@@ -168,14 +173,17 @@ def _run_controlled(args: argparse.Namespace) -> int:
     summary = summarise(frame)
     _print(summary, False)
     if args.out is not None:
-        from ..reports.mixture_figures import controlled_figure
+        from ..reports.mixture_figures import controlled_figure, controlled_size_figure
 
         with atomic_write(args.out / "controlled.csv") as handle:
             frame.to_csv(handle, index=False)
         with atomic_write(args.out / "controlled_summary.csv") as handle:
             summary.to_csv(handle, index=False)
-        fig = controlled_figure(frame)
-        with atomic_write(args.out / "controlled.png", "wb") as handle:
-            fig.savefig(handle, format="png", dpi=110)
-        print(f"wrote {args.out}/controlled.csv, controlled_summary.csv and controlled.png")
+        figures = {"controlled.png": controlled_figure(frame)}
+        if frame.groupby("setting")["count_bytes"].nunique().max() > 1:
+            figures["controlled_size.png"] = controlled_size_figure(frame)
+        for name, fig in figures.items():
+            with atomic_write(args.out / name, "wb") as handle:
+                fig.savefig(handle, format="png", dpi=110)
+        print(f"wrote {args.out}/controlled.csv, controlled_summary.csv and {', '.join(figures)}")
     return 0

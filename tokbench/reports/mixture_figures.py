@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure"]
+__all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure",
+           "controlled_size_figure"]
 
 def mixture_groups_figure(grouped: Any) -> Any:
     """One panel per tokenizer: horizontal bars of English, code and top languages, with
@@ -141,5 +142,30 @@ def controlled_figure(frame: Any) -> Any:
         ax.set_xlabel("merge steps T")
         ax.set_ylabel("log10 MSE")
     axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def controlled_size_figure(frame: Any) -> Any:
+    """The attack's log10 MSE (mean ± std over trials) against the counting-sample size per
+    category, one line per merge-step count T, one panel per setting."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    settings = list(dict.fromkeys(frame["setting"]))
+    fig, axes = plt.subplots(1, len(settings), figsize=(4 * len(settings), 3.2), squeeze=False)
+    for ax, setting in zip(axes[0], settings, strict=True):
+        sub = frame[frame["setting"] == setting]
+        for steps, g in sub.groupby("steps"):
+            agg = g.groupby("count_bytes")["attack"].agg(["mean", "std"]).reset_index()
+            ax.errorbar(agg["count_bytes"] / 1e3, agg["mean"], yerr=agg["std"].fillna(0), marker="o",
+                        label=f"T = {steps:,}", capsize=2)
+        ax.set_xscale("log")
+        ax.set_title(setting)
+        ax.set_xlabel("counting sample per category (kB)")
+        ax.set_ylabel("attack log10 MSE")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
