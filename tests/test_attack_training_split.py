@@ -5,6 +5,7 @@ trained SentencePiece BPE model."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -153,9 +154,13 @@ def test_char_bpe_trained_by_tokbench_is_not_sentencepiece_style() -> None:
 # ----------------------------------------------------------------- argmax consistency
 
 
-def _argmax_fraction(trace: PairTrace) -> float:
-    """Fraction of steps whose merged pair has the largest count of all pairs (ties count)."""
+def _argmax_fraction(trace: PairTrace, candidate: Callable[[int], bool] | None = None) -> float:
+    """Fraction of steps whose merged pair has the largest count of all (``candidate``) pairs
+    (ties count)."""
     counts = dict(zip(trace.init_keys.tolist(), trace.init_vals[:, 0].tolist(), strict=True))
+    if candidate is not None:
+        keep = {k for k in set(counts) | set(trace.d_keys.tolist()) if candidate(k)}
+        counts = {k: c for k, c in counts.items() if k in keep}
     heap = [(-c, k) for k, c in counts.items()]
     heapq.heapify(heap)
     ok = 0
@@ -167,6 +172,8 @@ def _argmax_fraction(trace: PairTrace) -> float:
         ok += merged > 0 and merged >= top
         lo, hi = int(trace.d_off[t]), int(trace.d_off[t + 1])
         for k, d in zip(trace.d_keys[lo:hi].tolist(), trace.d_vals[lo:hi, 0].tolist(), strict=True):
+            if candidate is not None and k not in keep:
+                continue
             counts[k] = counts.get(k, 0) + d
             heapq.heappush(heap, (-counts[k], k))
     return ok / trace.n_steps
@@ -195,3 +202,41 @@ def test_traces_of_a_trained_sentencepiece_model_pick_its_merges(
     before = _argmax_fraction(trace_category(tok, lines, merges, use_cache=False))
     assert after >= 0.99
     assert after > before
+
+
+def test_is_valid_matches_a_transcription_of_is_valid_sentencepiece(flores_dir: Path) -> None:
+    rules = TrainerRules(split_digits=True, allow_whitespace_only_pieces=True)
+    split = TrainingSplitter(rules)
+    text = _escape(" ".join(_lines(flores_dir, "jpn_Jpan", 3) + _lines(flores_dir, "eng_Latn", 3))) + SP * 4 + "x"
+    # Every substring up to 6 characters: the symbol rules agree with the direct transcription.
+    subs = {text[i:i + n] for n in range(1, 7) for i in range(len(text) - n + 1)}
+    assert all(split.is_valid(p) == _valid(p, rules) for p in subs)
+    assert not split.is_valid(SP * 3 + "x") and split.is_valid(SP * 3) and split.is_valid(SP + "x")
+
+
+def test_pair_validity_lets_traces_of_code_pick_the_merges(flores_dir: Path, code_dir: Path, tmp_path: Path) -> None:
+    """Indented code gives runs of ▁ and long symbols: rules on symbols, not cut points. With the
+    pair filter of the mixture LP, the merged pair is again the most frequent candidate."""
+    import json
+
+    spm = pytest.importorskip("sentencepiece")
+    from tokbench.attacks.training_split import pair_validity
+
+    code = [json.loads(x)["text"] for x in (code_dir / "python.jsonl").read_text(encoding="utf-8").splitlines()[:40]]
+    lines = [line for lang in ("eng_Latn", "rus_Cyrl") for line in _lines(flores_dir, lang, 400)]
+    lines += [line for doc in code for line in doc.splitlines() if line.strip()][:3000]
+    data = tmp_path / "train.txt"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(data), model_prefix=str(tmp_path / "m"), model_type="bpe", vocab_size=2500,
+        byte_fallback=True, split_digits=True, allow_whitespace_only_pieces=True, remove_extra_whitespaces=False,
+        character_coverage=1.0, input_sentence_size=0, shuffle_input_sentence=False, num_threads=1,
+        normalization_rule_name="identity", max_sentence_length=100_000, minloglevel=2)
+    tok = load_tokenizer(tmp_path / "m.model")
+    merges = extract_merges(tok)
+    trace = trace_category(tok, lines, merges, use_cache=False)
+    valid = pair_validity(tok)
+    assert valid is not None
+    every = _argmax_fraction(trace)
+    filtered = _argmax_fraction(trace, lambda k: valid(k >> 32, k & 0xFFFFFFFF))
+    assert filtered >= 0.98 and filtered > every

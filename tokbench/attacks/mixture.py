@@ -28,6 +28,10 @@ curriculum with 4 rows per step: converged in 149 s, same proportions to 10⁻³
 n = 10, T = 10,000 tokenizer: stable after 48–52 s at log10 MSE −5.45, while the exact optimum is
 still 24 % away in objective after 300 s (the late steps' competitors are noise-level counts).
 
+Candidates: every pair the traces count competes, except pairs the tokenizer's trainer could
+never merge — for SentencePiece models, pieces that break its ``IsValidSentencePiece`` rules
+(:func:`tokbench.attacks.training_split.pair_validity`); they get infinite pair slack.
+
 Normalisation (our choice, documented): counts of category ``i`` are divided by its total pair
 count at ``t = 0`` (and multiplied by 10⁶, for solver tolerances), so ``α_i`` weighs "pairs";
 byte proportions are ``β_i ∝ α_i · bytes_i / pairs_i``, which is what is reported. The paper's
@@ -82,6 +86,7 @@ class _Packed:
     merged: np.ndarray  # (n, T)
     total_pairs: np.ndarray  # (n,)
     n_bytes: np.ndarray  # (n,)
+    exempt: np.ndarray | None = None  # (n_pairs,) +inf for pairs the trainer could never merge, else 0
 
 
 @dataclass(eq=False)
@@ -92,7 +97,11 @@ class TraceSet:
     traces: list[PairTrace]
     merges: MergeList
     corpus: dict[str, Any] = field(default_factory=dict)
+    #: ``valid(left, right)``: whether the tokenizer's trainer could merge a pair at all
+    #: (:func:`tokbench.attacks.training_split.pair_validity`); pairs it could not are no competitors.
+    valid_pair: Callable[[int, int], bool] | None = field(default=None, repr=False)
     _packed: dict[int, _Packed] = field(default_factory=dict, repr=False)
+    _exempt_cache: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.categories:
@@ -129,7 +138,9 @@ class TraceSet:
         for cat in tqdm(corpus.category_names, desc="pair traces", disable=not progress, leave=False):
             traces.append(trace_category(tok, corpus.documents(cat), ml, replicates=replicates, seed=seed,
                                          cache_dir=cache_dir, use_cache=use_cache))
-        return cls(list(corpus.category_names), traces, ml, corpus.signature())
+        from .training_split import pair_validity
+
+        return cls(list(corpus.category_names), traces, ml, corpus.signature(), valid_pair=pair_validity(tok))
 
     def pack(self, replicate: int = 0) -> _Packed:
         """Flat arrays for the sweep kernel (column ``replicate`` of every trace)."""
@@ -162,10 +173,20 @@ class TraceSet:
             merged=np.stack([tr.merged[:, replicate] for tr in self.traces]).astype(np.int64),
             total_pairs=np.array([tr.total_pairs()[replicate] for tr in self.traces], np.float64),
             n_bytes=np.array([tr.n_bytes[replicate] for tr in self.traces], np.float64),
+            exempt=self._exempt(keys),
         )
         self._packed[replicate] = packed
         self._keys = keys
         return packed
+
+    def _exempt(self, keys: np.ndarray) -> np.ndarray | None:
+        # Shared by all replicates (same pair universe), so computed once.
+        if self.valid_pair is None:
+            return None
+        if self._exempt_cache is None or len(self._exempt_cache) != len(keys):
+            ok = np.fromiter((self.valid_pair(int(k) >> 32, int(k) & 0xFFFFFFFF) for k in keys), bool, len(keys))
+            self._exempt_cache = np.where(ok, 0.0, np.inf)
+        return self._exempt_cache
 
     def pair_of(self, glob: int) -> tuple[int, int]:
         key = int(self._keys[glob])
@@ -523,9 +544,11 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
         while True:
             it += 1
             scale = alpha * SCALE / pk.total_pairs
+            # Pairs the trainer could never merge get infinite slack: they compete with nothing.
+            vp_eff = vp if pk.exempt is None else vp + pk.exempt
             out_t, out_p, out_v, out_c = K.sweep_kernel(
                 pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
-                pk.merged_glob, scale, vt, vp, np.int64(k_add), float(tol), np.int64(t_end))
+                pk.merged_glob, scale, vt, vp_eff, np.int64(k_add), float(tol), np.int64(t_end))
             fresh = np.fromiter(((t, p) not in have for t, p in zip(out_t.tolist(), out_p.tolist(), strict=True)),
                                 dtype=bool, count=len(out_t))
             max_viol = float(out_v.max()) if len(out_v) else 0.0
@@ -560,7 +583,7 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
                 if t_end < T:  # measure the miss over all steps, not only the curriculum's
                     out_t, _, out_v, _ = K.sweep_kernel(
                         pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
-                        pk.merged_glob, scale, vt, vp, np.int64(1), float(tol), np.int64(T))
+                        pk.merged_glob, scale, vt, vp_eff, np.int64(1), float(tol), np.int64(T))
                     max_viol = float(out_v.max()) if len(out_v) else 0.0
                     n_viol = len(np.unique(out_t))
                     bound = obj + _repair_cost(out_t, out_v, T)
