@@ -383,9 +383,9 @@ class MixtureFit:
     ``converged`` is True when a full sweep found no constraint violated by more than ``tol``
     (the solution is then optimal for the whole LP); otherwise ``stop_reason`` says what
     stopped the generation — ``"gap"`` (provably near-optimal), ``"stable"`` (the proportions
-    stopped moving, see :func:`infer_mixture`), ``"max_iter"`` or ``"time_limit"`` — and ``max_violation`` /
-    ``violated_steps`` say by how much the last solution misses (measured by a full sweep after
-    the last solve).
+    stopped moving, see :func:`infer_mixture`), ``"max_iter"`` or ``"time_limit"`` — and
+    ``max_violation`` / ``violated_steps`` say by how much the last solution misses (measured
+    by a full sweep after the last solve).
 
     ``objective`` (the restricted LP's optimum) is a lower bound on the full LP's optimum, and
     ``upper_bound`` the cost of the last ``α`` once every violated step's ``v_t`` is raised to
@@ -460,8 +460,9 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
     current solution and, per step, finds the ``k_add`` most violated constraints exactly (a
     heap keyed by ``W(p) - v_p``); of those, the ``max_add`` with the largest violations are
     added (``None``: all), each with its ``v_p`` column when new. Few rows per step keep the LP
-    small: the worst violator of a step fixes ``v_t`` and usually covers the others. ``max_iter`` sweeps or ``time_limit`` seconds
-    cap the work; a capped fit has ``converged=False`` and reports its ``max_violation``.
+    small: the worst violator of a step fixes ``v_t`` and usually covers the others.
+    ``max_iter`` sweeps or ``time_limit`` seconds cap the work; a capped fit has
+    ``converged=False`` and reports its ``max_violation``.
     ``tol`` is absolute in the LP's units (pairs per million of each category); the default 1.0
     is the paper's (Gurobi's feasibility tolerance 10⁻⁶ on counts divided by total pairs).
 
@@ -633,7 +634,7 @@ class MixtureResult:
     corpus: dict[str, Any]
     options: dict[str, Any]
     seed: int = 0
-    replicates_converged: int = 0  # how many replicate LPs converged (the rest hit a cap)
+    replicates_converged: int = 0  # replicate LPs that converged (the rest stopped by gap, stability or a cap)
 
     @property
     def categories(self) -> list[str]:

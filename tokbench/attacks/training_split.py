@@ -42,8 +42,9 @@ Inherited character keeps the script of the character before it even when it sta
 :func:`pair_validity` hands that check to the mixture LP, which drops such pairs from the
 competitors (on a model trained on FLORES + Python, the merged pair is then the most frequent
 candidate at 100 % of the steps, against 7 % over all counted pairs). With
-``split_by_whitespace=false`` no ``▁`` cuts are made. The script table is the ``regex`` module's (a newer Unicode than sentencepiece's own table; they
-differ only on recently assigned characters).
+``split_by_whitespace=false`` no ``▁`` cuts are made. The script table is the ``regex``
+module's (a newer Unicode than sentencepiece's own table; they differ only on recently assigned
+characters).
 
 Why hand-written: ``sentencepiece`` has no API for its training-time splitting — it happens
 inside ``SentencePieceTrainer.train`` — so the facts above, read from its sources, are
