@@ -350,3 +350,16 @@ def test_half_sample_replicates_have_no_duplicates() -> None:
     assert len({int(b) for b in table.n_bytes[1:]}) > 1  # seeded, but different halves
     with pytest.raises(TokbenchError, match="at least 2 documents"):
         word_table(tok, docs[:1], replicates=2)
+
+
+def test_extrapolated_categories_are_flagged() -> None:
+    from tokbench.attacks.mixture import MixtureFit
+
+    # Llama-like: zho has 0.18 mergeable pairs per byte against ~0.8 for Latin-script languages.
+    fit = MixtureFit(["eng", "deu", "fra", "zho", "tha"], np.full(5, 0.2), np.array([0.4, 0.15, 0.14, 0.3, 0.01]),
+                     0.0, 1, 0, True, pairs_per_byte=np.array([0.8, 0.75, 0.7, 0.18, 0.1]))
+    assert fit.extrapolated() == ["zho"]  # tha is as sparse, but its share is negligible
+    assert fit.extrapolated(min_share=0.0) == ["zho", "tha"]
+    ts, _ = _toy_traceset()
+    real = infer_mixture(ts)
+    assert real.pairs_per_byte.shape == (3,) and (real.pairs_per_byte > 0).all()

@@ -405,12 +405,26 @@ class MixtureFit:
     violated_steps: int = 0
     upper_bound: float = np.inf
     stop_reason: str = "converged"
+    #: Mergeable pairs per UTF-8 byte of each category's sample (what ``α`` is converted with).
+    pairs_per_byte: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     seconds: float = 0.0
     rows: tuple[np.ndarray, np.ndarray] = field(repr=False, default=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
     history: list[dict[str, Any]] = field(repr=False, default_factory=list)
 
     def as_dict(self) -> dict[str, float]:
         return {c: float(p) for c, p in zip(self.categories, self.proportions, strict=True)}
+
+    def extrapolated(self, *, ratio: float = 0.35, min_share: float = 0.02) -> list[str]:
+        """Categories whose byte share (at least ``min_share``) rests on few pairs: fewer than
+        ``ratio`` × the median pairs per byte. Their text is mostly outside what the tokenizer's
+        trainer could merge (e.g. Chinese under Llama: characters missing from its alphabet), so a
+        small pair weight ``α`` becomes a large byte share — and such a category, whose many
+        distinct rare pairs rarely beat a merge, can soak up weight that lowers every other
+        category's violations. Read their shares with caution."""
+        if len(self.pairs_per_byte) != len(self.categories):
+            return []
+        low = self.pairs_per_byte < ratio * float(np.median(self.pairs_per_byte))
+        return [c for c, lo, p in zip(self.categories, low, self.proportions, strict=True) if lo and p >= min_share]
 
     @property
     def gap(self) -> float:
@@ -615,6 +629,7 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
     all_t = np.concatenate(rows_t) if rows_t else np.zeros(0, np.int64)
     all_p = np.concatenate(rows_p) if rows_p else np.zeros(0, np.int64)
     return MixtureFit(list(ts.categories), alpha, beta, obj, it, len(have), converged,
+                      pairs_per_byte=pk.total_pairs / np.maximum(pk.n_bytes, 1),
                       max_violation=max_viol, violated_steps=n_viol, upper_bound=float(bound), stop_reason=stop_reason,
                       seconds=time.perf_counter() - started, rows=(all_t, all_p), history=history)
 
@@ -697,7 +712,7 @@ class MixtureResult:
         return pd.DataFrame({
             "tokenizer": self.tokenizer, "category": self.categories, "proportion": self.fit.proportions,
             "ci_low": iv[:, 0], "ci_high": iv[:, 1], "replicate_shift": self.replicate_shift,
-            "alpha": self.fit.alpha, "steps": self.n_steps,
+            "alpha": self.fit.alpha, "pairs_per_byte": self.fit.pairs_per_byte, "steps": self.n_steps,
             "objective": self.fit.objective, "rows": self.fit.n_rows, "converged": self.fit.converged,
             "stop_reason": self.fit.stop_reason, "max_violation": self.fit.max_violation, "gap": self.fit.gap,
             "replicates": self.replicates.shape[0],

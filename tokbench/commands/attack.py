@@ -109,6 +109,7 @@ def _print(frame, csv: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run_mixture(args: argparse.Namespace) -> int:
+    import numpy as np
     import pandas as pd
 
     from .._io import atomic_write
@@ -138,6 +139,11 @@ def _run_mixture(args: argparse.Namespace) -> int:
               f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
               f"max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
               + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else ""))
+        for cat in fit.extrapolated():
+            k = fit.categories.index(cat)
+            print(f"# caution: {cat} has {fit.pairs_per_byte[k]:.2f} mergeable pairs per byte (median "
+                  f"{float(np.median(fit.pairs_per_byte)):.2f}); its {fit.proportions[k]:.1%} byte share is "
+                  "extrapolated from few pairs (see MixtureFit.extrapolated)")
     frame = pd.concat(frames, ignore_index=True)
     groups = pd.concat(grouped, ignore_index=True)
     _print(groups if not args.csv else frame, args.csv)
