@@ -414,13 +414,14 @@ class MixtureFit:
     def as_dict(self) -> dict[str, float]:
         return {c: float(p) for c, p in zip(self.categories, self.proportions, strict=True)}
 
-    def extrapolated(self, *, ratio: float = 0.35, min_share: float = 0.02) -> list[str]:
+    def extrapolated(self, *, ratio: float = 0.4, min_share: float = 0.02) -> list[str]:
         """Categories whose byte share (at least ``min_share``) rests on few pairs: fewer than
-        ``ratio`` × the median pairs per byte. Their text is mostly outside what the tokenizer's
-        trainer could merge (e.g. Chinese under Llama: characters missing from its alphabet), so a
-        small pair weight ``α`` becomes a large byte share — and such a category, whose many
-        distinct rare pairs rarely beat a merge, can soak up weight that lowers every other
-        category's violations. Read their shares with caution."""
+        ``ratio`` × the median mergeable pairs per byte — multi-byte symbols (a SentencePiece
+        model's CJK characters are 3 bytes each) or text the tokenizer's trainer could not merge
+        (Chinese under Llama: most characters are missing from its alphabet). A small pair
+        weight ``α`` then becomes a large byte share, and such a category, whose many distinct
+        rare pairs seldom beat a merge, can soak up weight that lowers every other category's
+        violations. Read their shares with caution."""
         if len(self.pairs_per_byte) != len(self.categories):
             return []
         low = self.pairs_per_byte < ratio * float(np.median(self.pairs_per_byte))

@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mix.add_argument("--max-iter", type=int, default=1000, help="row-generation sweeps per LP solve (default 1000)")
     mix.add_argument("--stable-tol", type=float, default=1e-3,
                      help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
-                          "(reported as stop_reason=stable with the optimality gap; 0 = run to optimality; default 1e-3)")
+                          "(reported as stop_reason=stable with the optimality gap; 0 = no stability stop; default 1e-3)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
     mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signatures.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure",
            "controlled_size_figure"]
 
+
 def mixture_groups_figure(grouped: Any) -> Any:
     """One panel per tokenizer: horizontal bars of English, code and top languages, with
     intervals where present. ``grouped`` has ``tokenizer, group, proportion, ci_low, ci_high``
