@@ -290,3 +290,14 @@ def test_console_script_info(tokenizer_dir: Path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert f"vocab size     {len(vocab):,}" in result.stdout.splitlines()
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path):
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "tokbench", "--help"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "attack" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "tokbench", "info", str(tmp_path / "missing.json")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip()
