@@ -34,7 +34,6 @@ with the machine (cores, CPU, Python, library versions, load average) and a run 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import gc
 import json
@@ -55,7 +54,7 @@ os.environ["TIKTOKEN_CACHE_DIR"] = ""
 
 import tokbench  # noqa: E402
 import tokbench.tokenizer  # noqa: E402
-from tokbench._io import atomic_write, shared_data_dir  # noqa: E402
+from tokbench._io import shared_data_dir, write_csv_rows  # noqa: E402
 from tokbench.errors import TokbenchError  # noqa: E402
 
 # The validation tokbench runs on each text before encoding, timed on its own to explain the
@@ -510,15 +509,6 @@ def print_table(rows: list[dict[str, object]]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
-def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    columns = list(rows[0])
-    with atomic_write(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-
-
 # ---------------------------------------------------------------------------------- main
 
 
@@ -593,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{run['cpu']}, {run['usable_cores']} cores, Python {run['python']}; tiktoken "
           f"{run['tiktoken']}, tokenizers {run['tokenizers']}, sentencepiece {run['sentencepiece']}; "
           f"load average {load_before} -> {run['loadavg_end']}; {wall:.0f}s")
-    write_csv(args.out, rows)
+    write_csv_rows(args.out, rows, fieldnames=list(rows[0]))
     print(f"wrote {args.out}")
     if not all(r["identical"] for r in results):
         say("error: tokbench and the reference library disagree on some texts (see 'identical')")

@@ -15,10 +15,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import gc
-import io
 import json
 import os
 import platform
@@ -29,7 +27,7 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")
 os.environ["TIKTOKEN_CACHE_DIR"] = ""
 
 import tokbench  # noqa: E402
-from tokbench._io import atomic_write, shared_data_dir  # noqa: E402
+from tokbench._io import shared_data_dir, write_csv_rows  # noqa: E402
 from tokbench.attacks.mergefree import MergeFreeEncoder  # noqa: E402
 
 TOKENIZERS = {"cl100k": "cl100k_base.tiktoken", "r50k": "r50k_base.tiktoken", "gpt2 (tokenizers)": "gpt2"}
@@ -116,12 +114,7 @@ def main() -> int:
                          "encoder": mode if mode != "reference" else "reference (tiktoken)", "n_chars": n,
                          "seconds": seconds, "mb_per_s": n / seconds / 1e6, **machine})
     fields = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("subject", "tokenizer", "encoder"), k))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_write(args.out) as handle:
-        handle.write(buffer.getvalue())
+    write_csv_rows(args.out, rows, fieldnames=fields)
     for r in rows:
         extra = f"  n={r['n_chars']:>7,}  {r['seconds'] * 1000:9.1f} ms" if "n_chars" in r else f"  x{r['ratio_to_reference']:.2f} of reference"
         print(f"{r['tokenizer']:<18} {r['encoder']:<32} {r['mb_per_s']:8.2f} MB/s{extra}")

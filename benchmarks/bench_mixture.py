@@ -13,9 +13,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 import platform
 import time
 from pathlib import Path
@@ -23,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import tokbench
-from tokbench._io import atomic_write, shared_data_dir
+from tokbench._io import shared_data_dir, write_csv_rows
 
 
 def bench_trace(data: Path, T: int, twin_steps: int) -> list[dict]:
@@ -105,12 +103,7 @@ def main() -> None:
         r.update(machine=machine, tokbench=tokbench.__version__, date=dt.date.today().isoformat())
         print(r, flush=True)
     keys = sorted({k for r in rows for k in r})
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=keys)
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_write(args.out) as handle:
-        handle.write(buf.getvalue())
+    write_csv_rows(args.out, rows, fieldnames=keys)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ Writes benchmarks/results/train_bpe.csv (atomically) and prints the time ratio.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import platform
@@ -114,7 +112,7 @@ def tokbench_train(docs: list[str], vocab_size: int) -> list:
 
 
 def main() -> int:
-    from tokbench._io import atomic_write
+    from tokbench._io import write_csv_rows
     from tokbench.corpora import Corpus, load_code, load_flores
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -155,12 +153,7 @@ def main() -> int:
                      "identical_merges": identical, "cpus": os.cpu_count(),
                      "machine": cpu_model(),
                      "python": platform.python_version()})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_write(args.out) as handle:
-        handle.write(buffer.getvalue())
+    write_csv_rows(args.out, rows)
     print(f"written {args.out}")
     return 0
 

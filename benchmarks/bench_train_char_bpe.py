@@ -12,8 +12,6 @@ Writes benchmarks/results/train_char_bpe.csv (atomically) and prints a table.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ LANGS = "eng_Latn,fra_Latn,rus_Cyrl,zho_Hans"
 
 
 def main() -> int:
-    from tokbench._io import atomic_write
+    from tokbench._io import write_csv_rows
     from tokbench.corpora import load_code, load_flores
     from tokbench.trainers.bpe import train_bpe
     from tokbench.trainers.char_bpe import train_char_bpe
@@ -59,12 +57,7 @@ def main() -> int:
                              "bytes_per_token": f"{sum(len(t.encode()) for t in texts) / n_tokens:.3f}",
                              "chars_per_token": f"{sum(len(t) for t in texts) / n_tokens:.3f}",
                              "train_seconds": f"{seconds:.2f}"})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_write(args.out) as handle:
-        handle.write(buffer.getvalue())
+    write_csv_rows(args.out, rows)
     categories = list(held)
     print(f"{'tokenizer':<22}{'vocab':>7}" + "".join(f"{c[:8]:>10}" for c in categories) + "   (bytes per token)")
     for k in range(0, len(rows), len(categories)):

@@ -24,7 +24,7 @@ from typing import IO, Literal
 
 from .errors import OutputError
 
-__all__ = ["atomic_write", "shared_data_dir", "sha256_of_files"]
+__all__ = ["atomic_write", "write_csv_rows", "shared_data_dir", "sha256_of_files"]
 
 
 @contextlib.contextmanager
@@ -52,6 +52,20 @@ def atomic_write(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_csv_rows(path: str | Path, rows: list[dict[str, object]], *,
+                   fieldnames: list[str] | None = None) -> None:
+    """Write dict rows as CSV atomically; columns are ``fieldnames`` or every key in first-seen
+    order (rows may differ in keys: missing cells are empty, as are ``None`` values)."""
+    import csv
+
+    if fieldnames is None:
+        fieldnames = list(dict.fromkeys(k for row in rows for k in row))
+    with atomic_write(path) as handle:
+        writer = csv.DictWriter(handle, fieldnames=fieldnames, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
 
 
 def shared_data_dir() -> Path | None:

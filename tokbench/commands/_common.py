@@ -1,13 +1,14 @@
-"""Argument helpers shared by subcommands: tokenizer paths and JSON output."""
+"""Helpers shared by subcommands: tokenizer arguments, JSON and text/CSV output."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-__all__ = ["add_tokenizer_argument", "load_from_args", "print_json"]
+__all__ = ["add_tokenizer_argument", "load_from_args", "print_json", "emit_text", "csv_text"]
 
 
 def add_tokenizer_argument(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
@@ -34,3 +35,24 @@ def load_from_args(path: str, args: argparse.Namespace) -> Any:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def emit_text(text: str, out: Path | None) -> None:
+    """Print ``text``, or write it to ``out`` atomically (a failed run leaves no partial file)."""
+    if out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return
+    from .._io import atomic_write
+
+    with atomic_write(out) as handle:
+        handle.write(text)
+    print(f"written to {out}")
+
+
+def csv_text(frame: Any) -> str:
+    """A pandas frame as CSV text, without the index."""
+    import io
+
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()

@@ -12,12 +12,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from ._common import add_tokenizer_argument, load_from_args
+from ._common import add_tokenizer_argument, csv_text, emit_text, load_from_args
 
 _LANGUAGE_SUFFIXES = ("_Latn", "_Cyrl")
 
@@ -64,20 +63,7 @@ def _csv_text(result: Any) -> str:
                          "tokens": a[cls], "percent": round(p[cls], 4)})
     import pandas as pd
 
-    buffer = io.StringIO()
-    pd.DataFrame(rows).to_csv(buffer, index=False)
-    return buffer.getvalue()
-
-
-def _emit(text: str, out: Path | None) -> None:
-    if out is None:
-        print(text, end="" if text.endswith("\n") else "\n")
-        return
-    from .._io import atomic_write
-
-    with atomic_write(out) as handle:
-        handle.write(text)
-    print(f"written to {out}")
+    return csv_text(pd.DataFrame(rows))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,10 +76,10 @@ def run(args: argparse.Namespace) -> int:
     result = coverage(tokenizers, language_corpus=corpus, alphabet_min_share=args.alphabet_min_share,
                       union=False if args.no_union else None)
     if args.json:
-        _emit(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n", args.out)
+        emit_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n", args.out)
         return 0
     if args.csv:
-        _emit(_csv_text(result), args.out)
+        emit_text(_csv_text(result), args.out)
         return 0
     with pd.option_context("display.width", 200, "display.max_columns", 40, "display.max_rows", 400):
         print("Vocabulary classes (tokens)")
@@ -115,5 +101,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"signature: {result.signature.short()}")
     if args.out is not None:
-        _emit(_csv_text(result), args.out)
+        emit_text(_csv_text(result), args.out)
     return 0

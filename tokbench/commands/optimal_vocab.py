@@ -11,11 +11,12 @@ Example:
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from ._common import csv_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,12 +76,6 @@ def _load(spec: str, role: str) -> Any:
         ) from None
 
 
-def _csv(frame: Any) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue()
-
-
 def run(args: argparse.Namespace) -> int:
     import time
 
@@ -105,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     for stem, frame in result.frames().items():
         with atomic_write(out / f"{stem}.csv") as handle:
-            handle.write(_csv(frame))
+            handle.write(csv_text(frame))
         written.append(f"{stem}.csv")
     with atomic_write(out / "signature.json") as handle:
         json.dump({"signature": result.signature.to_dict(), "target": result.target, "grid": result.grid,

@@ -9,12 +9,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from ._common import add_tokenizer_argument, load_from_args
+from ._common import add_tokenizer_argument, csv_text, emit_text, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,23 +52,6 @@ def _corpus(spec: str, split: str) -> Any:
     return load_corpus("+".join(parts))
 
 
-def _write(text: str, out: Path | None) -> None:
-    if out is None:
-        print(text, end="" if text.endswith("\n") else "\n")
-        return
-    from .._io import atomic_write
-
-    with atomic_write(out) as handle:
-        handle.write(text)
-    print(f"written to {out}")
-
-
-def _csv(frame: Any) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue()
-
-
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -84,12 +66,12 @@ def run(args: argparse.Namespace) -> int:
                       n_bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed,
                       max_unknown=args.max_unknown, progress=not args.no_progress and sys.stderr.isatty())
     if args.summary_out is not None:
-        _write(_csv(result.summary_frame()), args.summary_out)
+        emit_text(csv_text(result.summary_frame()), args.summary_out)
     if args.json:
-        _write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n", args.out)
+        emit_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n", args.out)
         return 0
     if args.csv:
-        _write(_csv(result.to_frame()), args.out)
+        emit_text(csv_text(result.to_frame()), args.out)
         return 0
     frame = result.to_frame()
     shown = frame[["tokenizer", "method", "language", "ctc", "premium", "ci_low", "ci_high", "flags"]]
@@ -102,5 +84,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"signature: {result.signature.short()}")
     if args.out is not None:
-        _write(_csv(frame), args.out)
+        emit_text(csv_text(frame), args.out)
     return 0

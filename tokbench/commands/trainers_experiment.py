@@ -14,8 +14,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 from pathlib import Path
 
 from ..errors import TokbenchError
@@ -40,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .._io import atomic_write
+    from .._io import write_csv_rows
     from ..corpora import load_code, load_flores
     from ..trainers import ALIASES, get_trainer, train_with
 
@@ -74,12 +72,7 @@ def run(args: argparse.Namespace) -> int:
                              "bytes_per_token": round(n_bytes / ctc, 4), "tokenizer": tok.fingerprint[:16]})
             bar.update(1)
     bar.close()
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_write(args.out) as handle:
-        handle.write(buffer.getvalue())
+    write_csv_rows(args.out, rows)
     print(f"written {args.out}: {len(rows)} rows ({len(trainers)} trainers x {len(sizes)} sizes x "
           f"{len(held_out)} categories)")
     return 0
