@@ -53,14 +53,14 @@ from pathlib import Path
 os.environ["TIKTOKEN_CACHE_DIR"] = ""
 
 import tokbench  # noqa: E402
-import tokbench.tokenizer  # noqa: E402
+import tokbench.model.tokenizer  # noqa: E402
 from tokbench._io import shared_data_dir, write_csv_rows  # noqa: E402
 from tokbench.errors import TokbenchError  # noqa: E402
 
 # The validation tokbench runs on each text before encoding, timed on its own to explain the
 # overhead; it has been public (check_text) and private (_check_text).
-_check_text = getattr(tokbench.tokenizer, "check_text", None) or getattr(
-    tokbench.tokenizer, "_check_text", None
+_check_text = getattr(tokbench.model.tokenizer, "check_text", None) or getattr(
+    tokbench.model.tokenizer, "_check_text", None
 )
 
 EncodeBatch = Callable[[list[str]], list[list[int]]]

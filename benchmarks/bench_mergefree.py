@@ -28,7 +28,7 @@ os.environ["TIKTOKEN_CACHE_DIR"] = ""
 
 import tokbench  # noqa: E402
 from tokbench._io import shared_data_dir, write_csv_rows  # noqa: E402
-from tokbench.attacks.mergefree import MergeFreeEncoder  # noqa: E402
+from tokbench.attacks.mergefree.encoders import MergeFreeEncoder  # noqa: E402
 
 TOKENIZERS = {"cl100k": "cl100k_base.tiktoken", "r50k": "r50k_base.tiktoken", "gpt2 (tokenizers)": "gpt2"}
 

@@ -25,8 +25,8 @@ from tokbench._io import shared_data_dir, write_csv_rows
 
 
 def bench_trace(data: Path, T: int, twin_steps: int) -> list[dict]:
-    from tokbench.attacks.mixture_merges import extract_merges
-    from tokbench.attacks.traces import trace_reference, trace_words, word_table
+    from tokbench.attacks.mixture.merges import extract_merges
+    from tokbench.attacks.mixture.traces import trace_reference, trace_words, word_table
     from tokbench.corpora import load_corpus
     from tokbench.formats import load_tokenizer
 
@@ -61,7 +61,7 @@ def bench_trace(data: Path, T: int, twin_steps: int) -> list[dict]:
 
 def bench_solve(setting: str, T: int, time_limit: float) -> dict:
     from tokbench.attacks.mixture import TraceSet, infer_mixture, mse
-    from tokbench.attacks.mixture_controlled import mixture_sample, split_halves
+    from tokbench.experiments.mixture_controlled import mixture_sample, split_halves
     from tokbench.trainers.bpe import train_bpe
 
     train, count = split_halves(setting)

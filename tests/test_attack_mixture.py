@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokbench.attacks.mixture import TraceSet, infer_mixture, mse, run_mixture_attack, solve_rows
-from tokbench.attacks.mixture_merges import MergeList, extract_merges
-from tokbench.attacks.traces import (
+from tokbench.attacks.mixture.merges import MergeList, extract_merges
+from tokbench.attacks.mixture.traces import (
     PairTrace,
     WordTable,
     pair_key,
@@ -88,7 +88,7 @@ def test_trace_on_real_tokenizers(tokenizer_dir, flores_dir, tmp_path) -> None: 
         assert tr.merged[:, 0].max() > 0
         # The count of the merged pair equals what the tokenizer's own encoding implies: after all
         # 300 merges, total symbols = initial symbols - sum of merged counts.
-        from tokbench.attacks.traces import word_table
+        from tokbench.attacks.mixture.traces import word_table
 
         table = word_table(tok, docs)
         n_sym = int((table.lengths * table.counts[:, 0]).sum())
@@ -171,7 +171,7 @@ def test_solve_rows_highs_equals_pulp() -> None:
 
 
 def test_no_violated_rows_at_solution() -> None:
-    from tokbench.attacks import _trace_kernels as K
+    from tokbench.attacks.mixture import _kernels as K
     from tokbench.attacks.mixture import SCALE
 
     ts, _ = _toy_traceset(1)
@@ -192,7 +192,7 @@ def test_no_violated_rows_at_solution() -> None:
 
 
 def test_sweep_finds_the_most_violated_pair_exactly() -> None:
-    from tokbench.attacks import _trace_kernels as K
+    from tokbench.attacks.mixture import _kernels as K
     from tokbench.attacks.mixture import SCALE
 
     ts, _ = _toy_traceset(2)
@@ -296,7 +296,7 @@ def test_bootstrap_intervals_and_frame() -> None:
 
 def test_audit_runs_the_mixture_analysis(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import tokbench
-    from tokbench.auditing import available_analyses
+    from tokbench.audit import available_analyses
 
     assert "mixture" in available_analyses()
     rng = np.random.default_rng(0)
@@ -314,7 +314,7 @@ def test_audit_runs_the_mixture_analysis(tmp_path) -> None:  # type: ignore[no-u
 def test_cli_attack_mixture(tmp_path, tokenizer_dir, capsys) -> None:  # type: ignore[no-untyped-def]
     import argparse
 
-    from tokbench.commands import attack
+    from tokbench.cli import attack
 
     parser = argparse.ArgumentParser()
     attack.add_arguments(parser)
@@ -328,7 +328,7 @@ def test_cli_attack_mixture(tmp_path, tokenizer_dir, capsys) -> None:  # type: i
 
 @pytest.mark.slow
 def test_controlled_lang5_small(shared_data) -> None:  # type: ignore[no-untyped-def]
-    from tokbench.attacks.mixture_controlled import run_controlled, summarise
+    from tokbench.experiments.mixture_controlled import run_controlled, summarise
 
     frame = run_controlled("lang5", trials=2, n_steps=500, seed=0)
     s = summarise(frame)
@@ -338,7 +338,7 @@ def test_controlled_lang5_small(shared_data) -> None:  # type: ignore[no-untyped
 def test_half_sample_replicates_have_no_duplicates() -> None:
     docs = [f"doc{i} " + "ab " * (i + 1) for i in range(11)]
     tok = train_bpe(docs, vocab_size=256 + 4, progress=False).tokenizer
-    from tokbench.attacks.traces import word_table
+    from tokbench.attacks.mixture.traces import word_table
 
     table = word_table(tok, docs, replicates=3, seed=0)
     full = sum(len(d.encode()) for d in docs)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import tokbench.attacks.training_split as TS
-from tokbench.attacks.mixture_merges import extract_merges
-from tokbench.attacks.traces import PairTrace, _symbolizer, trace_category
+from tokbench.attacks.mixture.merges import extract_merges
+from tokbench.attacks.mixture.traces import PairTrace, _symbolizer, trace_category
 from tokbench.attacks.training_split import (
     TrainerRules,
     TrainingSplitter,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tokbench.auditing import ANALYSES, AuditResult, audit, available_analyses
+from tokbench.audit import ANALYSES, AuditResult, audit, available_analyses
 
 CORPUS = "sample:eng_Latn,fra_Latn,rus_Cyrl,python"
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img/src=x/onerror=window.__pwned=2>']
@@ -97,7 +97,7 @@ def test_sanitised_names_of_tokenizer_objects(tmp_path) -> None:
 
 
 def _args(**kw) -> argparse.Namespace:
-    from tokbench.commands import audit as cmd
+    from tokbench.cli import audit as cmd
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
@@ -108,7 +108,7 @@ def _args(**kw) -> argparse.Namespace:
 
 
 def test_audit_command_exit_status(tmp_path, capsys) -> None:
-    from tokbench.commands import audit as cmd
+    from tokbench.cli import audit as cmd
 
     good = hostile_tokenizer_file(tmp_path)
     bad = tmp_path / "corrupt.json"
@@ -126,7 +126,7 @@ def test_audit_command_exit_status(tmp_path, capsys) -> None:
 
 def test_demo_without_shared_data(tmp_path, monkeypatch) -> None:
     """`tokbench demo` on a machine without ../shared: TOKBENCH_DATA points to an empty folder."""
-    from tokbench.commands import demo
+    from tokbench.cli import demo
 
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -1,4 +1,4 @@
-"""The BPE inference loop (:mod:`tokbench.bpe`) and merge recovery (:mod:`tokbench.merges`).
+"""The BPE inference loop (:mod:`tokbench.model.bpe`) and merge recovery (:mod:`tokbench.model.merges`).
 
 ``apply_merges`` keeps a heap of candidate pairs and a linked list of live symbols; here it is
 held to a readable twin written in this file (rescan every adjacent pair, merge the best
@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shared_files import gpt2_byte_decoder
 
-from tokbench.bpe import apply_merges, concat_rank_lookup, merge_rank_lookup
-from tokbench.merges import recover_merges, split_by_rank
+from tokbench.model.bpe import apply_merges, concat_rank_lookup, merge_rank_lookup
+from tokbench.model.merges import recover_merges, split_by_rank
 
 # ------------------------------------------------------------------------------ reference twin
 

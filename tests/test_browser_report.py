@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tokbench.auditing import audit
+from tokbench.audit import audit
 
 CORPUS = "sample:eng_Latn,fra_Latn,rus_Cyrl,hin_Deva,python"
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img/src=x/onerror=window.__pwned=2>']

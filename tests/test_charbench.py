@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tokbench.corpora import Corpus, load_sample
 from tokbench.errors import UnknownNameError
-from tokbench.metrics.charbench import (
+from tokbench.metrics.charbench.tasks import (
     TASKS,
     CharBenchError,
     CharBenchItem,
@@ -23,14 +23,14 @@ from tokbench.metrics.charbench import (
     gold_answer,
     read_items,
 )
-from tokbench.metrics.charbench_features import (
+from tokbench.metrics.charbench.features import (
     charbench_features,
     feature_table,
     item_features,
     segment_word,
 )
-from tokbench.metrics.charbench_scoring import load_answers, parse_answer, score_answers
-from tokbench.tokenizer import Tokenizer
+from tokbench.metrics.charbench.scoring import load_answers, parse_answer, score_answers
+from tokbench.model.tokenizer import Tokenizer
 
 # ------------------------------------------------------------------ brute-force gold answers
 
@@ -385,7 +385,7 @@ def test_scoring_errors(tmp_path: Path) -> None:
 
 @pytest.fixture
 def cli():  # type: ignore[no-untyped-def]
-    from tokbench import cli as cli_module
+    from tokbench.cli import main as cli_module  # the module
 
     assert "charbench" in cli_module.COMMANDS
     return cli_module.main

@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from tokbench.metrics.charbench import (
+from tokbench.metrics.charbench.tasks import (
     INSTRUCTION,
     TASKS,
     CharBenchError,
     CharBenchItem,
     gold_answer,
 )
-from tokbench.metrics.charbench_client import ask_chat_completions
-from tokbench.metrics.charbench_scoring import load_answers, score_answers
+from tokbench.metrics.charbench.client import ask_chat_completions
+from tokbench.metrics.charbench.scoring import load_answers, score_answers
 
 
 class _Server:
@@ -204,10 +204,10 @@ def test_malformed_reply_and_bad_url(server: _Server, tmp_path: Path) -> None:
 
 
 def test_cli_ask(server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    from tokbench import cli
-    from tokbench.metrics.charbench import write_items
+    from tokbench.cli import main as cli
+    from tokbench.metrics.charbench.tasks import write_items
 
-    monkeypatch.setitem(cli.COMMANDS, "charbench", ("tokbench.commands.charbench", "CharBench"))
+    monkeypatch.setitem(cli.COMMANDS, "charbench", ("tokbench.cli.charbench", "CharBench"))
     items = write_items(_items(), tmp_path / "items.jsonl")
     out = tmp_path / "answers.jsonl"
     argv = ["charbench", "ask", str(items), "--base-url", server.url, "--model", "toy", "--out", str(out),

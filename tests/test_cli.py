@@ -1,4 +1,4 @@
-"""The ``tokbench`` command line, run in-process (``tokbench.cli.main``) and once as the
+"""The ``tokbench`` command line, run in-process (``tokbench.cli.main.main``) and once as the
 installed console script.
 
 ``info`` is checked on every shared tokenizer against numbers read from the files and the
@@ -20,7 +20,7 @@ import pytest
 from shared_files import SHARED_TOKENIZERS as ALL
 
 import tokbench
-from tokbench.cli import main
+from tokbench.cli.main import main
 from tokbench.formats import load_tokenizer
 
 
@@ -60,7 +60,7 @@ def expected_info(path: Path) -> dict:
     if path.suffix == ".tiktoken":
         from tiktoken.load import load_tiktoken_bpe
 
-        from tokbench.patterns import PATTERNS
+        from tokbench.model.patterns import PATTERNS
 
         ranks = load_tiktoken_bpe(str(path))
         specials = PATTERNS["cl100k" if path.name.startswith("cl100k") else "r50k"].special_tokens
@@ -162,7 +162,7 @@ def test_encode_text(capsys, tokenizer_dir: Path):
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
 
-    from tokbench.patterns import GPT2_PATTERN
+    from tokbench.model.patterns import GPT2_PATTERN
 
     text = "Hello world, it's 2024!"
     ranks = load_tiktoken_bpe(str(tokenizer_dir / "r50k_base.tiktoken"))
@@ -199,7 +199,7 @@ def test_encode_ids_equal_tiktoken(capsys, tokenizer_dir: Path):
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
 
-    from tokbench.patterns import PATTERNS
+    from tokbench.model.patterns import PATTERNS
 
     path = tokenizer_dir / "cl100k_base.tiktoken"
     text = "Größe: 12345 — naïve café 日本語"

@@ -555,7 +555,7 @@ def test_pattern_that_is_neither_a_name_nor_a_regex(tokenizer_dir: Path, tmp_pat
 @pytest.mark.parametrize(("ours", "theirs"), [("r50k", "r50k_base"), ("p50k", "p50k_base"),
                                               ("cl100k", "cl100k_base"), ("o200k", "o200k_base")])
 def test_named_patterns_equal_tiktoken(ours: str, theirs: str):
-    from tokbench.patterns import PATTERNS
+    from tokbench.model.patterns import PATTERNS
 
     spec = openai_spec(theirs)
     assert PATTERNS[ours].regex == spec["pat_str"]
@@ -567,7 +567,7 @@ def test_named_patterns_equal_tiktoken(ours: str, theirs: str):
     ("o200k_base.tiktoken", "o200k"), ("my-gpt2.tiktoken", "r50k"), ("ranks.tiktoken", None),
 ])
 def test_pattern_guessed_from_file_name(filename: str, expected: str | None):
-    from tokbench.patterns import guess_pattern_name
+    from tokbench.model.patterns import guess_pattern_name
 
     assert guess_pattern_name(filename) == expected
 

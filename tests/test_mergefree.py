@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tokbench
-from tokbench.attacks import reference_segment as twin
-from tokbench.attacks.mergefree import MergeFreeEncoder, corrupt_merges
-from tokbench.attacks.mergefree_eval import evaluate_mergefree
-from tokbench.bpe import apply_merges, merge_rank_lookup
+from tokbench.attacks.mergefree import _reference as twin
+from tokbench.attacks.mergefree.encoders import MergeFreeEncoder, corrupt_merges
+from tokbench.attacks.mergefree.evaluate import evaluate_mergefree
+from tokbench.model.bpe import apply_merges, merge_rank_lookup
 from tokbench.errors import EncodingError, TokbenchError, UnsupportedTokenizerError
-from tokbench.pipeline import NoPreTokenizer
+from tokbench.model.pretokenizers import NoPreTokenizer
 
 BYTE_LEVEL = ["gpt2", "r50k_base.tiktoken", "cl100k_base.tiktoken", "qwen2_tokenizer.json",
               "gpt-neox_tokenizer.json", "olmo2_tokenizer.json"]
@@ -119,7 +119,7 @@ def test_kernels_equal_twins_on_random_vocabularies(extra, data):
     data=st.binary(max_size=30).map(lambda b: bytes(b"abcd"[x % 4] for x in b)),
 )
 def test_bpe_kernel_equals_python_apply_merges(merges, data):
-    """The numba BPE kernel against tokbench.bpe.apply_merges on random merge lists whose
+    """The numba BPE kernel against tokbench.model.bpe.apply_merges on random merge lists whose
     merges build on bytes and on earlier merges' results."""
     tokens = [bytes([b]) for b in range(256)]
     pairs: list[tuple[int, int]] = []

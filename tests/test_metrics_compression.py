@@ -22,7 +22,7 @@ from tokbench.metrics.compression import (
     renyi_efficiency,
     renyi_entropy,
 )
-from tokbench.tokenizer import Tokenizer
+from tokbench.model.tokenizer import Tokenizer
 
 
 class _CharEncoder:

@@ -17,7 +17,7 @@ from tokbench.metrics.coverage import (
     coverage,
     language_alphabets,
 )
-from tokbench.tokenizer import Tokenizer
+from tokbench.model.tokenizer import Tokenizer
 
 REAL = [
     "gpt2", "r50k_base.tiktoken", "cl100k_base.tiktoken", "olmo2_tokenizer.json",
@@ -160,7 +160,7 @@ def test_real_known_counts(tokenizer_dir):
 def test_cli_coverage_csv(tokenizer_dir, capsys):
     import argparse
 
-    from tokbench.commands import coverage as cmd
+    from tokbench.cli import coverage as cmd
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)

@@ -11,7 +11,7 @@ import pytest
 
 from tokbench.corpora import Corpus, load_flores
 from tokbench.errors import TokbenchError, UnknownLanguageError
-from tokbench.metrics.optimal_vocab import (
+from tokbench.experiments.optimal_vocab import (
     OptimalVocabError,
     PowerLawFit,
     fit_power_law,
@@ -232,7 +232,7 @@ def test_error_cases(flores_small):
 
 
 def test_command_writes_every_table(tmp_path, flores_dir, capsys):
-    from tokbench.commands import optimal_vocab as command
+    from tokbench.cli import optimal_vocab as command
 
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)

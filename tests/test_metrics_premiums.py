@@ -134,7 +134,7 @@ def test_real_wordpiece_unknown_blanked(tokenizer_dir, small_flores):
 
 
 def test_cli_premiums_json(tokenizer_dir, flores_dir, capsys, tmp_path):
-    from tokbench.commands import premiums as cmd
+    from tokbench.cli import premiums as cmd
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)

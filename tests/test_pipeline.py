@@ -1,4 +1,4 @@
-"""Normalizer and pretokenizer stages (:mod:`tokbench.pipeline`), one at a time.
+"""Normalizer and pretokenizer stages (:mod:`tokbench.model.pretokenizers`), one at a time.
 
 Each stage has hand-worked cases (the expected pieces are derived in the docstrings or follow
 from the HF documentation of ``SplitDelimiterBehavior``) and, where ``tokenizers`` has the
@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from tokenizers import Regex, normalizers, pre_tokenizers
 
-from tokbench import pipeline as P
-from tokbench.bytelevel import unicode_to_bytes
+from tokbench.model import normalizers as N
+from tokbench.model import pretokenizers as P
+from tokbench.model.bytelevel import unicode_to_bytes
 from tokbench.formats.hf_json import normalizer_from_json, pretokenizer_from_json
 
 SPACE = P.SPACE_MARK
@@ -264,7 +265,7 @@ def test_sentencepiece_words_are_unions_of_sentencepiece_pieces(tokenizer_dir: P
 ])
 def test_bert_normalizer_by_hand(options: dict, text: str, expected: str):
     full = {"clean_text": True, "handle_chinese_chars": True, "strip_accents": None, "lowercase": True, **options}
-    assert P.BertNormalizer(**full).normalize(text) == expected
+    assert N.BertNormalizer(**full).normalize(text) == expected
     assert normalizers.BertNormalizer(**options).normalize_str(text) == expected
 
 
@@ -279,7 +280,7 @@ BERT_OPTIONS = [
 @pytest.mark.parametrize("options", BERT_OPTIONS, ids=["uncased", "keep-accents", "cased", "strip-only"])
 def test_bert_normalizer_equals_hf(flores_lines: list[str], options: dict):
     full = {"clean_text": True, "handle_chinese_chars": True, "strip_accents": None, "lowercase": True, **options}
-    assert_same_text(normalizers.BertNormalizer(**options), P.BertNormalizer(**full), flores_lines)
+    assert_same_text(normalizers.BertNormalizer(**options), N.BertNormalizer(**full), flores_lines)
 
 
 @pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x85"], ids=["VT", "FF", "NEL"])
@@ -287,7 +288,7 @@ def test_bert_normalizer_drops_control_characters_that_are_whitespace(char: str)
     """HF filters control characters (VT, FF, NEL are Cc) before it maps whitespace to spaces."""
     text = f"a{char}b"
     assert normalizers.BertNormalizer().normalize_str(text) == "ab"
-    assert P.BertNormalizer().normalize(text) == "ab"
+    assert N.BertNormalizer().normalize(text) == "ab"
 
 
 @pytest.mark.parametrize("stage", ["lowercase", "bert"])
@@ -295,7 +296,7 @@ def test_lowercase_of_final_sigma_equals_hf(stage: str):
     """HF lowercases char by char (Σ -> σ); str.lower() gives a word-final ς."""
     text = "ΟΔΟΣ ΑΘΗΝΑΣ"
     hf = normalizers.Lowercase() if stage == "lowercase" else normalizers.BertNormalizer()
-    ours = P.Lowercase() if stage == "lowercase" else P.BertNormalizer()
+    ours = N.Lowercase() if stage == "lowercase" else N.BertNormalizer()
     assert hf.normalize_str(text) == "οδοσ αθηνασ"
     assert ours.normalize(text) == "οδοσ αθηνασ"
 
@@ -342,25 +343,25 @@ def test_no_pretokenizer_and_sequences_by_hand():
     assert P.NoPreTokenizer().split("") == []
     seq = P.PreTokenizerSequence((P.WhitespaceSplit(), P.RegexSplit(r"\d", "isolated")))
     assert seq.split("ab12 c3") == ["ab", "1", "2", "c", "3"]
-    assert P.Sequence((P.Prepend(SPACE), P.Replace(" ", SPACE))).normalize("a b") == f"{SPACE}a{SPACE}b"
-    assert P.Prepend(SPACE).normalize("") == ""  # HF prepends only to non-empty text
-    assert P.Replace(" {2,}", " ", is_regex=True).normalize("a   b  c") == "a b c"
-    assert P.Strip(left=False).normalize("  a  ") == "  a"
+    assert N.Sequence((N.Prepend(SPACE), N.Replace(" ", SPACE))).normalize("a b") == f"{SPACE}a{SPACE}b"
+    assert N.Prepend(SPACE).normalize("") == ""  # HF prepends only to non-empty text
+    assert N.Replace(" {2,}", " ", is_regex=True).normalize("a   b  c") == "a b c"
+    assert N.Strip(left=False).normalize("  a  ") == "  a"
 
 
 @pytest.mark.parametrize(("hf", "ours"), [
-    (normalizers.NFC(), P.UnicodeNormalizer("NFC")),
-    (normalizers.NFKC(), P.UnicodeNormalizer("NFKC")),
-    (normalizers.NFD(), P.UnicodeNormalizer("NFD")),
-    (normalizers.NFKD(), P.UnicodeNormalizer("NFKD")),
-    (normalizers.Lowercase(), P.Lowercase()),
-    (normalizers.Strip(), P.Strip()),
-    (normalizers.Strip(left=True, right=False), P.Strip(True, False)),
-    (normalizers.Prepend(SPACE), P.Prepend(SPACE)),
-    (normalizers.Replace(" ", SPACE), P.Replace(" ", SPACE)),
-    (normalizers.Replace(Regex(" {2,}"), " "), P.Replace(" {2,}", " ", True)),
+    (normalizers.NFC(), N.UnicodeNormalizer("NFC")),
+    (normalizers.NFKC(), N.UnicodeNormalizer("NFKC")),
+    (normalizers.NFD(), N.UnicodeNormalizer("NFD")),
+    (normalizers.NFKD(), N.UnicodeNormalizer("NFKD")),
+    (normalizers.Lowercase(), N.Lowercase()),
+    (normalizers.Strip(), N.Strip()),
+    (normalizers.Strip(left=True, right=False), N.Strip(True, False)),
+    (normalizers.Prepend(SPACE), N.Prepend(SPACE)),
+    (normalizers.Replace(" ", SPACE), N.Replace(" ", SPACE)),
+    (normalizers.Replace(Regex(" {2,}"), " "), N.Replace(" {2,}", " ", True)),
     (normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()]),
-     P.Sequence((P.UnicodeNormalizer("NFKC"), P.Lowercase()))),
+     N.Sequence((N.UnicodeNormalizer("NFKC"), N.Lowercase()))),
 ], ids=["nfc", "nfkc", "nfd", "nfkd", "lowercase", "strip", "lstrip", "prepend", "replace", "replace-regex", "sequence"])
 def test_simple_normalizers_equal_hf(flores_lines: list[str], hf, ours):
     assert_same_text(hf, ours, flores_lines + ["  padded  ", "ﬁ ① Ⅻ", "", "\u3000x\u3000"])

@@ -73,7 +73,7 @@ def test_registry_lists_every_family_and_rejects_unknown_names():
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tokbench.commands import train as command
+    from tokbench.cli import train as command
 
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
 @pytest.mark.parametrize("trainer", ["char", "superword", "spm-unigram", "hf-wordpiece"])
 def test_train_command_for_each_trainer(trainer, shared_data, tmp_path, capsys):
-    from tokbench.commands import train as command
+    from tokbench.cli import train as command
 
     spec = str(shared_data / "flores200" / "dev" / "eng_Latn.dev")
     out = tmp_path / "tok.json"
@@ -97,7 +97,7 @@ def test_train_command_for_each_trainer(trainer, shared_data, tmp_path, capsys):
 
 
 def test_train_command_rejects_options_a_trainer_cannot_use(shared_data, tmp_path):
-    from tokbench.commands import train as command
+    from tokbench.cli import train as command
 
     spec = str(shared_data / "flores200" / "dev" / "eng_Latn.dev")
     base = ["--corpus", spec, "--vocab-size", "1200", "-o", str(tmp_path / "t.json")]

@@ -19,7 +19,7 @@ from tokbench.corpora import load_code, load_flores
 from tokbench.errors import TokbenchError, UnknownNameError
 from tokbench.trainers import TrainingError, get_trainer
 from tokbench.trainers.bpe import run_bpe_kernel, train_bpe, word_counts
-from tokbench.trainers.reference_bpe import train_reference
+from tokbench.trainers._reference import train_reference
 
 PARITY_LANGS = "eng_Latn,fra_Latn,rus_Cyrl,zho_Hans"
 
@@ -283,7 +283,7 @@ def test_train_command_writes_tokenizer_and_trace(tmp_path, shared_data, capsys)
     import argparse
     import csv
 
-    from tokbench.commands import train as command
+    from tokbench.cli import train as command
 
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)

@@ -39,7 +39,7 @@ def _model_strings(trained) -> list[str]:
 def test_no_token_exceeds_the_cap_and_merges_equal_hf(docs: list[str], cap: int):
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
-    from tokbench.patterns import GPT2_PATTERN
+    from tokbench.model.patterns import GPT2_PATTERN
 
     trained = train_char_bpe(docs, vocab_size=4000, max_token_chars=cap, progress=False)
     strings = [s for s in _model_strings(trained) if s not in BYTE_TOKENS]

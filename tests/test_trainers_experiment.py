@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from tokbench.cli import main
+from tokbench.cli.main import main
 
 
 def test_trainers_experiment_writes_one_row_per_trainer_size_and_category(tmp_path: Path, flores_dir: Path, capsys) -> None:

@@ -270,7 +270,7 @@ def test_corrupt_hybrid_file_is_a_format_error(tmp_path):
 
 
 def test_registry_and_cli(turkish_dir, shared_data, tmp_path, capsys):
-    from tokbench.commands import train as command
+    from tokbench.cli import train as command
 
     assert "hybrid" in TRAINERS and get_trainer("hybrid") is train_hybrid
     parser = argparse.ArgumentParser()

@@ -18,18 +18,18 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "TokbenchError", "load_tokenizer", "Tokenizer", "load_corpus", "Corpus", "audit"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .auditing import audit
+    from .audit import audit
     from .corpora import Corpus, load_corpus
     from .formats import load_tokenizer
-    from .tokenizer import Tokenizer
+    from .model.tokenizer import Tokenizer
 
 # Heavy modules are imported on first use so that `import tokbench` stays fast (convention 7).
 _LAZY = {
     "load_tokenizer": ("tokbench.formats", "load_tokenizer"),
-    "Tokenizer": ("tokbench.tokenizer", "Tokenizer"),
+    "Tokenizer": ("tokbench.model.tokenizer", "Tokenizer"),
     "load_corpus": ("tokbench.corpora", "load_corpus"),
     "Corpus": ("tokbench.corpora", "Corpus"),
-    "audit": ("tokbench.auditing", "audit"),
+    "audit": ("tokbench.audit", "audit"),
 }
 
 

@@ -1,5 +1,5 @@
-"""``python -m tokbench``: the same command line as the ``tokbench`` script (:mod:`tokbench.cli`)."""
+"""``python -m tokbench``: the same command line as the ``tokbench`` script (:mod:`tokbench.cli.main`)."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

@@ -4,7 +4,7 @@ SentencePiece's BPE trainer (``bpe_model_trainer.cc``, ``Trainer::GetPairSymbol`
 of adjacent symbols only when their concatenation passes ``TrainerInterface::IsValidSentencePiece``
 (``trainer_interface.cc``); pairs that fail are never counted and never merged. At inference the
 same models only split on whitespace, so a pair-count trace built from the inference pipeline
-(:mod:`tokbench.attacks.traces`) counts pairs that training could never have merged — across a
+(:mod:`tokbench.attacks.mixture.traces`) counts pairs that training could never have merged — across a
 script change (``"a,"``, ``"日。"``), next to a digit with ``split_digits`` — and they act as
 spurious competitors in the mixture LP (Hayase et al. 2024). This module reproduces the rules as
 cut points, so that symbols on either side of a cut are never adjacent in a word table.
@@ -67,10 +67,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..pipeline import SPACE_MARK
+from ..model.pretokenizers import SPACE_MARK
 
 if TYPE_CHECKING:
-    from ..tokenizer import Tokenizer
+    from ..model.tokenizer import Tokenizer
 
 __all__ = ["TrainerRules", "TrainingSplitter", "training_splitter", "training_sentences", "is_sentencepiece_style",
            "pair_validity"]

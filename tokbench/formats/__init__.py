@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TokenizerFormatError, UnknownNameError
-from ..tokenizer import Tokenizer
+from ..model.tokenizer import Tokenizer
 
 __all__ = ["load_tokenizer", "detect_format", "FORMATS"]
 

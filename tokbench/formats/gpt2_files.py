@@ -15,14 +15,14 @@ import json
 from pathlib import Path
 
 from .._io import sha256_of_files
-from ..bpe import merge_rank_lookup
-from ..bytelevel import unicode_to_bytes
-from ..encoders import AddedToken, ByteLevelBPE
+from ..model.bpe import merge_rank_lookup
+from ..model.bytelevel import unicode_to_bytes
+from ..model.encoders import AddedToken, ByteLevelBPE
 from ..errors import TokenizerFormatError
-from ..patterns import GPT2_PATTERN
-from ..pipeline import RegexSplit
-from ..references import HFReference
-from ..tokenizer import Tokenizer
+from ..model.patterns import GPT2_PATTERN
+from ..model.pretokenizers import RegexSplit
+from ..model.references import HFReference
+from ..model.tokenizer import Tokenizer
 from .hf_json import byte_level_bpe_json
 
 __all__ = ["load_gpt2_files", "find_gpt2_pair"]

@@ -2,7 +2,7 @@
 
 Reading turns the file's token strings into raw bytes (byte-level files through GPT-2's
 table; SentencePiece conversions with ``▁`` as a space and ``<0xNN>`` as the byte), maps merges
-to id pairs, and translates the normalizer and pretokenizer into :mod:`tokbench.pipeline`
+to id pairs, and translates the normalizer and pretokenizer into :mod:`tokbench.model.pretokenizers`
 stages for the native encoder. ``tokenizers`` is the reference encoder.
 
 Writing produces the standard layout that ``tokenizers.Tokenizer.from_file`` loads: a BPE model
@@ -24,14 +24,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import pipeline as P
-from ..bpe import merge_rank_lookup
-from ..bytelevel import bytes_to_unicode, unicode_to_bytes
-from ..encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
+from ..model import normalizers as N
+from ..model import pretokenizers as P
+from ..model.bpe import merge_rank_lookup
+from ..model.bytelevel import bytes_to_unicode, unicode_to_bytes
+from ..model.encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
-from ..patterns import GPT2_PATTERN
-from ..references import HFReference
-from ..tokenizer import Tokenizer
+from ..model.patterns import GPT2_PATTERN
+from ..model.references import HFReference
+from ..model.tokenizer import Tokenizer
 
 __all__ = ["load_hf_json", "tokenizer_from_hf_data", "byte_level_bpe_json", "piece_to_bytes"]
 
@@ -217,27 +218,27 @@ def _pattern(spec: Any) -> tuple[str, bool]:
     raise UnsupportedTokenizerError(f"unrecognised pattern {spec!r}")
 
 
-def normalizer_from_json(spec: Any) -> P.Normalizer | None:
-    """A :mod:`tokbench.pipeline` normalizer for an HF normalizer object (``None`` for none)."""
+def normalizer_from_json(spec: Any) -> N.Normalizer | None:
+    """A :mod:`tokbench.model.pretokenizers` normalizer for an HF normalizer object (``None`` for none)."""
     if spec is None:
         return None
     kind = spec.get("type")
     if kind in ("NFC", "NFD", "NFKC", "NFKD"):
-        return P.UnicodeNormalizer(kind)
+        return N.UnicodeNormalizer(kind)
     if kind == "Lowercase":
-        return P.Lowercase()
+        return N.Lowercase()
     if kind == "Prepend":
-        return P.Prepend(spec["prepend"])
+        return N.Prepend(spec["prepend"])
     if kind == "Replace":
         pattern, is_regex = _pattern(spec["pattern"])
-        return P.Replace(pattern, spec["content"], is_regex)
+        return N.Replace(pattern, spec["content"], is_regex)
     if kind == "Strip":
-        return P.Strip(spec.get("strip_left", True), spec.get("strip_right", True))
+        return N.Strip(spec.get("strip_left", True), spec.get("strip_right", True))
     if kind == "BertNormalizer":
-        return P.BertNormalizer(spec.get("clean_text", True), spec.get("handle_chinese_chars", True),
+        return N.BertNormalizer(spec.get("clean_text", True), spec.get("handle_chinese_chars", True),
                                 spec.get("strip_accents"), spec.get("lowercase", True))
     if kind == "Sequence":
-        return P.Sequence(tuple(n for n in map(normalizer_from_json, spec["normalizers"]) if n))
+        return N.Sequence(tuple(n for n in map(normalizer_from_json, spec["normalizers"]) if n))
     raise UnsupportedTokenizerError(f"normalizer {kind!r} has no native twin in tokbench yet")
 
 
@@ -246,7 +247,7 @@ _BEHAVIORS = {"Isolated": "isolated", "Removed": "removed", "MergedWithPrevious"
 
 
 def pretokenizer_from_json(spec: Any) -> P.PreTokenizer:
-    """A :mod:`tokbench.pipeline` pretokenizer for an HF pre_tokenizer object."""
+    """A :mod:`tokbench.model.pretokenizers` pretokenizer for an HF pre_tokenizer object."""
     if spec is None:
         return P.NoPreTokenizer()
     kind = spec.get("type")

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import TokenizerFormatError
-from ..tokenizer import Tokenizer
+from ..model.tokenizer import Tokenizer
 
 __all__ = [
     "HybridEncoder",
@@ -146,7 +146,7 @@ class HybridEncoder:
     ):
         import regex
 
-        from ..bpe import merge_rank_lookup
+        from ..model.bpe import merge_rank_lookup
 
         self.roots = roots
         self.affixes = affixes
@@ -260,7 +260,7 @@ class HybridEncoder:
             return cached
         if self._fallback is None:
             raise TokenizerFormatError(None, "this hybrid encoder has no BPE fallback")
-        from ..bpe import apply_merges
+        from ..model.bpe import apply_merges
 
         local = apply_merges([self._byte_ids[b] for b in text.encode("utf-8", errors="surrogatepass")],
                              self._lookup)
@@ -348,7 +348,7 @@ def hybrid_data(
     training: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON-ready description of a hybrid tokenizer (what the file holds)."""
-    from ..bytelevel import bytes_to_unicode
+    from ..model.bytelevel import bytes_to_unicode
 
     return {
         "tokbench_format": "hybrid",
@@ -379,7 +379,7 @@ def tokenizer_from_hybrid_data(
     where: Any = None,
 ) -> HybridTokenizer:
     """Build a :class:`HybridTokenizer` from :func:`hybrid_data` (or a parsed file)."""
-    from ..bytelevel import unicode_to_bytes
+    from ..model.bytelevel import unicode_to_bytes
     from .hf_json import fingerprint_text
 
     if not isinstance(data, dict) or data.get("tokbench_format") != "hybrid":

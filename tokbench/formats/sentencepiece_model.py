@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from .._io import sha256_of_files
-from ..bpe import concat_rank_lookup
-from ..encoders import CharBPE
+from ..model.bpe import concat_rank_lookup
+from ..model.encoders import CharBPE
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
-from ..merges import recover_merges
-from ..pipeline import SPACE_MARK, SentencePieceWords
-from ..references import SentencePieceReference
-from ..tokenizer import Tokenizer
+from ..model.merges import recover_merges
+from ..model.pretokenizers import SPACE_MARK, SentencePieceWords
+from ..model.references import SentencePieceReference
+from ..model.tokenizer import Tokenizer
 from ._protobuf import ProtobufError, as_float, iter_fields
 from .hf_json import piece_to_bytes
 

@@ -6,7 +6,7 @@ guessed from the file name. Tekken JSON carries base64 tokens with ranks and its
 first ``default_num_special_tokens`` ids are special tokens, so id = rank + that number, and only
 the first ``default_vocab_size - default_num_special_tokens`` ranks are in use.
 
-Merges are recovered from the ranks (:mod:`tokbench.merges`). The reference encoder is a
+Merges are recovered from the ranks (:mod:`tokbench.model.merges`). The reference encoder is a
 ``tiktoken.Encoding`` built from the same ranks; tokbench's native twin is rank-BPE with
 tiktoken's whole-piece shortcut (a piece that is itself a token is emitted as is).
 
@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from .._io import sha256_of_files
-from ..bpe import concat_rank_lookup
-from ..encoders import ByteLevelBPE
+from ..model.bpe import concat_rank_lookup
+from ..model.encoders import ByteLevelBPE
 from ..errors import TokenizerFormatError, UnknownNameError
-from ..merges import recover_merges
-from ..patterns import get_pattern, guess_pattern_name
-from ..pipeline import RegexSplit
-from ..references import TiktokenReference
-from ..tokenizer import Tokenizer
+from ..model.merges import recover_merges
+from ..model.patterns import get_pattern, guess_pattern_name
+from ..model.pretokenizers import RegexSplit
+from ..model.references import TiktokenReference
+from ..model.tokenizer import Tokenizer
 from .hf_json import byte_level_bpe_json
 
 __all__ = ["load_tiktoken", "load_tekken", "tokenizer_from_ranks", "resolve_pattern"]

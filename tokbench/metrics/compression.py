@@ -46,7 +46,7 @@ from typing import Any
 from ..corpora import Corpus
 from ..errors import EncodingError, TokbenchError
 from ..results import Signature
-from ..tokenizer import Tokenizer
+from ..model.tokenizer import Tokenizer
 
 __all__ = [
     "CompressionResult",

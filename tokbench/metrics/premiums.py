@@ -47,7 +47,7 @@ from typing import Any, Literal
 from ..corpora import Corpus
 from ..errors import CorpusError, TokbenchError, UnknownLanguageError
 from ..results import Signature
-from ..tokenizer import Tokenizer
+from ..model.tokenizer import Tokenizer
 from .compression import TokenTables, count_tokens, safe_encode
 
 __all__ = ["Method", "METHODS", "PremiumResult", "premiums", "gini", "bootstrap_weights"]

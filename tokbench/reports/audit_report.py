@@ -1,4 +1,4 @@
-"""Assemble the audit report: an :class:`~tokbench.auditing.AuditResult` becomes a
+"""Assemble the audit report: an :class:`~tokbench.audit.AuditResult` becomes a
 :class:`~tokbench.reports.document.Report` of explained sections, figures and tables.
 
 Only reads the result's frames (nothing is computed here beyond sorting and picking columns);
@@ -85,7 +85,7 @@ def build_report(result: Any, *, title: str | None = None) -> Report:
         "the first 16 hex digits of its fingerprint (sha256 of the file). The longest entries show what "
         "the vocabulary spends its longest tokens on.",
         tables=tok_tables))
-    from ..auditing import ANALYSES
+    from ..audit import ANALYSES
 
     for name in result.analyses:
         analysis = ANALYSES[name]

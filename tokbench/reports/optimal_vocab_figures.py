@@ -12,7 +12,7 @@ metric (the fitted parameters come in the frame). Frame contract — one row per
 * ``bytes_per_token`` for ``y="bytes_per_token"`` (the curve is then ``bytes / CTC(v)``, with the
   language's bytes taken from its first grid row).
 
-:meth:`tokbench.metrics.optimal_vocab.OptimalVocabResult.figure_frame` returns this frame.
+:meth:`tokbench.experiments.optimal_vocab.OptimalVocabResult.figure_frame` returns this frame.
 
 Example:
     >>> fig = optimal_vocab_figure(result.figure_frame(), target_ctc=result.target["ctc"])   # doctest: +SKIP

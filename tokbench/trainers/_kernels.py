@@ -1,7 +1,7 @@
 """Numba kernels of the BPE trainer: incremental pair counts, a lazy max-heap, in-place word merges.
 
 The algorithm is HF ``tokenizers``' ``BpeTrainer`` (``models/bpe/trainer.rs``) step for step, so
-that merge lists agree exactly; :mod:`tokbench.trainers.reference_bpe` is the readable twin that
+that merge lists agree exactly; :mod:`tokbench.trainers._reference` is the readable twin that
 tests hold these kernels to. Everything here works on numpy arrays only:
 
 * words are flat ``int32`` symbol ids (``syms``) with ``wstart``/``wlen``/``wcount``; a merge
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .._hashtable import EMPTY, FIBONACCI, slot
+from .._numba.hashtable import EMPTY, FIBONACCI, slot
 
 _HASH_BASE = np.uint64(0x100000001B3)
 

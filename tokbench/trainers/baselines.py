@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import TokbenchError
-from ..tokenizer import Tokenizer
+from ..model.tokenizer import Tokenizer
 from . import TrainingError
 
 __all__ = ["TrainedTokenizer", "train_spm_bpe", "train_spm_unigram", "train_hf_unigram",
@@ -252,7 +252,7 @@ def train_spm_unigram(corpus_or_texts: Any, *, vocab_size: int, character_covera
 def _hf_result(hf: Any, corpus_or_texts: Any, texts: Sequence[str], *, vocab_size: int,
                allow_smaller: bool, label: str, options: dict[str, Any]) -> TrainedTokenizer:
     from ..formats.hf_json import fingerprint_text, tokenizer_from_hf_data
-    from ..references import HFReference
+    from ..model.references import HFReference
 
     text = hf.to_str()
     got = hf.get_vocab_size()

@@ -1,7 +1,7 @@
 """Byte-level BPE training (Sennrich et al. 2016; GPT-2's byte-level variant, Radford et al. 2019).
 
 Text is split by a pretokenizer regex (GPT-2's by default, any named pattern of
-:mod:`tokbench.patterns`, or a regex of your own), the pieces are counted into a word table, and
+:mod:`tokbench.model.patterns`, or a regex of your own), the pieces are counted into a word table, and
 merges are learned over the pieces' UTF-8 bytes: at each step the most frequent adjacent pair
 becomes a new token. Pair counts are updated incrementally and the best pair comes from a lazy
 max-heap (numba kernels in :mod:`tokbench.trainers._kernels`), never from a full recount.
@@ -38,9 +38,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..bytelevel import BYTE_TO_UNICODE, UNICODE_TO_BYTE
+from ..model.bytelevel import BYTE_TO_UNICODE, UNICODE_TO_BYTE
 from ..errors import TokbenchError, UnknownNameError
-from ..tokenizer import Tokenizer
+from ..model.tokenizer import Tokenizer
 from . import TrainingError
 
 __all__ = ["TrainedBPE", "train_bpe", "word_counts", "resolve_pattern", "StopReason"]
@@ -105,7 +105,7 @@ def resolve_pattern(pattern: str) -> tuple[str, str]:
     A string that looks like a name (letters, digits, ``_-.``) must be a known name; anything
     else is compiled as a regex.
     """
-    from ..patterns import GPT2_PATTERN, PATTERNS, get_pattern
+    from ..model.patterns import GPT2_PATTERN, PATTERNS, get_pattern
 
     if not isinstance(pattern, str) or not pattern:
         raise TokbenchError(f"pattern must be a name or a regex string, got {pattern!r}")
@@ -159,7 +159,7 @@ def word_counts(corpus_or_texts: Any, pattern: str = "gpt2") -> dict[str, int]:
     """
     import regex
 
-    from ..pipeline import RegexSplit
+    from ..model.pretokenizers import RegexSplit
 
     _, rx = resolve_pattern(pattern)
     findall = regex.compile(rx).findall
@@ -368,7 +368,7 @@ def train_bpe(
             category), an iterable of texts, or a word-count table ``{piece: count}`` of
             already-pretokenized pieces (as :func:`word_counts` returns).
         vocab_size: the final vocabulary, special tokens and the 256 bytes included.
-        pattern: ``"gpt2"`` (HF ``ByteLevel``), a name from :mod:`tokbench.patterns`
+        pattern: ``"gpt2"`` (HF ``ByteLevel``), a name from :mod:`tokbench.model.patterns`
             (``cl100k``, ``o200k``, ...) or a regex.
         min_frequency: stop when the best pair occurs fewer times than this.
         special_tokens: added first, with ids 0, 1, ...
@@ -385,7 +385,7 @@ def train_bpe(
         [b'hello', b' ', b'w', b'o', b'r', b'l', b'd']
     """
     from ..formats.hf_json import byte_level_bpe_json, fingerprint_text, tokenizer_from_hf_data
-    from ..references import HFReference
+    from ..model.references import HFReference
 
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
         raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")

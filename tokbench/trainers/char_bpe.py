@@ -70,7 +70,7 @@ def train_char_bpe(
     characters (ties to the smaller code point); the rest split words and encode as bytes.
     """
     from ..formats.hf_json import fingerprint_text, tokenizer_from_hf_data
-    from ..references import HFReference
+    from ..model.references import HFReference
 
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
         raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")

@@ -127,7 +127,7 @@ def train_superword(
             ``vocab_size`` (``0.8`` by default; the paper's best downstream setting at 200k was
             ``t = 180k``, while smaller ``t`` compresses more).
         max_words: cap on words per superword (training-time cut, see the module docstring).
-        pattern: stage 1's split pattern (a name from :mod:`tokbench.patterns` or a regex).
+        pattern: stage 1's split pattern (a name from :mod:`tokbench.model.patterns` or a regex).
         stage2_pattern: stage 2's split regex, saved in the tokenizer file.
 
     The result's ``merge_counts`` covers both stages; ``options["stage1_merges"]`` tells where

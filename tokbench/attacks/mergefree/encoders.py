@@ -1,0 +1,271 @@
+"""Encoding with and without a merge list (after Sawada & Goyal 2025, "Train It and Forget It:
+Merge Lists are Unnecessary for BPE Inference in Language Models").
+
+A vocabulary released without its merge list hides the ordering the mixture attack reads
+(:mod:`tokbench.attacks`). This module measures what dropping or damaging the merge list costs:
+
+* ``bpe`` — standard merge-list BPE (numba kernel; identical ids to ``tiktoken``/``tokenizers``);
+* ``greedy`` — vocabulary only: left to right, the longest vocabulary prefix;
+* ``minimal`` — vocabulary only: the fewest tokens, by dynamic programming; among equally short
+  segmentations the one with the longest first token (then second, …) wins;
+* targeted corruptions of the merge list for ``bpe``: ``shuffle`` (random order, seeded),
+  ``delete`` (drop a random fraction), ``truncate`` (keep the first k). A merge whose inputs can no
+  longer be built simply never fires, so encoding falls back to the smaller tokens.
+
+All variants run per pretoken after the tokenizer's own normalizer, added-token extraction and
+pretokenizer (tokbench's native pipeline), on the pretoken's bytes; every output decodes to its
+input. ``bpe`` needs a byte-level vocabulary (SentencePiece models merge characters, not bytes:
+for those use ``greedy``/``minimal``, which treat ``<0xNN>`` byte-fallback tokens as single bytes).
+
+Example:
+    >>> enc = MergeFreeEncoder(tok, "minimal")            # doctest: +SKIP
+    >>> tok.decode(enc.encode("Hello world")) == "Hello world"   # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, Literal
+
+import numpy as np
+
+from ...errors import EncodingError, TokbenchError, UnsupportedTokenizerError
+from ...model.tokenizer import Tokenizer, check_text
+
+__all__ = ["Mode", "MergeFreeEncoder", "corrupt_merges", "VocabularyTrie"]
+
+Mode = Literal["bpe", "greedy", "minimal"]
+MODES: tuple[str, ...] = ("bpe", "greedy", "minimal")
+
+
+class VocabularyTrie:
+    """The tokenizer's vocabulary as a byte trie (numba hash table), specials and gaps excluded.
+
+    Where two tokens have the same bytes (a SentencePiece ``<0x41>`` and ``A``), the regular
+    token wins over the byte-fallback one.
+    """
+
+    def __init__(self, tokenizer: Tokenizer):
+        from . import _kernels as K
+
+        excluded = tokenizer.special_ids | tokenizer.unused_ids
+        order = sorted(
+            (i for i in range(tokenizer.vocab_size) if i not in excluded and tokenizer.vocab[i]),
+            key=lambda i: (i in tokenizer.byte_fallback_ids, i),
+        )
+        pieces = [tokenizer.vocab[i] for i in order]
+        lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        data = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+        total = int(offsets[-1])
+        self.keys, self.vals, self.node_token = K.trie_build(
+            data, offsets, np.asarray(order, dtype=np.int32), K.hash_capacity(total), total + 1
+        )
+        self.max_token_bytes = int(lengths.max()) if len(pieces) else 0
+        present = {p[0] for p in pieces if len(p) == 1}
+        self.missing_bytes = sorted(set(range(256)) - present)
+
+
+def corrupt_merges(
+    merges: Sequence[tuple[int, int]],
+    how: Literal["shuffle", "delete", "truncate"],
+    *,
+    fraction: float = 0.1,
+    keep: int | None = None,
+    seed: int = 0,
+) -> list[tuple[int, int]]:
+    """A damaged copy of a merge list: shuffled order, a random ``fraction`` deleted, or only
+    the first ``keep`` merges."""
+    merges = list(merges)
+    if how == "shuffle":
+        random.Random(seed).shuffle(merges)
+        return merges
+    if how == "delete":
+        if not 0.0 <= fraction <= 1.0:
+            raise TokbenchError(f"delete fraction must be within [0, 1], got {fraction}")
+        rng = random.Random(seed)
+        dropped = set(rng.sample(range(len(merges)), round(fraction * len(merges))))
+        return [m for k, m in enumerate(merges) if k not in dropped]
+    if how == "truncate":
+        if keep is None or keep < 0:
+            raise TokbenchError("truncate needs keep=k, the number of merges to keep (k >= 0)")
+        return merges[:keep]
+    raise TokbenchError(f"unknown corruption {how!r}; use shuffle, delete or truncate")
+
+
+@dataclass
+class _Scratch:
+    """Kernel work arrays, grown on demand and reused across calls."""
+
+    size: int = 0
+
+    def ensure(self, n: int) -> None:
+        if n <= self.size:
+            return
+        self.size = max(n, 2 * self.size, 1024)
+        s = self.size
+        self.out = np.empty(s, dtype=np.int32)
+        self.best = np.empty(s + 1, dtype=np.int32)
+        self.choice_end = np.empty(s + 1, dtype=np.int64)
+        self.choice_token = np.empty(s + 1, dtype=np.int32)
+        self.ids = np.empty(s, dtype=np.int32)
+        self.nxt = np.empty(s, dtype=np.int64)
+        self.prv = np.empty(s, dtype=np.int64)
+        self.heap_key = np.empty(3 * s, dtype=np.int64)
+        self.heap_pos = np.empty(3 * s, dtype=np.int64)
+
+
+class MergeFreeEncoder:
+    """Encode with tokbench's numba kernels: ``bpe`` (optionally with given merges), ``greedy``
+    or ``minimal``. See the module docstring."""
+
+    def __init__(self, tokenizer: Tokenizer, mode: Mode = "bpe", *,
+                 merges: Sequence[tuple[int, int]] | None = None, name: str | None = None):
+        if mode not in MODES:
+            raise TokbenchError(f"unknown encoder mode {mode!r}; valid modes: {', '.join(MODES)}")
+        self.tokenizer = tokenizer
+        self.mode = mode
+        self.name = name or mode
+        pipeline = tokenizer.native
+        if not hasattr(pipeline, "piece_bytes"):
+            raise UnsupportedTokenizerError(f"{tokenizer.name}: no pretokenizer pipeline to run merge-free encoders on")
+        self._pipeline = pipeline
+        self.trie = VocabularyTrie(tokenizer)
+        self._scratch = _Scratch()
+        self._cache: dict[bytes, tuple[int, ...]] = {}
+        self._str_cache: dict[str, tuple[int, ...]] = {}
+        self._whole_piece = bool(getattr(pipeline, "ignore_merges", False)) and mode == "bpe" and merges is None
+        self._bytes_to_id = {tokenizer.vocab[i]: i for i in range(tokenizer.vocab_size)
+                             if i not in tokenizer.special_ids and i not in tokenizer.unused_ids}
+        if mode == "bpe":
+            self._init_bpe(merges if merges is not None else tokenizer.merges)
+
+    def _init_bpe(self, merges: Sequence[tuple[int, int]] | None) -> None:
+        from . import _kernels as K
+
+        tok = self.tokenizer
+        if merges is None:
+            raise UnsupportedTokenizerError(f"{tok.name}: mode 'bpe' needs a merge list and this model has none")
+        if not tok.description.get("byte_level", tok.source_format in ("tiktoken", "tekken", "gpt2-files", "trained")):
+            raise UnsupportedTokenizerError(
+                f"{tok.name}: the numba BPE kernel merges bytes, and this model merges characters "
+                "(SentencePiece-style); use greedy/minimal, or tok.encode(backend='native')")
+        byte_ids = np.full(256, -1, dtype=np.int32)
+        for b in range(256):
+            token = self._bytes_to_id.get(bytes([b]))
+            if token is not None:
+                byte_ids[b] = token
+        lefts = np.fromiter((a for a, _ in merges), dtype=np.int32, count=len(merges))
+        rights = np.fromiter((b for _, b in merges), dtype=np.int32, count=len(merges))
+        try:
+            merged = np.fromiter((self._bytes_to_id[tok.vocab[a] + tok.vocab[b]] for a, b in merges),
+                                 dtype=np.int32, count=len(merges))
+        except KeyError:
+            raise TokbenchError(f"{tok.name}: a merge makes bytes that are not a vocabulary token") from None
+        self.byte_ids = byte_ids
+        self.pair_keys, self.pair_ranks, self.pair_results = K.pair_table_build(
+            lefts, rights, merged, K.hash_capacity(len(merges)))
+
+    # ---------------------------------------------------------------------------- encoding
+
+    def encode_pieces(self, pieces: Sequence[bytes]) -> list[list[int]]:
+        """Segment each pretoken's bytes; one kernel call for all pieces not seen before."""
+        todo = [p for p in dict.fromkeys(pieces) if p not in self._cache]
+        if todo:
+            self._run(todo)
+        return [list(self._cache[p]) for p in pieces]
+
+    def _run(self, pieces: list[bytes]) -> None:
+        from . import _kernels as K
+
+        if self._whole_piece:
+            rest = []
+            for p in pieces:
+                token = self._bytes_to_id.get(p)
+                if token is not None:
+                    self._cache[p] = (token,)
+                else:
+                    rest.append(p)
+            pieces = rest
+            if not pieces:
+                return
+        data = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)), out=offsets[1:])
+        s = self._scratch
+        s.ensure(max(len(data), max(map(len, pieces)), 1))
+        out_offsets = np.empty(len(pieces) + 1, dtype=np.int64)
+        t = self.trie
+        if self.mode == "greedy":
+            n = K.greedy_batch(data, offsets, t.keys, t.vals, t.node_token, s.out, out_offsets)
+        elif self.mode == "minimal":
+            n = K.minimal_batch(data, offsets, t.keys, t.vals, t.node_token, s.out, out_offsets,
+                                s.best, s.choice_end, s.choice_token)
+        else:
+            n = K.bpe_batch(data, offsets, self.byte_ids, self.pair_keys, self.pair_ranks,
+                            self.pair_results, s.out, out_offsets, s.ids, s.nxt, s.prv,
+                            s.heap_key, s.heap_pos)
+        if n < 0:
+            position = -n - 1
+            raise EncodingError(
+                f"{self.tokenizer.name}: byte 0x{int(data[position]):02X} has no token in this vocabulary "
+                f"(mode {self.mode}); the vocabulary is not byte-complete (missing bytes: "
+                f"{len(self.trie.missing_bytes)})")
+        # One conversion to Python ints, then plain list slicing: far cheaper than a numpy slice
+        # and .tolist() per piece.
+        flat = s.out[:n].tolist()
+        bounds = out_offsets.tolist()
+        cache = self._cache
+        for k, p in enumerate(pieces):
+            cache[p] = tuple(flat[bounds[k]:bounds[k + 1]])
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``: added tokens as themselves, every other piece segmented."""
+        return self.encode_batch([text])[0]
+
+    def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
+        """Encode many texts; pretokens not seen before go to the kernel in one call."""
+        pipeline = self._pipeline
+        cache = self._str_cache
+        split = pipeline.split_segment
+        plans: list[list[int | list[str]]] = []
+        misses: dict[str, None] = {}
+        for text in texts:
+            check_text(text)
+            plan: list[int | list[str]] = []
+            for k, (segment, added) in enumerate(pipeline.segments(text)):
+                if added is not None:
+                    plan.append(added)
+                    continue
+                pieces = split(segment, k == 0)
+                for piece in pieces:
+                    if piece not in cache:
+                        misses[piece] = None
+                plan.append(pieces)
+            plans.append(plan)
+        if misses:
+            unique = list(misses)
+            as_bytes = [pipeline.piece_to_bytes(p) for p in unique]
+            todo = [b for b in dict.fromkeys(as_bytes) if b not in self._cache]
+            if todo:
+                self._run(todo)
+            byte_cache = self._cache
+            cache.update(zip(unique, (byte_cache[b] for b in as_bytes), strict=True))
+        out: list[list[int]] = []
+        for plan in plans:
+            ids: list[int] = []
+            for step in plan:
+                if isinstance(step, int):
+                    ids.append(step)
+                else:
+                    ids.extend(chain.from_iterable(map(cache.__getitem__, step)))
+            out.append(ids)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "mode": self.mode}

@@ -1,0 +1,153 @@
+"""How much merge-list-free and corrupted-merge encodings cost, per corpus category.
+
+For each category the documents are pretokenized once by the tokenizer's own pipeline; every
+variant then segments each distinct pretoken once, and counts are weighted by occurrence. Per
+(category, variant) the result reports tokens per byte, tokens relative to standard BPE, the
+share of pretoken occurrences segmented differently from standard BPE, and how many distinct
+vocabulary entries were used (Sawada & Goyal 2025 report that greedy/minimal encodings change
+few pretokens and cost little compression; this measures it for any tokenizer and corpus).
+
+Example:
+    >>> result = evaluate_mergefree(tok, load_corpus("sample:eng_Latn,python"))   # doctest: +SKIP
+    >>> result.to_frame()[["category", "variant", "relative_to_standard"]]        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...corpora import Corpus
+from ...errors import UnsupportedTokenizerError
+from ...model.pretokenizers import SPACE_MARK
+from ...results import Signature
+from ...model.tokenizer import Tokenizer
+from .encoders import MergeFreeEncoder, corrupt_merges
+
+__all__ = ["Variant", "default_variants", "evaluate_mergefree", "MergeFreeResult"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One encoder to compare: a mode and, for ``bpe``, an optional corruption of the merges."""
+
+    name: str
+    mode: str
+    corruption: str | None = None
+    fraction: float = 0.1
+    keep: int | None = None
+
+
+def default_variants(tokenizer: Tokenizer, *, delete_fraction: float = 0.1, truncate_share: float = 0.5) -> list[Variant]:
+    """greedy and minimal always; merge-list corruptions where the model has byte-level merges."""
+    variants = [Variant("greedy", "greedy"), Variant("minimal", "minimal")]
+    merges = tokenizer.merges if tokenizer.has_merges else None
+    if merges and _byte_level(tokenizer):
+        keep = int(len(merges) * truncate_share)
+        variants += [
+            Variant("shuffled merges", "bpe", "shuffle"),
+            Variant(f"{delete_fraction:.0%} merges deleted", "bpe", "delete", fraction=delete_fraction),
+            Variant(f"first {truncate_share:.0%} of merges", "bpe", "truncate", keep=keep),
+        ]
+    return variants
+
+
+def _byte_level(tokenizer: Tokenizer) -> bool:
+    return bool(tokenizer.description.get("byte_level", tokenizer.source_format in ("tiktoken", "tekken", "gpt2-files", "trained")))
+
+
+@dataclass(frozen=True)
+class MergeFreeResult:
+    rows: list[dict[str, Any]]
+    signature: Signature
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.rows)
+        frame["tokens_per_byte"] = frame["tokens"] / frame["bytes"]
+        frame["vocab_used_share"] = frame["vocab_used"] / frame["vocab_size"]
+        return frame
+
+
+def _standard_segments(tokenizer: Tokenizer, pieces: Sequence[bytes]) -> dict[bytes, tuple[int, ...]]:
+    """Each distinct piece under the tokenizer's own merge-list encoding."""
+    if _byte_level(tokenizer) and tokenizer.has_merges:
+        encoder = MergeFreeEncoder(tokenizer, "bpe")
+        return dict(zip(pieces, map(tuple, encoder.encode_pieces(list(pieces))), strict=True))
+    native = tokenizer.native
+    if not hasattr(native, "encode_piece"):
+        raise UnsupportedTokenizerError(f"{tokenizer.name}: no per-piece encoder to compare with")
+    # Character-level models segment the "▁"-spelled piece.
+    return {p: tuple(native.encode_piece(p.decode("utf-8", "surrogatepass").replace(" ", SPACE_MARK)))
+            for p in pieces}
+
+
+def _row(name: str, segments: dict[bytes, tuple[int, ...]], *, tokenizer: Tokenizer, category: str,
+         n_bytes: int, counts: Counter[bytes], added: int,
+         standard: dict[bytes, tuple[int, ...]]) -> dict[str, Any]:
+    """One (category, variant) row; pretoken counts weight every per-piece quantity."""
+    used: set[int] = set()
+    for seg in segments.values():
+        used.update(seg)
+    total_pieces = sum(counts.values())
+    changed = sum(c for p, c in counts.items() if segments[p] != standard[p])
+    return {
+        "tokenizer": tokenizer.name,
+        "category": category,
+        "variant": name,
+        "bytes": n_bytes,
+        "pieces": total_pieces,
+        "tokens": added + sum(len(segments[p]) * c for p, c in counts.items()),
+        "pieces_changed_share": changed / max(total_pieces, 1),
+        "vocab_used": len(used),
+        "vocab_size": tokenizer.vocab_size,
+    }
+
+
+def evaluate_mergefree(
+    tokenizer: Tokenizer,
+    corpus: Corpus,
+    *,
+    variants: Sequence[Variant] | None = None,
+    seed: int = 0,
+) -> MergeFreeResult:
+    """Compare standard BPE with merge-free and corrupted-merge encoders on every category."""
+    variants = list(variants) if variants is not None else default_variants(tokenizer)
+    merges = tokenizer.merges if tokenizer.has_merges else None
+    encoders: dict[str, MergeFreeEncoder] = {}
+    for v in variants:
+        damaged = None
+        if v.corruption is not None:
+            if merges is None:
+                raise UnsupportedTokenizerError(f"{tokenizer.name}: has no merge list to corrupt")
+            damaged = corrupt_merges(merges, v.corruption, fraction=v.fraction, keep=v.keep, seed=seed)  # type: ignore[arg-type]
+        encoders[v.name] = MergeFreeEncoder(tokenizer, v.mode, merges=damaged, name=v.name)  # type: ignore[arg-type]
+    pipeline = tokenizer.native
+    rows: list[dict[str, Any]] = []
+    for category, documents in corpus:
+        counts: Counter[bytes] = Counter()
+        added = 0
+        for doc in documents:
+            for piece, added_id in pipeline.piece_bytes(doc):
+                if added_id is None:
+                    counts[piece] += 1
+                else:
+                    added += 1
+        distinct = list(counts)
+        standard = _standard_segments(tokenizer, distinct)
+
+        context = {"tokenizer": tokenizer, "category": category, "n_bytes": corpus.n_bytes(category),
+                   "counts": counts, "added": added, "standard": standard}
+        base = _row("standard", standard, **context)
+        rows.append({**base, "relative_to_standard": 1.0})
+        for name, encoder in encoders.items():
+            segments = dict(zip(distinct, map(tuple, encoder.encode_pieces(distinct)), strict=True))
+            r = _row(name, segments, **context)
+            r["relative_to_standard"] = r["tokens"] / base["tokens"]
+            rows.append(r)
+    signature = Signature(tokenizers={tokenizer.name: tokenizer.fingerprint}, corpus=corpus.signature(), seed=seed,
+                          extra={"variants": [v.__dict__ for v in variants]})
+    return MergeFreeResult(rows=rows, signature=signature)

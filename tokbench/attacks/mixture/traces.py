@@ -1,0 +1,295 @@
+"""Pair-count traces: how a merge list rewrites each category's pair counts, step by step.
+
+For data-mixture inference (Hayase et al. 2024) each category sample is run through the target
+tokenizer's own normalizer and pretokenizer (tokbench's native pipeline), its pieces are counted
+into a word table over the tokenizer's base symbols — bytes for byte-level BPE, characters of
+``▁``-escaped words (with ``<0xNN>`` fallback) for SentencePiece-style BPE — and merges
+``1..T`` are applied in order. At step ``t`` the trace records the count of the merged pair
+before the merge, ``c_t(m_t)``, and the change of every pair the merge touched, so that
+``c_t(p)`` for any pair and step is the initial count plus the changes of steps ``< t``.
+
+Resampling replicates (for intervals) are half-samples: each replicate keeps a random half of a
+category's documents, without replacement. They share the words and differ only in counts;
+traces are linear in counts, so all replicates are traced in one pass as extra count columns.
+(Why not the usual bootstrap with replacement: duplicated documents repeat their rare words, a
+pair-count pattern no real corpus has, and the LP then shifts weight away from such categories —
+see :meth:`tokbench.attacks.mixture.MixtureResult.intervals`.)
+
+The numba kernel is :func:`tokbench.attacks.mixture._kernels.trace_kernel`; :func:`trace_reference`
+is its plain-Python twin. Traces are cached on disk keyed by (tokenizer fingerprint, sample
+hash, merges, replicates) and written atomically.
+
+Example:
+    >>> tr = trace_category(tok, docs, merges.head(1000))    # doctest: +SKIP
+    >>> tr.merged[:3, 0], tr.pair_count(key, step=10)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import TokbenchError, UnsupportedTokenizerError
+from ...model.tokenizer import Tokenizer
+from .merges import MergeList
+
+__all__ = ["PairTrace", "WordTable", "word_table", "trace_words", "trace_reference", "trace_category",
+           "pair_key", "default_cache_dir"]
+
+#: Bump when the trace format or algorithm changes: old cache entries are then ignored.
+TRACE_VERSION = 3  # 2: replicates are half-samples; 3: SentencePiece training split
+
+
+def pair_key(left: int, right: int) -> int:
+    return (int(left) << 32) | int(right)
+
+
+@dataclass(eq=False)
+class WordTable:
+    """Distinct pretokenized words as base-symbol sequences, with per-replicate counts."""
+
+    syms: np.ndarray  # flat int64
+    lengths: np.ndarray  # int64 per word
+    counts: np.ndarray  # (n_words, R) int64
+    n_bytes: np.ndarray  # (R,) UTF-8 bytes of the (resampled) documents
+
+    @property
+    def n_words(self) -> int:
+        return int(self.lengths.shape[0])
+
+
+@dataclass(eq=False)
+class PairTrace:
+    """One category's trace (see the module docstring); column ``r`` is replicate ``r``
+    (column 0 is the sample itself)."""
+
+    init_keys: np.ndarray  # (K,) sorted pair keys
+    init_vals: np.ndarray  # (K, R)
+    merged: np.ndarray  # (T, R) count of the merged pair at its step
+    d_off: np.ndarray  # (T + 1,)
+    d_keys: np.ndarray  # (D,)
+    d_vals: np.ndarray  # (D, R)
+    n_bytes: np.ndarray  # (R,)
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.merged.shape[0])
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.merged.shape[1])
+
+    def total_pairs(self) -> np.ndarray:
+        """Pairs at ``t = 0`` per replicate (the normaliser of the LP)."""
+        return self.init_vals.sum(axis=0)
+
+    def pair_count(self, key: int, step: int, replicate: int = 0) -> int:
+        """``c_step(p)``: the count of pair ``key`` after merges ``0..step-1``."""
+        i = np.searchsorted(self.init_keys, key)
+        total = int(self.init_vals[i, replicate]) if i < len(self.init_keys) and self.init_keys[i] == key else 0
+        end = int(self.d_off[step])
+        hit = self.d_keys[:end] == key
+        return total + int(self.d_vals[:end][hit, replicate].sum())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {k: getattr(self, k) for k in ("init_keys", "init_vals", "merged", "d_off", "d_keys", "d_vals", "n_bytes")}
+
+
+# --------------------------------------------------------------------------------- words
+
+
+def _symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
+    """``(split(text) -> pieces, symbols(piece) -> ids)`` from the tokenizer's native pipeline.
+
+    For SentencePiece-style BPE the pieces are those SentencePiece's *trainer* sees
+    (:mod:`tokbench.attacks.training_split`): each line is a sentence of its own, and pieces
+    are cut where training never merges (script changes, digits, whitespace runs, characters
+    outside the alphabet), so that pairs it could not have merged are never counted.
+    """
+    from ...model.encoders import ByteLevelBPE, CharBPE
+
+    enc = tok.native
+    train_split = None
+    if isinstance(enc, ByteLevelBPE):
+        byte_ids = list(enc.byte_ids)
+
+        def symbols(piece: str) -> list[int]:
+            return [byte_ids[b] for b in piece.encode("utf-8", errors="surrogatepass")]
+    elif isinstance(enc, CharBPE):
+        from ..training_split import is_sentencepiece_style, training_splitter
+
+        symbols = enc._symbols  # characters of the ▁-escaped piece, byte fallback, user pieces
+        if is_sentencepiece_style(tok):
+            train_split = training_splitter(tok)
+    else:
+        raise UnsupportedTokenizerError(
+            f"{tok.name}: mixture inference needs a BPE tokenizer (byte-level or SentencePiece-style); "
+            f"its native encoder is {type(enc).__name__}"
+        )
+
+    def split(text: str) -> list[str]:
+        # The raw pieces (▁ kept for SentencePiece), skipping added/special tokens.
+        out: list[str] = []
+        if train_split is None:
+            for k, (segment, token_id) in enumerate(enc.segments(text)):
+                if token_id is None:
+                    out.extend(enc.split_segment(segment, k == 0))
+            return out
+        from ..training_split import training_sentences
+
+        # SentencePiece trains on lines, each normalized alone (its own dummy-prefix ▁).
+        for line in training_sentences(text, train_split.rules):
+            for k, (segment, token_id) in enumerate(enc.segments(line)):
+                if token_id is None:
+                    for piece in enc.split_segment(segment, k == 0):
+                        out.extend(train_split(piece))
+        return out
+
+    return split, symbols
+
+
+def word_table(tok: Tokenizer, documents: Sequence[str], *, replicates: int = 0, seed: int = 0) -> WordTable:
+    """Count the tokenizer's pieces in ``documents``; with ``replicates`` > 0 add half-sample
+    columns (each a seeded random half of the documents, without replacement)."""
+    import scipy.sparse as sp
+
+    split, symbols = _symbolizer(tok)
+    index: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[int] = []
+    for d, doc in enumerate(documents):
+        for piece, n in Counter(split(doc)).items():
+            w = index.setdefault(piece, len(index))
+            rows.append(d)
+            cols.append(w)
+            vals.append(n)
+    n_docs = len(documents)
+    if not index:
+        raise TokbenchError("a category sample has no text after pretokenization; give it data or leave it out")
+    M = sp.csr_matrix((np.asarray(vals, np.int64), (rows, cols)), shape=(n_docs, len(index)))
+    doc_bytes = np.fromiter((len(d.encode("utf-8")) for d in documents), np.int64, n_docs)
+    mult = np.ones((1 + replicates, n_docs), np.int64)
+    rng = np.random.default_rng(seed)
+    if replicates and n_docs < 2:
+        raise TokbenchError("resampling replicates need at least 2 documents per category; "
+                            "split the sample into documents (e.g. lines) or use no replicates")
+    for r in range(replicates):
+        mult[1 + r] = 0
+        mult[1 + r, rng.choice(n_docs, n_docs // 2, replace=False)] = 1
+    counts = np.asarray((sp.csr_matrix(mult) @ M).T.todense(), dtype=np.int64)
+    seqs = [symbols(p) for p in index]
+    lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
+    syms = np.fromiter((s for q in seqs for s in q), np.int64, int(lengths.sum()))
+    return WordTable(syms, lengths, np.ascontiguousarray(counts), mult @ doc_bytes)
+
+
+# -------------------------------------------------------------------------------- tracing
+
+
+def trace_words(table: WordTable, merges: MergeList) -> PairTrace:
+    """Run the numba trace kernel over a word table."""
+    from . import _kernels as K
+
+    wstart = np.zeros(table.n_words, np.int64)
+    if table.n_words > 1:
+        np.cumsum(table.lengths[:-1], out=wstart[1:])
+    out = K.trace_kernel(table.syms.astype(np.int64).copy(), wstart, table.lengths.astype(np.int64).copy(),
+                         np.ascontiguousarray(table.counts, dtype=np.int64),
+                         merges.left, merges.right, merges.result)
+    return PairTrace(*out, n_bytes=np.asarray(table.n_bytes, np.int64))
+
+
+def trace_reference(words: Sequence[Sequence[int]], counts: Sequence[int],
+                    merges: Sequence[tuple[int, int, int]]) -> dict[str, Any]:
+    """Readable twin of the kernel for one count column: plain dicts and lists.
+
+    Returns ``{"init": {key: count}, "merged": [count per step], "deltas": [{key: change}]}``.
+    """
+    seqs = [list(w) for w in words]
+    pairs: Counter[int] = Counter()
+    for w, n in zip(seqs, counts, strict=True):
+        for x, y in zip(w, w[1:], strict=False):
+            pairs[pair_key(x, y)] += n
+    init = {k: v for k, v in pairs.items() if v}
+    merged: list[int] = []
+    deltas: list[dict[int, int]] = []
+    for a, b, c in merges:
+        merged.append(pairs.get(pair_key(a, b), 0))
+        before = dict(pairs)
+        for k, (w, n) in enumerate(zip(seqs, counts, strict=True)):
+            if not any(x == a and y == b for x, y in zip(w, w[1:], strict=False)):
+                continue
+            for x, y in zip(w, w[1:], strict=False):
+                pairs[pair_key(x, y)] -= n
+            out: list[int] = []
+            j = 0
+            while j < len(w):
+                if j + 1 < len(w) and w[j] == a and w[j + 1] == b:
+                    out.append(c)
+                    j += 2
+                else:
+                    out.append(w[j])
+                    j += 1
+            seqs[k] = w = out
+            for x, y in zip(w, w[1:], strict=False):
+                pairs[pair_key(x, y)] += n
+        deltas.append({k: pairs.get(k, 0) - before.get(k, 0) for k in set(pairs) | set(before)
+                       if pairs.get(k, 0) != before.get(k, 0)})
+    return {"init": init, "merged": merged, "deltas": deltas}
+
+
+# --------------------------------------------------------------------------------- caching
+
+
+def default_cache_dir() -> Path:
+    """``$TOKBENCH_CACHE/traces`` or ``~/.cache/tokbench/traces``."""
+    root = os.environ.get("TOKBENCH_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "tokbench") / "traces"
+
+
+def _sample_hash(documents: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for d in documents:
+        data = d.encode("utf-8")
+        digest.update(b"D%d:" % len(data) + data)
+    return digest.hexdigest()
+
+
+def _merges_hash(merges: MergeList) -> str:
+    digest = hashlib.sha256()
+    for arr in (merges.left, merges.right, merges.result):
+        digest.update(np.ascontiguousarray(arr, np.int64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def trace_category(tok: Tokenizer, documents: Sequence[str], merges: MergeList, *, replicates: int = 0,
+                   seed: int = 0, cache_dir: str | Path | None = None, use_cache: bool = True) -> PairTrace:
+    """Word table + trace of one category sample, cached on disk (see the module docstring)."""
+    from ..._io import atomic_write
+
+    key = json.dumps({"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
+                      "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
+                      "seed": seed if replicates else None}, sort_keys=True)
+    name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz"
+    path = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    target = path / name
+    if use_cache and target.is_file():
+        try:
+            with np.load(target) as data:
+                return PairTrace(**{k: data[k] for k in data.files})
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache entry is recomputed and overwritten
+    trace = trace_words(word_table(tok, documents, replicates=replicates, seed=seed), merges)
+    if use_cache:
+        with atomic_write(target, "wb") as handle:
+            np.savez(handle, **trace.to_arrays())
+    return trace

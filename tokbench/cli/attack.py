@@ -1,0 +1,195 @@
+"""Attacks on tokenizers: infer the training-data mixture from a merge list (Hayase et al. 2024).
+
+``tokbench attack mixture TOKENIZER...`` traces pair counts of every corpus category under each
+tokenizer's merges and solves the mixture LP; ``tokbench attack controlled`` trains tokenizers on
+known mixtures and measures how well the attack (and the baselines) recover them.
+
+Example:
+    $ tokbench attack mixture ../shared/data/tokenizers/gpt2 --categories "flores:eng_Latn,fra_Latn+code:python" --steps 3000
+    $ tokbench attack controlled --setting lang5 --trials 10 --steps 1000,3000 --out results/mixture
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ._common import add_tokenizer_argument, load_from_args
+
+#: Default categories of the off-the-shelf attack: 35 FLORES languages and the nine code languages.
+DEFAULT_CATEGORIES = (
+    "flores:eng_Latn,fra_Latn,deu_Latn,spa_Latn,ita_Latn,por_Latn,nld_Latn,pol_Latn,ces_Latn,swe_Latn,"
+    "fin_Latn,hun_Latn,ron_Latn,tur_Latn,vie_Latn,ind_Latn,rus_Cyrl,ukr_Cyrl,bul_Cyrl,ell_Grek,"
+    "arb_Arab,pes_Arab,heb_Hebr,hin_Deva,ben_Beng,tha_Thai,zho_Hans,jpn_Jpan,kor_Hang,tam_Taml,"
+    "dan_Latn,cat_Latn,kat_Geor,swh_Latn,urd_Arab@both+code:all"
+)
+
+
+def _ints(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        mult = 1
+        if part.endswith("k"):
+            part, mult = part[:-1], 1000
+        elif part.endswith("m"):
+            part, mult = part[:-1], 1_000_000
+        out.append(int(float(part) * mult))
+    return out
+
+
+def _sizes(text: str) -> list[int | None]:
+    """Counting-sample sizes: like :func:`_ints`, and ``all`` (the whole sample) as ``None``."""
+    return [None if part.strip().lower() == "all" else _ints(part)[0] for part in text.split(",")]
+
+
+def _load(spec: str):  # type: ignore[no-untyped-def]
+    from ..experiments.mixture_controlled import load_spec
+
+    return load_spec(spec)
+
+
+def _skip(text: str) -> int | str:
+    return "auto" if text == "auto" else int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="attack", metavar="ATTACK")
+    sub.required = True
+
+    mix = sub.add_parser("mixture", help="infer the training-data mixture of tokenizers from their merges",
+                         description="Infer byte proportions of training-data categories by linear programming.")
+    add_tokenizer_argument(mix, many=True)
+    mix.add_argument("--categories", default=DEFAULT_CATEGORIES,
+                     help="corpus spec whose categories are the candidates (default: 35 FLORES languages + 9 code languages)")
+    mix.add_argument("--max-bytes", type=_ints, default=None, help="byte budget per category sample (e.g. 300k); default: all")
+    mix.add_argument("--steps", type=int, default=30_000, help="merge steps T used (default 30000; capped at the merge list)")
+    mix.add_argument("--skip-merges", type=_skip, default=0, help="leading merges to skip: a number or 'auto' (whitespace merges)")
+    mix.add_argument("--solver", choices=["highs", "pulp"], default="highs", help="LP solver (default highs)")
+    mix.add_argument("--bootstrap", type=int, default=0, help="half-sample replicates for 95%% intervals (default 0; see MixtureResult.intervals)")
+    mix.add_argument("--time-limit", type=float, default=None,
+                     help="seconds per LP solve before stopping row generation (reported as converged=False with "
+                          "the remaining violation); default: no limit")
+    mix.add_argument("--max-iter", type=int, default=1000, help="row-generation sweeps per LP solve (default 1000)")
+    mix.add_argument("--stable-tol", type=float, default=1e-3,
+                     help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
+                          "(reported as stop_reason=stable with the optimality gap; 0 = no stability stop; default 1e-3)")
+    mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
+    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signatures.json")
+    mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    mix.add_argument("--no-cache", action="store_true", help="do not read or write the trace cache")
+
+    ctl = sub.add_parser("controlled", help="controlled experiments: train on known mixtures, infer, score",
+                         description="Train BPE tokenizers on known mixtures and score the attack and baselines.")
+    ctl.add_argument("--setting", action="append",
+                     help="lang5, lang10, lang30, code5, mixed, or a corpus spec (repeatable; default lang5)")
+    ctl.add_argument("--trials", type=int, default=10, help="trials per grid point (default 10)")
+    ctl.add_argument("--steps", type=_ints, default=[1000], help="merge steps T, comma-separated (default 1000)")
+    ctl.add_argument("--count-bytes", type=_sizes, default=None,
+                     help="counting-sample sizes per category, comma-separated, 'all' for the whole counting half (default: all)")
+    ctl.add_argument("--seed", type=int, default=0, help="first trial seed (default 0)")
+    ctl.add_argument("--solver", choices=["highs", "pulp"], default="highs")
+    ctl.add_argument("--no-baselines", action="store_true", help="skip the TC, TEE and random baselines")
+    ctl.add_argument("--out", type=Path, help="folder for controlled.csv, controlled_summary.csv, controlled.png")
+
+
+def run(args: argparse.Namespace) -> int:
+    return _run_mixture(args) if args.attack == "mixture" else _run_controlled(args)
+
+
+def _print(frame, csv: bool) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    if csv:
+        print(frame.to_csv(index=False), end="")
+    else:
+        with pd.option_context("display.width", 200, "display.max_rows", 500):
+            print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def _run_mixture(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from .._io import atomic_write
+    from ..attacks.mixture import run_mixture_attack
+
+    corpus = _load(args.categories)
+    if args.max_bytes:
+        corpus = corpus.sample(max_bytes=args.max_bytes[0], seed=args.seed)
+    frames = []
+    grouped = []
+    signatures = {}
+    for path in args.tokenizer:
+        tok = load_from_args(path, args)
+        from ..attacks.mixture.merges import extract_merges
+
+        n_merges = len(extract_merges(tok, skip=args.skip_merges))
+        result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
+                                    solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
+                                    use_cache=not args.no_cache, progress=True, time_limit=args.time_limit,
+                                    max_iter=args.max_iter, stable_tol=args.stable_tol or None)
+        frame = result.to_frame()
+        frames.append(frame)
+        grouped.append(result.grouped())
+        signatures[tok.name] = result.signature.to_dict()
+        fit = result.fit
+        print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
+              f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
+              f"max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
+              + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else ""))
+        for cat in fit.extrapolated():
+            k = fit.categories.index(cat)
+            print(f"# caution: {cat} has {fit.pairs_per_byte[k]:.2f} mergeable pairs per byte (median "
+                  f"{float(np.median(fit.pairs_per_byte)):.2f}); its {fit.proportions[k]:.1%} byte share is "
+                  "extrapolated from few pairs (see MixtureFit.extrapolated)")
+    frame = pd.concat(frames, ignore_index=True)
+    groups = pd.concat(grouped, ignore_index=True)
+    _print(groups if not args.csv else frame, args.csv)
+    if args.out is not None:
+        from ..reports.mixture_figures import mixture_groups_figure, mixture_proportions_figure
+
+        with atomic_write(args.out / "mixture.csv") as handle:
+            frame.to_csv(handle, index=False)
+        with atomic_write(args.out / "mixture_groups.csv") as handle:
+            groups.to_csv(handle, index=False)
+        with atomic_write(args.out / "signatures.json") as handle:
+            json.dump(signatures, handle, indent=2, default=str)
+        for name, fig in (("mixture.png", mixture_proportions_figure(frame)),
+                          ("mixture_groups.png", mixture_groups_figure(groups))):
+            with atomic_write(args.out / name, "wb") as handle:
+                fig.savefig(handle, format="png", dpi=110)
+        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signatures.json, mixture.png and mixture_groups.png")
+    return 0
+
+
+def _run_controlled(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .._io import atomic_write
+    from ..experiments.mixture_controlled import run_controlled, summarise
+
+    frames = []
+    for setting in args.setting or ["lang5"]:
+        frames.append(run_controlled(setting, trials=args.trials, n_steps=args.steps, seed=args.seed,
+                                     count_bytes=args.count_bytes, baselines=not args.no_baselines,
+                                     solver=args.solver, progress=True))
+    frame = pd.concat(frames, ignore_index=True)
+    summary = summarise(frame)
+    _print(summary, False)
+    if args.out is not None:
+        from ..reports.mixture_figures import controlled_figure, controlled_size_figure
+
+        with atomic_write(args.out / "controlled.csv") as handle:
+            frame.to_csv(handle, index=False)
+        with atomic_write(args.out / "controlled_summary.csv") as handle:
+            summary.to_csv(handle, index=False)
+        figures = {"controlled.png": controlled_figure(frame)}
+        if frame.groupby("setting")["count_bytes"].nunique().max() > 1:
+            figures["controlled_size.png"] = controlled_size_figure(frame)
+        for name, fig in figures.items():
+            with atomic_write(args.out / name, "wb") as handle:
+                fig.savefig(handle, format="png", dpi=110)
+        print(f"wrote {args.out}/controlled.csv, controlled_summary.csv and {', '.join(figures)}")
+    return 0

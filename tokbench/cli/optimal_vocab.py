@@ -1,0 +1,136 @@
+"""Per-language optimal vocabulary size (Arnett et al. 2025): train monolingual BPE over a grid, fit CTC(v) = a·v^-b, solve for a target CTC, retrain there, compare premium variance; regress CTC on tokenization features.
+
+Writes grid.csv, fits.csv, optimal.csv, premiums.csv, regression.csv, coefficients.csv,
+signature.json and (unless --no-figure) optimal_vocab.png to --out, each atomically.
+
+Example:
+    $ tokbench optimal-vocab --corpus-train flores:eng_Latn,fra_Latn,rus_Cyrl@dev \\
+        --corpus-eval flores:eng_Latn,fra_Latn,rus_Cyrl@devtest --grid 500,1000,2000,4000 --out results/ov
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._common import csv_text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus-train", required=True,
+                        help="training corpus spec, one category per language (e.g. flores:eng_Latn,fra_Latn@dev)")
+    parser.add_argument("--corpus-eval", required=True,
+                        help="parallel evaluation corpus spec (e.g. flores:eng_Latn,fra_Latn@devtest)")
+    parser.add_argument("--grid", required=True,
+                        help="comma-separated vocabulary sizes, at least 3 (e.g. 1000,2000,4000,8000,16000)")
+    parser.add_argument("--target", default=None,
+                        help="LANG@VOCAB (that language's CTC at that size), LANG, or an absolute CTC "
+                        "(default: the reference language at the middle grid size)")
+    parser.add_argument("--reference", default="eng_Latn", help="reference language for premiums (default eng_Latn)")
+    parser.add_argument("--languages", default=None,
+                        help="comma-separated subset of languages (default: every language in both corpora)")
+    parser.add_argument("--pattern", default="gpt2", help="split pattern for training (default gpt2)")
+    parser.add_argument("--offset", action="store_true", help="fit a·v^-b + c instead of a·v^-b")
+    parser.add_argument("--max-vocab", type=int, default=None,
+                        help="never train past this size (default 8 × the largest grid size)")
+    parser.add_argument("--unreachable", choices=["raise", "flag"], default="raise",
+                        help="a target a language's fit cannot reach: error (default) or flag and keep the largest size")
+    parser.add_argument("--feature-scope", choices=["vocab", "eval"], default="vocab",
+                        help="token length and whitespace share over the learned vocabulary (default) or the eval tokens")
+    parser.add_argument("--out", type=Path, required=True, help="output folder for the CSVs, signature and figure")
+    parser.add_argument("--save-tokenizers", action="store_true",
+                        help="also write each language's tokenizer at its optimal size to OUT/tokenizers/")
+    parser.add_argument("--no-figure", action="store_true", help="do not draw optimal_vocab.png")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+
+
+def _grid(text: str) -> list[int]:
+    from ..experiments.optimal_vocab import OptimalVocabError
+
+    try:
+        return [int(part.strip().replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise OptimalVocabError(f"--grid {text!r}: give comma-separated integers, e.g. 1000,2000,4000") from None
+
+
+def _load(spec: str, role: str) -> Any:
+    import errno
+
+    from ..corpora import load_corpus
+    from ..experiments.optimal_vocab import OptimalVocabError
+
+    try:
+        return load_corpus(spec)
+    except OSError as err:
+        # The spec parser first tries the whole spec as a file name; a long language list
+        # exceeds the OS's name limit there.
+        if err.errno != errno.ENAMETOOLONG:
+            raise
+        raise OptimalVocabError(
+            f"--corpus-{role}: the spec is too long to parse ({len(spec)} characters); load every "
+            "language and choose with --languages, e.g. --corpus-train flores:all@dev "
+            "--corpus-eval flores:all@devtest --languages eng_Latn,fra_Latn,..."
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    import pandas as pd
+
+    from .._io import atomic_write
+    from ..experiments.optimal_vocab import optimal_vocab
+
+    start = time.perf_counter()
+    grid = _grid(args.grid)
+    train = _load(args.corpus_train, "train")
+    evals = _load(args.corpus_eval, "eval")
+    languages = [s.strip() for s in args.languages.split(",") if s.strip()] if args.languages else None
+    result = optimal_vocab(
+        train, evals, grid=grid, target=args.target, reference_language=args.reference, languages=languages,
+        offset=args.offset, pattern=args.pattern, max_vocab=args.max_vocab, unreachable=args.unreachable,
+        feature_scope=args.feature_scope, keep_tokenizers=args.save_tokenizers,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    elapsed = time.perf_counter() - start
+    out: Path = args.out
+    written = []
+    for stem, frame in result.frames().items():
+        with atomic_write(out / f"{stem}.csv") as handle:
+            handle.write(csv_text(frame))
+        written.append(f"{stem}.csv")
+    with atomic_write(out / "signature.json") as handle:
+        json.dump({"signature": result.signature.to_dict(), "target": result.target, "grid": result.grid,
+                   "notes": result.notes, "seconds": round(elapsed, 2)},
+                  handle, ensure_ascii=False, indent=2, default=str)
+        handle.write("\n")
+    written.append("signature.json")
+    if not args.no_figure:
+        from ..reports.optimal_vocab_figures import optimal_vocab_figure
+
+        fig = optimal_vocab_figure(result.figure_frame(), target_ctc=result.target["ctc"])
+        with atomic_write(out / "optimal_vocab.png", "wb") as handle:
+            fig.savefig(handle, format="png", dpi=120)
+        written.append("optimal_vocab.png")
+    if args.save_tokenizers:
+        for r in result.optimal_rows:
+            key = f"{r['language']}@{r['realized_vocab']}"
+            tok = result.tokenizers.get(key)
+            if tok is not None:
+                tok.save(out / "tokenizers" / f"{r['language']}-{r['realized_vocab']}.json")
+        written.append("tokenizers/")
+    opt = result.optimal_frame()[["language", "optimal_vocab", "realized_vocab", "predicted_ctc",
+                                  "achieved_ctc", "error", "premium", "flags"]]
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
+        print(opt.to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f}"))
+    print()
+    print(result.summary())
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"signature: {result.signature.short()}")
+    print(f"{len(result.fit_rows)} languages × {len(result.grid)} sizes in {elapsed:.1f} s; "
+          f"wrote {', '.join(written)} to {out}")
+    return 0

@@ -1,1 +1,0 @@
-"""One module per ``tokbench`` subcommand (see :mod:`tokbench.cli`)."""

@@ -1,0 +1,337 @@
+"""tokbench's own encoders: byte-level BPE, character BPE with byte fallback, and WordPiece.
+
+Each encoder runs a tokenizer end to end without its reference library: added-token
+extraction, normalizer, pretokenizer, then the model on each piece. They exist because
+word-level metrics and the attacks need the pipeline's intermediate pieces and the model's
+rules as data, and because a tokenizer that tokbench built or converted must be checked against
+an independent implementation. Parity tests hold each one to ``tokenizers`` / ``tiktoken`` /
+``sentencepiece`` on real text; ``Tokenizer.encode`` uses the reference library when there is one
+(it is faster) and these otherwise.
+
+* :class:`ByteLevelBPE` — GPT-2/tiktoken-style: pieces become bytes, bytes become base tokens,
+  merges by merge rank (HF) or by rank of the merged token (tiktoken).
+* :class:`CharBPE` — SentencePiece-style: pieces are characters (``▁`` for spaces), characters
+  outside the vocabulary fall back to ``<0xNN>`` byte tokens or ``<unk>``; merges by merge rank
+  (HF conversions such as Llama's) or by piece score (``.model`` files).
+* :class:`WordPiece` — BERT: greedy longest-match-first with a ``##`` continuation prefix.
+
+Example:
+    >>> from tokbench.model.pretokenizers import RegexSplit
+    >>> enc = ByteLevelBPE(
+    ...     token_bytes=[bytes([b]) for b in range(256)] + [b"ab"],
+    ...     lookup=merge_rank_lookup([(97, 98)], first_new_id=256),
+    ...     pretokenizer=RegexSplit(r"\\w+|\\s+"),
+    ... )
+    >>> enc.encode("abc ab")
+    [256, 99, 32, 256]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+
+from .bpe import PairLookup, apply_merges, merge_rank_lookup
+from ..errors import EncodingError
+from .normalizers import Normalizer
+from .pretokenizers import SPACE_MARK, NoPreTokenizer, PreTokenizer
+
+__all__ = ["AddedToken", "AddedTokenSplitter", "ByteLevelBPE", "CharBPE", "WordPiece", "merge_rank_lookup"]
+
+
+@dataclass(frozen=True)
+class AddedToken:
+    """A token matched verbatim in the text before the model runs (HF ``added_tokens``)."""
+
+    content: str
+    id: int
+    special: bool = True
+    #: Matched on the normalized text (True) or on the raw text (False), as in HF.
+    normalized: bool = False
+
+
+#: Bytes that cannot appear in well-formed UTF-8.
+_NON_UTF8_BYTES = frozenset([0xC0, 0xC1, *range(0xF5, 0x100)])
+
+
+class AddedTokenSplitter:
+    """Cut text around added tokens, leftmost-longest, as HF's ``AddedVocabulary`` does."""
+
+    def __init__(self, tokens: Sequence[AddedToken]):
+        self.raw = self._compile([t for t in tokens if not t.normalized])
+        self.normalized = self._compile([t for t in tokens if t.normalized])
+
+    @staticmethod
+    def _compile(tokens: Sequence[AddedToken]) -> tuple[regex.Pattern[str], dict[str, int]] | None:
+        if not tokens:
+            return None
+        ordered = sorted(tokens, key=lambda t: -len(t.content))
+        pattern = regex.compile("|".join(regex.escape(t.content) for t in ordered))
+        return pattern, {t.content: t.id for t in tokens}
+
+    @staticmethod
+    def split(text: str, compiled: tuple[regex.Pattern[str], dict[str, int]] | None) -> list[tuple[str, int | None]]:
+        if compiled is None or not text:
+            return [(text, None)] if text else []
+        pattern, ids = compiled
+        out: list[tuple[str, int | None]] = []
+        last = 0
+        for m in pattern.finditer(text):
+            if m.start() > last:
+                out.append((text[last : m.start()], None))
+            out.append((m.group(), ids[m.group()]))
+            last = m.end()
+        if last < len(text):
+            out.append((text[last:], None))
+        return out
+
+
+class _PipelineEncoder:
+    """Shared driver: added tokens → normalizer → normalized added tokens → pieces → model."""
+
+    normalizer: Normalizer | None
+    pretokenizer: PreTokenizer
+    added: AddedTokenSplitter
+
+    def segments(self, text: str) -> list[tuple[str, int | None]]:
+        out: list[tuple[str, int | None]] = []
+        for raw, token_id in self.added.split(text, self.added.raw):
+            if token_id is not None:
+                out.append((raw, token_id))
+                continue
+            normalized = self.normalizer.normalize(raw) if self.normalizer else raw
+            out.extend(self.added.split(normalized, self.added.normalized))
+        return out
+
+    def split_segment(self, segment: str, at_start: bool) -> list[str]:
+        """Pretokenize one segment; only a segment at the very start of the input may get a
+        Metaspace "first" prefix."""
+        if not at_start and getattr(self.pretokenizer, "prepend_scheme", None) == "first":
+            return self.pretokenizer.split(segment, at_start=False)  # type: ignore[call-arg]
+        return self.pretokenizer.split(segment)
+
+    def pieces(self, text: str) -> list[str]:
+        """The pretokenizer's pieces of ``text`` after normalization (added tokens kept whole)."""
+        out: list[str] = []
+        for k, (segment, token_id) in enumerate(self.segments(text)):
+            out.extend([segment] if token_id is not None else self.split_segment(segment, k == 0))
+        return out
+
+    def piece_bytes(self, text: str) -> list[tuple[bytes, int | None]]:
+        """Each piece as the bytes the model segments, with the id of an added token (else None).
+
+        This is what vocabulary-only encoders (:mod:`tokbench.attacks.mergefree.encoders`) consume.
+        """
+        out: list[tuple[bytes, int | None]] = []
+        for k, (segment, token_id) in enumerate(self.segments(text)):
+            if token_id is not None:
+                out.append((b"", token_id))
+            else:
+                out.extend((self.piece_to_bytes(p), None) for p in self.split_segment(segment, k == 0))
+        return out
+
+    @staticmethod
+    def piece_to_bytes(piece: str) -> bytes:
+        return piece.encode("utf-8", errors="surrogatepass")
+
+    def encode(self, text: str) -> list[int]:
+        ids: list[int] = []
+        for k, (segment, token_id) in enumerate(self.segments(text)):
+            if token_id is not None:
+                ids.append(token_id)
+                continue
+            for piece in self.split_segment(segment, k == 0):
+                ids.extend(self.encode_piece(piece))
+        return ids
+
+    def encode_piece(self, piece: str) -> list[int]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class ByteLevelBPE(_PipelineEncoder):
+    """Byte-level BPE over pretokenized text; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        token_bytes: Sequence[bytes],
+        lookup: PairLookup,
+        pretokenizer: PreTokenizer,
+        normalizer: Normalizer | None = None,
+        added_tokens: Sequence[AddedToken] = (),
+        ignore_merges: bool = False,
+        cache_size: int = 200_000,
+    ):
+        self.token_bytes = token_bytes
+        self.lookup = lookup
+        self.pretokenizer = pretokenizer
+        self.normalizer = normalizer
+        self.added = AddedTokenSplitter(added_tokens)
+        self.ignore_merges = ignore_merges
+        self.bytes_to_id: dict[bytes, int] = {}
+        for i, tb in enumerate(token_bytes):
+            self.bytes_to_id.setdefault(tb, i)
+        # Bytes that never occur in UTF-8 (C0, C1, F5..FF) may be absent, as in GPT-NeoX.
+        missing = [b for b in range(256) if bytes([b]) not in self.bytes_to_id and b not in _NON_UTF8_BYTES]
+        if missing:
+            raise EncodingError(
+                f"byte-level BPE needs a token for every byte; {len(missing)} bytes have none "
+                f"(first: 0x{missing[0]:02X}); this vocabulary is not byte-level"
+            )
+        self.byte_ids = [self.bytes_to_id.get(bytes([b]), -1) for b in range(256)]
+        self._cache: dict[str, list[int]] = {}
+        self._cache_size = cache_size
+
+    def encode_piece(self, piece: str) -> list[int]:
+        cached = self._cache.get(piece)
+        if cached is not None:
+            return cached
+        data = piece.encode("utf-8", errors="surrogatepass")
+        whole = self.bytes_to_id.get(data) if self.ignore_merges else None
+        ids = [whole] if whole is not None else apply_merges([self.byte_ids[b] for b in data], self.lookup)
+        if len(self._cache) < self._cache_size:
+            self._cache[piece] = ids
+        return ids
+
+
+class CharBPE(_PipelineEncoder):
+    """Character-level BPE with byte fallback (SentencePiece and its HF conversions)."""
+
+    def __init__(
+        self,
+        *,
+        piece_to_id: dict[str, int],
+        lookup: PairLookup,
+        normalizer: Normalizer | None,
+        pretokenizer: PreTokenizer | None = None,
+        byte_fallback: bool = True,
+        unk_id: int | None = None,
+        fuse_unk: bool = False,
+        user_defined: Sequence[str] = (),
+        added_tokens: Sequence[AddedToken] = (),
+    ):
+        self.piece_to_id = piece_to_id
+        self.lookup = lookup
+        self.normalizer = normalizer
+        self.pretokenizer = pretokenizer or NoPreTokenizer()
+        self.added = AddedTokenSplitter(added_tokens)
+        self.unk_id = unk_id
+        self.fuse_unk = fuse_unk
+        self.byte_ids: list[int] | None = None
+        if byte_fallback:
+            ids = [piece_to_id.get(f"<0x{b:02X}>") for b in range(256)]
+            if all(i is not None for i in ids):
+                self.byte_ids = ids  # type: ignore[assignment]
+        self._user = (
+            regex.compile("|".join(regex.escape(p) for p in sorted(user_defined, key=len, reverse=True)))
+            if user_defined
+            else None
+        )
+        self._cache: dict[str, list[int]] = {}
+
+    def _symbols(self, piece: str) -> list[int]:
+        symbols: list[int] = []
+        i = 0
+        while i < len(piece):
+            if self._user is not None:
+                m = self._user.match(piece, i)
+                if m:
+                    symbols.append(self.piece_to_id[m.group()])
+                    i = m.end()
+                    continue
+            ch = piece[i]
+            i += 1
+            token_id = self.piece_to_id.get(ch)
+            if token_id is not None:
+                symbols.append(token_id)
+            elif self.byte_ids is not None:
+                symbols.extend(self.byte_ids[b] for b in ch.encode("utf-8", errors="surrogatepass"))
+            elif self.unk_id is not None:
+                if not (self.fuse_unk and symbols and symbols[-1] == self.unk_id):
+                    symbols.append(self.unk_id)
+            else:
+                raise EncodingError(
+                    f"character {ch!r} is not in the vocabulary and the tokenizer has neither "
+                    "byte fallback nor an unknown token"
+                )
+        return symbols
+
+    def encode_piece(self, piece: str) -> list[int]:
+        cached = self._cache.get(piece)
+        if cached is None:
+            cached = apply_merges(self._symbols(piece), self.lookup)
+            if len(self._cache) < 200_000:
+                self._cache[piece] = cached
+        return cached
+
+    def pieces(self, text: str) -> list[str]:
+        return [p.replace(SPACE_MARK, " ") for p in super().pieces(text)]
+
+    @staticmethod
+    def piece_to_bytes(piece: str) -> bytes:
+        # Vocabulary bytes spell SentencePiece's mark as a space.
+        return piece.replace(SPACE_MARK, " ").encode("utf-8", errors="surrogatepass")
+
+
+class WordPiece(_PipelineEncoder):
+    """Greedy longest-match-first WordPiece (BERT)."""
+
+    def __init__(
+        self,
+        *,
+        piece_to_id: dict[str, int],
+        unk_id: int,
+        normalizer: Normalizer | None,
+        pretokenizer: PreTokenizer,
+        prefix: str = "##",
+        max_input_chars_per_word: int = 100,
+        added_tokens: Sequence[AddedToken] = (),
+    ):
+        self.piece_to_id = piece_to_id
+        self.unk_id = unk_id
+        self.normalizer = normalizer
+        self.pretokenizer = pretokenizer
+        self.prefix = prefix
+        self.max_chars = max_input_chars_per_word
+        self.added = AddedTokenSplitter(added_tokens)
+
+    def encode_piece(self, piece: str) -> list[int]:
+        if len(piece) > self.max_chars:
+            return [self.unk_id]
+        ids: list[int] = []
+        start = 0
+        while start < len(piece):
+            end = len(piece)
+            found = None
+            while start < end:
+                candidate = piece[start:end] if start == 0 else self.prefix + piece[start:end]
+                found = self.piece_to_id.get(candidate)
+                if found is not None:
+                    break
+                end -= 1
+            if found is None:
+                return [self.unk_id]
+            ids.append(found)
+            start = end
+        return ids
+
+
+@dataclass
+class EncoderSpec:
+    """What ``tokbench info`` shows of a native pipeline."""
+
+    normalizer: dict[str, Any] | None
+    pretokenizer: dict[str, Any] | None
+    model: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_pipeline(encoder: _PipelineEncoder | None) -> EncoderSpec | None:
+    if encoder is None:
+        return None
+    normalizer = encoder.normalizer.describe() if encoder.normalizer else None
+    return EncoderSpec(normalizer=normalizer, pretokenizer=encoder.pretokenizer.describe(),
+                       model={"type": type(encoder).__name__})
+
