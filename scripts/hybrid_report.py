@@ -38,7 +38,7 @@ def lexicon_surfaces(lexicon) -> set[str]:
 def measure(tok, texts, surfaces, *, casing, hybrid: bool) -> dict:
     from collections import Counter
 
-    from tokbench.formats.hybrid_json import lower_word
+    from tokbench.model.hybrid import lower_word
 
     t0 = time.perf_counter()
     encoded = [tok.encode(t) for t in texts]

@@ -363,3 +363,83 @@ def test_extrapolated_categories_are_flagged() -> None:
     ts, _ = _toy_traceset()
     real = infer_mixture(ts)
     assert real.pairs_per_byte.shape == (3,) and (real.pairs_per_byte > 0).all()
+
+
+# ------------------------------------------------------------------------ cache and results
+
+
+def _same_trace(a: PairTrace, b: PairTrace) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a.to_arrays().values(), b.to_arrays().values(), strict=True))
+
+
+def _stored_key(entry) -> str:  # type: ignore[no-untyped-def]
+    """The full key a cache entry was stored under (its file name is only a prefix of it)."""
+    with np.load(entry) as data:
+        return bytes(data["__key__"]).decode("ascii")
+
+
+def test_damaged_trace_cache_entries_are_recomputed(tokenizer_dir, flores_dir, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tokbench.attacks.mixture.traces as traces_module
+    from tokbench.cache import Record
+    from tokbench.corpora import load_flores
+    from tokbench.formats import load_tokenizer
+
+    docs = load_flores("fra_Latn", split="dev", flores_dir=flores_dir).documents("fra_Latn")[:30]
+    tok = load_tokenizer(tokenizer_dir / "gpt2")
+    ml = extract_merges(tok).head(200)
+    fresh = trace_category(tok, docs, ml, replicates=2, seed=3, use_cache=False)
+    assert _same_trace(trace_category(tok, docs, ml, replicates=2, seed=3, cache_dir=tmp_path), fresh)
+    (entry,) = tmp_path.glob("*.npz")  # a given cache_dir holds the entries themselves
+    valid, key = entry.read_bytes(), _stored_key(entry)
+    cache = traces_module.trace_cache(tmp_path)
+    damages = {
+        "truncated": lambda: entry.write_bytes(valid[: len(valid) // 2]),
+        "garbage": lambda: entry.write_bytes(b"not an npz file" * 50),
+        "empty": lambda: entry.write_bytes(b""),
+        "missing arrays": lambda: cache.store(key, Record(meta={}, arrays={"merged": fresh.merged})),
+        "wrong shapes": lambda: cache.store(key, Record(meta={}, arrays={**fresh.to_arrays(), "d_off": fresh.d_off[:-1]})),
+    }
+    for name, damage in damages.items():
+        damage()
+        assert _same_trace(trace_category(tok, docs, ml, replicates=2, seed=3, cache_dir=tmp_path), fresh), name
+        stored = cache.load(key)  # overwritten with the recomputed trace
+        assert stored is not None and _same_trace(PairTrace(**stored.arrays), fresh), name
+    # A whole entry is read, not recomputed.
+    with monkeypatch.context() as patch:
+        patch.setattr(traces_module, "word_table", lambda *a, **k: pytest.fail("recomputed a valid entry"))
+        assert _same_trace(trace_category(tok, docs, ml, replicates=2, seed=3, cache_dir=tmp_path), fresh)
+    # Without cache_dir, entries go to $TOKBENCH_CACHE/traces.
+    monkeypatch.setenv("TOKBENCH_CACHE", str(tmp_path / "env"))
+    trace_category(tok, docs, ml, replicates=2, seed=3)
+    assert [p.name for p in (tmp_path / "env" / "traces").glob("*.npz")] == [entry.name]
+
+
+def test_results_follow_the_result_protocol() -> None:
+    from tokbench.attacks.mixture import SOLVERS
+    from tokbench.results import Result
+
+    assert SOLVERS.names() == ["highs", "pulp"] and callable(SOLVERS.get("pulp"))
+    rng = np.random.default_rng(0)
+    cats = {"a": [" ".join(rng.choice(["ab", "abc", "ba"], 20)) for _ in range(40)],
+            "b": [" ".join(rng.choice(["xy", "xyz", "zy"], 20)) for _ in range(40)]}
+    tok = train_bpe(cats["a"] * 3 + cats["b"], vocab_size=256 + 12, progress=False).tokenizer
+    done = run_mixture_attack(tok, Corpus("toy2", cats), n_steps=12, bootstrap=2, use_cache=False)
+    capped = run_mixture_attack(tok, Corpus("toy2", cats), n_steps=12, bootstrap=2, use_cache=False,
+                                max_iter=1, start_steps=None, tol=1e-9)
+    for res in (done, capped):
+        assert isinstance(res, Result) and isinstance(res.fit, Result)
+        assert res.signature.tokenizers == {tok.name: tok.fingerprint} == res.fit.signature.tokenizers
+        assert list(res.fit.to_frame()["category"]) == ["a", "b"]
+    assert done.notes == [] and done.fit.notes == []
+    assert not capped.fit.converged and "iteration cap" in capped.notes[0]
+    assert any("2 of 2 resampling replicates" in note for note in capped.notes)
+    # Extrapolated shares are cautions too.
+    fit = _fit_with_a_sparse_category()
+    assert len(fit.notes) == 1 and fit.notes[0].startswith("zho has 0.18 mergeable pairs per byte")
+
+
+def _fit_with_a_sparse_category():  # type: ignore[no-untyped-def]
+    from tokbench.attacks.mixture import MixtureFit
+
+    return MixtureFit(["eng", "deu", "fra", "zho"], np.full(4, 0.25), np.array([0.4, 0.15, 0.15, 0.3]),
+                      0.0, 1, 0, True, pairs_per_byte=np.array([0.8, 0.75, 0.7, 0.18]))

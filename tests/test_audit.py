@@ -141,3 +141,63 @@ def test_demo_without_shared_data(tmp_path, monkeypatch) -> None:
     for name in ("bpe-700", "char_bpe-700", "superword-700", "hybrid-700"):
         assert name in html
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _frames_equal(a, b) -> None:
+    fa, fb = a.to_frames(), b.to_frames()
+    assert list(fa) == list(fb)
+    for name in fa:
+        if name == "issues":
+            continue
+        assert fa[name].to_csv(index=False) == fb[name].to_csv(index=False), name
+        assert list(fa[name].dtypes) == list(fb[name].dtypes), name
+
+
+def test_damaged_cache_entries_are_ignored_and_recomputed(tmp_path, tokenizer_dir) -> None:
+    """A pickle, garbage, a truncated entry or an entry of another key planted in the audit
+    cache is never trusted (nor executed): the step is recomputed, the result equals the first
+    run's, and the entry is rewritten so the next run hits the cache again."""
+    import pickle
+
+    toks = [tokenizer_dir / "gpt2", tokenizer_dir / "bert-base-uncased_wordpiece_tokenizer.json"]
+    kw = {"corpus": "sample:eng_Latn,fra_Latn,rus_Cyrl,python", "analyses": ["coverage", "compression", "premiums"],
+          "out": tmp_path, "n_bootstrap": 20, "progress": False}
+    first = audit(toks, **kw)
+    assert first.cache_hits == 0 and not first.failures
+    entries = sorted((tmp_path / ".cache" / "audit").glob("*.npz"))
+    steps = sum(len(p) for p in first.parts.values())
+    assert len(entries) == steps == 6
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(p.name for p in entries)
+
+    cached = audit(toks, **kw)
+    assert cached.cache_hits == steps
+    _frames_equal(first, cached)
+
+    class Boom:  # what a malicious pickle would run on load
+        def __reduce__(self):
+            return (Path.touch, (tmp_path / "pwned",))
+
+    foreign = entries[1].read_bytes()
+    entries[0].write_bytes(pickle.dumps(Boom()))
+    entries[1].write_bytes(b"not a cache entry at all")
+    entries[2].write_bytes(entries[2].read_bytes()[:200])  # truncated mid-write
+    entries[3].write_bytes(foreign)  # a valid entry stored under another key
+    again = audit(toks, **kw)
+    assert not (tmp_path / "pwned").exists()
+    assert again.cache_hits == steps - 4 and not again.failures
+    _frames_equal(first, again)
+    assert audit(toks, **kw).cache_hits == steps  # the damaged entries were rewritten
+
+
+def test_audit_result_is_plain_data_following_the_result_protocol(audited) -> None:
+    from tokbench.results import Result, Signature
+
+    result, _ = audited
+    assert isinstance(result, Result) and isinstance(result.signature, Signature)
+    assert all(isinstance(sig, Signature) for _, sig in result.signatures())
+    assert result.titles["premiums"] == ANALYSES["premiums"].title
+    assert result.explanations["coverage"] == ANALYSES["coverage"].explanation
+    table = result.to_frame()
+    assert set(table["status"]) >= {"ok", "failed"}
+    assert "language xxx_Latn" in set(table[table["status"] == "failed"]["item"])
+    assert all(note.split(" on ")[0] in result.analyses for note in result.notes)

@@ -14,6 +14,13 @@ from hypothesis import strategies as st
 
 from tokbench.corpora import Corpus, load_sample
 from tokbench.errors import UnknownNameError
+from tokbench.metrics.charbench.features import (
+    charbench_features,
+    feature_table,
+    item_features,
+    segment_word,
+)
+from tokbench.metrics.charbench.scoring import load_answers, parse_answer, score_answers
 from tokbench.metrics.charbench.tasks import (
     TASKS,
     CharBenchError,
@@ -23,13 +30,6 @@ from tokbench.metrics.charbench.tasks import (
     gold_answer,
     read_items,
 )
-from tokbench.metrics.charbench.features import (
-    charbench_features,
-    feature_table,
-    item_features,
-    segment_word,
-)
-from tokbench.metrics.charbench.scoring import load_answers, parse_answer, score_answers
 from tokbench.model.tokenizer import Tokenizer
 
 # ------------------------------------------------------------------ brute-force gold answers

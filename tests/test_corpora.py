@@ -559,3 +559,76 @@ def test_import_is_lazy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- one spec parser, named language sets
+
+
+def test_spec_longer_than_a_file_name_loads(flores_dir: Path) -> None:
+    # Bug fix: the path probe raised OSError ("File name too long") on specs over NAME_MAX, which
+    # is why the controlled mixture experiment parsed its own specs.
+    from tokbench.corpora import LANGUAGES_30
+
+    spec = "flores:" + ",".join(LANGUAGES_30) + f"@dev?dir={flores_dir}"
+    assert len(spec) > 255
+    [part] = parse_corpus_spec(spec)
+    assert (part.kind, part.options["split"]) == ("flores", "dev")
+    c = load_corpus(spec)
+    assert c.name == spec and c.category_names == list(LANGUAGES_30)
+    assert {c.n_documents(x) for x in c.category_names} == {997}
+
+
+def test_load_corpus_parts_reports_failed_parts_and_keeps_the_rest(flores_dir: Path) -> None:
+    from tokbench.corpora import load_corpus_parts
+
+    spec = f"flores:eng_Latn?dir={flores_dir}+code:cobol?dir={flores_dir}+sample:python?max_bytes=1k"
+    failed: list[tuple[str, str]] = []
+    parts = load_corpus_parts(
+        spec, on_error=lambda part, err: failed.append((part.text, type(err).__name__))
+    )
+    assert [p.name for p in parts] == [f"flores:eng_Latn?dir={flores_dir}", "sample:python?max_bytes=1k"]
+    assert failed == [(f"code:cobol?dir={flores_dir}", "CorpusError")]
+    assert parts[1].n_bytes() <= 1000
+    # Without on_error the first failure raises, as load_corpus does.
+    with pytest.raises(CorpusError):
+        load_corpus_parts(spec)
+    with pytest.raises(CorpusError):
+        load_corpus(spec)
+    # A spec that does not parse always raises.
+    with pytest.raises(UnknownNameError):
+        load_corpus_parts("nosuchprefix:x", on_error=lambda part, err: None)
+
+
+def test_named_language_sets_exist_in_the_real_data(flores_dir: Path, code_dir: Path) -> None:
+    from tokbench.corpora import ATTACK_LANGUAGES, CODE_LANGUAGES, LANGUAGES_30, code_languages
+
+    assert len(LANGUAGES_30) == 30 and len(ATTACK_LANGUAGES) == 35
+    assert ATTACK_LANGUAGES[:30] == LANGUAGES_30 and len(set(ATTACK_LANGUAGES)) == 35
+    assert set(ATTACK_LANGUAGES) <= set(flores_languages(flores_dir))
+    assert sorted(CODE_LANGUAGES) == code_languages(code_dir)
+
+
+def test_flores_codes_and_scripts(flores_dir: Path) -> None:
+    from tokbench.corpora import is_flores_code, script_of
+
+    languages = flores_languages(flores_dir)
+    assert all(is_flores_code(x) for x in languages)
+    assert script_of("rus_Cyrl") == "Cyrl" and script_of("zho_Hant") == "Hant"
+    for not_flores in ("python", "eng", "eng_latn", "eng_Latn_x", "ENG_Latn"):
+        assert script_of(not_flores) == "other" and not is_flores_code(not_flores)
+    assert {script_of(x) for x in languages} >= {"Latn", "Cyrl", "Arab", "Deva", "Hans", "Ethi"}
+
+
+def test_with_flores_split_fills_in_only_missing_splits(flores_dir: Path) -> None:
+    from tokbench.corpora import with_flores_split
+
+    spec = f"flores:eng_Latn?dir={flores_dir}+en=flores:eng_Latn@both?dir={flores_dir}"
+    spec += f"+fr=flores:fra_Latn?dir={flores_dir}&split=devtest+sample:python"
+    filled = with_flores_split(spec, "dev")
+    assert [p.options.get("split") for p in parse_corpus_spec(filled)] == ["dev", "both", "devtest", None]
+    c = load_corpus(filled)
+    assert (c.n_documents("eng_Latn"), c.n_documents("en"), c.n_documents("fr")) == (997, 2009, 1012)
+    # Options stay options: the split goes before the query string.
+    assert with_flores_split("flores:eng_Latn?max_bytes=1k", "dev") == "flores:eng_Latn@dev?max_bytes=1k"
+    with pytest.raises(CorpusError):
+        with_flores_split("flores:eng_Latn", "train")

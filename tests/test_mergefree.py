@@ -15,8 +15,8 @@ import tokbench
 from tokbench.attacks.mergefree import _reference as twin
 from tokbench.attacks.mergefree.encoders import MergeFreeEncoder, corrupt_merges
 from tokbench.attacks.mergefree.evaluate import evaluate_mergefree
-from tokbench.model.bpe import apply_merges, merge_rank_lookup
 from tokbench.errors import EncodingError, TokbenchError, UnsupportedTokenizerError
+from tokbench.model.bpe import apply_merges, merge_rank_lookup
 from tokbench.model.pretokenizers import NoPreTokenizer
 
 BYTE_LEVEL = ["gpt2", "r50k_base.tiktoken", "cl100k_base.tiktoken", "qwen2_tokenizer.json",
@@ -233,3 +233,21 @@ def test_evaluation_on_real_corpus(tokenizer_dir, loaded):
     assert (shuffled["relative_to_standard"] > 1.0).all()
     assert frame["pieces_changed_share"].between(0, 1).all()
     assert np.isfinite(frame["tokens_per_byte"]).all()
+
+
+def test_variant_a_tokenizer_cannot_run_is_noted_not_fatal(tokenizer_dir, loaded):
+    """SentencePiece merges combine characters, so a corrupted-merge ``bpe`` variant cannot run on
+    mistral's model: the evaluation keeps the variants it can run and says which it left out."""
+    from tokbench.attacks.mergefree import MergeFreeResult, Variant
+    from tokbench.results import Result
+
+    tok = _tok(loaded, tokenizer_dir, "mistral_v1.model")
+    corpus = tokbench.load_corpus("sample:eng_Latn")
+    variants = [Variant("greedy", "greedy"), Variant("shuffled merges", "bpe", "shuffle")]
+    result = evaluate_mergefree(tok, corpus, variants=variants, seed=0)
+    assert isinstance(result, MergeFreeResult) and isinstance(result, Result)
+    assert set(result.to_frame()["variant"]) == {"standard", "greedy"}
+    assert len(result.notes) == 1 and "shuffled merges" in result.notes[0]
+    assert "greedy/minimal" in result.notes[0]
+    gpt2 = evaluate_mergefree(_tok(loaded, tokenizer_dir, "gpt2"), corpus, seed=0)
+    assert gpt2.notes == []

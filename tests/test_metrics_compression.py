@@ -173,3 +173,17 @@ def test_real_fallback_chars_llama(tokenizer_dir):
     ids = tok.encode(text)
     leads = sum(1 for i in ids if i in tok.byte_fallback_ids and not 0x80 <= tok.vocab[i][0] <= 0xBF)
     assert counts.fallback_chars == leads
+
+
+def test_real_result_protocol_and_unknown_token_notes(tokenizer_dir, flores_dir):
+    """CompressionResult follows tokbench.results.Result; BERT-uncased spells Amharic with [UNK],
+    which the notes say; French, spelled with ordinary tokens, gets no note."""
+    from tokbench.corpora import load_flores
+    from tokbench.results import Result, Signature
+
+    tok = load_tokenizer(tokenizer_dir / "bert-base-uncased_wordpiece_tokenizer.json")
+    res = compression(tok, load_flores("eng_Latn,amh_Ethi,fra_Latn", split="dev"), word_stats=False)
+    assert isinstance(res, Result) and isinstance(res.signature, Signature)
+    frame = res.to_frame()
+    assert frame.set_index("category").loc["amh_Ethi", "unk_share"] > 0.1
+    assert len(res.notes) == 1 and res.notes[0].startswith(f"{tok.name}/amh_Ethi: the unknown token spells")

@@ -1,5 +1,6 @@
-"""Per-language optimal vocabulary (Arnett et al. 2025): power-law fit, solve, truncation of a
-merge list, the regression, the FLORES pipeline, the command and the figure."""
+"""Per-language optimal vocabulary (Arnett et al. 2025): power-law fit and the regression
+(tokbench.metrics.power_law), solve, truncation of a merge list, the FLORES pipeline
+(tokbench.experiments.optimal_vocab), the command and the figure."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from tokbench.corpora import Corpus, load_flores
 from tokbench.errors import TokbenchError, UnknownLanguageError
 from tokbench.experiments.optimal_vocab import (
     OptimalVocabError,
+    optimal_vocab,
+    parse_target,
+    script_of,
+    truncate_bpe,
+)
+from tokbench.metrics.power_law import (
+    PowerLawError,
     PowerLawFit,
     fit_power_law,
     ols,
-    optimal_vocab,
-    parse_target,
     regression_table,
-    script_of,
-    truncate_bpe,
 )
 from tokbench.trainers.bpe import train_bpe
 
@@ -228,18 +232,21 @@ def test_error_cases(flores_small):
     with pytest.raises(OptimalVocabError, match="cannot be reached"):
         optimal_vocab(small, evals.subset("eng_Latn,rus_Cyrl"), grid=[500, 1000, 2000, 4000],
                       target=1.0, offset=True)
-    assert issubclass(OptimalVocabError, TokbenchError)
+    assert issubclass(OptimalVocabError, PowerLawError) and issubclass(PowerLawError, TokbenchError)
+    with pytest.raises(PowerLawError, match="at least 3 distinct"):
+        fit_power_law([1000, 2000, 2000], [30.0, 20.0, 20.0])
 
 
-def test_command_writes_every_table(tmp_path, flores_dir, capsys):
+def test_command_writes_every_table(tmp_path, flores_dir, capsys, monkeypatch):
     from tokbench.cli import optimal_vocab as command
 
+    monkeypatch.setenv("TOKBENCH_CACHE", str(tmp_path / "cache"))
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
     args = parser.parse_args([
         "--corpus-train", "flores:eng_Latn,fra_Latn,rus_Cyrl@dev?max_bytes=40k",
         "--corpus-eval", "flores:eng_Latn,fra_Latn,rus_Cyrl@devtest",
-        "--grid", "400,600,800", "--out", str(tmp_path / "ov"), "--no-progress",
+        "--grid", "400,600,800", "--out", str(tmp_path / "ov"), "--no-progress", "--jobs", "1",
     ])
     assert command.run(args) == 0
     out = capsys.readouterr().out

@@ -157,3 +157,13 @@ def test_all_flores_languages(tokenizer_dir):
     frame = res.to_frame()
     assert len(frame) == 2 * 204 and (frame["ci_source"] != "lines (scaled)").all()
     assert frame["premium"].notna().all()  # byte-level BPE: no unknown token
+
+
+def test_real_results_follow_the_result_protocol(tokenizer_dir, small_flores):
+    from tokbench.metrics.coverage import coverage
+    from tokbench.results import Result, Signature
+
+    tok = load_tokenizer(tokenizer_dir / "gpt2")
+    for res in (premiums(tok, small_flores, n_bootstrap=10), coverage([tok])):
+        assert isinstance(res, Result) and isinstance(res.signature, Signature)
+        assert isinstance(res.notes, list) and len(res.to_frame())

@@ -177,3 +177,41 @@ def test_failed_render_leaves_no_file(tmp_path, bad) -> None:
     with pytest.raises(Exception):  # noqa: B017 - any rendering error
         (write_html if bad == "html" else write_pdf)(report, target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_bundle_writes_csv_signature_and_png_atomically(tmp_path) -> None:
+    import json
+
+    from tokbench.reports.bundle import write_bundle
+    from tokbench.results import Signature
+
+    frame = pd.DataFrame({"tokenizer": ["a", "b"], "ctc": [10, 12]})
+    sig = Signature(tokenizers={"a": "ab" * 32}, corpus={"corpus": "sample:eng_Latn"}, seed=3)
+    fig = F.compression_figure(pd.DataFrame({"tokenizer": ["a"], "category": ["eng_Latn"], "bytes_per_token": [4.1]}))
+    written = write_bundle(tmp_path / "out", frames={"ctc": frame}, figures={"ctc.png": fig}, signature=sig,
+                           extra_json={"notes": ["few categories"]}, dpi=60)
+    assert [p.name for p in written] == ["ctc.csv", "signature.json", "ctc.png"]
+    assert (tmp_path / "out" / "ctc.csv").read_text() == frame.to_csv(index=False)
+    data = json.loads((tmp_path / "out" / "signature.json").read_text(encoding="utf-8"))
+    assert Signature.from_dict(data["signature"]) == sig and data["notes"] == ["few categories"]
+    assert (tmp_path / "out" / "ctc.png").read_bytes().startswith(b"\x89PNG")
+    # one signature per tokenizer, and a failing figure leaves no partial file behind
+    write_bundle(tmp_path / "two", frames={}, signature={"a": sig, "b": sig})
+    assert set(json.loads((tmp_path / "two" / "signature.json").read_text())["signatures"]) == {"a", "b"}
+
+    class Broken:
+        def savefig(self, handle, **kw):
+            handle.write(b"half")
+            raise RuntimeError("renderer crashed")
+
+    with pytest.raises(RuntimeError):
+        write_bundle(tmp_path / "bad", frames={}, figures={"x": Broken()}, signature=None)
+    assert not [p for p in (tmp_path / "bad").rglob("*") if p.is_file()]
+
+
+def test_coverage_figure_takes_the_class_order_from_the_frame() -> None:
+    frame = pd.DataFrame([{"tokenizer": "a", "vocab_size": 10, "bytes": 5, "special": 5, "total": 10}])
+    fig = F.coverage_classes_figure(frame)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["bytes", "special"]
+    fig = F.coverage_classes_figure(frame, classes=["special", "bytes"])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["special", "bytes"]

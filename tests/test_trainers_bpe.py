@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from tokbench.corpora import load_code, load_flores
 from tokbench.errors import TokbenchError, UnknownNameError
 from tokbench.trainers import TrainingError, get_trainer
-from tokbench.trainers.bpe import run_bpe_kernel, train_bpe, word_counts
+from tokbench.trainers.bpe import train_bpe, word_counts
+from tokbench.trainers.engine import run_bpe_kernel
 from tokbench.trainers._reference import train_reference
 
 PARITY_LANGS = "eng_Latn,fra_Latn,rus_Cyrl,zho_Hans"

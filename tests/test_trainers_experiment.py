@@ -1,5 +1,6 @@
-"""The trainers experiment (`tokbench trainers-experiment`, behind `make exp-trainers`): every
-family trained on FLORES dev + even code documents, bytes/token measured on held-out text."""
+"""The trainers experiment (`tokbench trainers-experiment`, behind `make exp-trainers`; the
+experiment itself is tokbench.experiments.trainers_comparison): every family trained on FLORES
+dev + even code documents, bytes/token measured on held-out text."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 from tokbench.cli.main import main
 
 
-def test_trainers_experiment_writes_one_row_per_trainer_size_and_category(tmp_path: Path, flores_dir: Path, capsys) -> None:
+def test_trainers_experiment_writes_one_row_per_trainer_size_and_category(tmp_path: Path, flores_dir: Path, capsys,
+                                                                          monkeypatch) -> None:
+    monkeypatch.setenv("TOKBENCH_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "bpt.csv"
     code = main(["trainers-experiment", "--languages", "eng_Latn,rus_Cyrl", "--code", "python",
                  "--trainers", "bpe,hybrid", "--vocab-sizes", "600,1200", "--out", str(out),
-                 "--no-progress"])
+                 "--no-progress", "--jobs", "2"])
     assert code == 0
+    assert "signature: tok=bpe@600@" in capsys.readouterr().out
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 2 * 2 * 3  # trainers x sizes x (2 languages + python)
     assert {r["trainer"] for r in rows} == {"bpe", "hybrid"}

@@ -14,7 +14,8 @@ import pytest
 from tokbench import load_tokenizer
 from tokbench.corpora import load_code, load_flores
 from tokbench.errors import TokbenchError, TokenizerFormatError
-from tokbench.formats.hybrid_json import HybridTokenizer, hybrid_data, tokenizer_from_hybrid_data
+from tokbench.formats.hybrid_json import hybrid_data, tokenizer_from_hybrid_data
+from tokbench.model.hybrid import HybridTokenizer
 from tokbench.trainers import TRAINERS, TrainingError, get_trainer
 from tokbench.trainers.hybrid import Lexicon, LexiconError, train_hybrid
 

@@ -26,7 +26,7 @@ from . import __version__
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Signature", "Result"]
+__all__ = ["Signature", "Result", "RowsResult"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,17 @@ class Result(Protocol):
     def notes(self) -> list[str]: ...
 
     def to_frame(self) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class RowsResult:
+    """A :class:`Result` whose main table is a list of row dicts (a base for such results)."""
+
+    rows: list[dict[str, Any]]
+    signature: Signature
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)

@@ -80,6 +80,8 @@ BOUNDARY = "\t"  # kUPPBoundaryChar: meta pieces and delimiters become this; nev
 ANY = -1  # kAnyType: a character that any script may follow
 
 _DIGITS = frozenset("0123456789" + "".join(chr(0xFF10 + i) for i in range(10)))
+#: Characters the trainer never merges with anything (surrogates, i.e. invalid code points, too).
+_NEVER_MERGES = frozenset((BOUNDARY, UNK_CHAR, "\x00", " "))
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class TrainerRules:
     @classmethod
     def from_model_proto(cls, data: bytes) -> TrainerRules:
         """Read the trainer spec of a serialized SentencePiece ``ModelProto``."""
-        from ..formats._protobuf import iter_fields
+        from ..formats.protobuf import iter_fields
 
         bools = {21: "split_by_unicode_script", 23: "split_by_number", 22: "split_by_whitespace",
                  25: "split_digits", 24: "treat_whitespace_as_suffix", 26: "allow_whitespace_only_pieces"}
@@ -255,72 +257,84 @@ class TrainingSplitter:
     def _split_word(self, word: str) -> list[str]:
         r = self.rules
         if r.split_by_whitespace and r.allow_whitespace_only_pieces and len(word) > 2:
-            # A run of n ▁ and a word (one SplitIntoWords word). By default (None) they stay
-            # one word, as in training: a lone ▁ of the run may join the word, a merged run may
-            # not — a rule on symbols, not positions, so such pairs are still counted. Otherwise
-            # the run becomes a piece of its own and the word gets one of its ▁ (the last in
-            # prefix mode, the first in suffix mode) when ``run_shares_space(n)``.
-            body = word.rstrip(SPACE_MARK) if r.treat_whitespace_as_suffix else word.lstrip(SPACE_MARK)
-            n_space = len(word) - len(body)
-            if body and n_space > 1 and self.run_shares_space is not None:
-                share = self.run_shares_space
-                k = 1 if (share(n_space) if callable(share) else share) else 0
-                if r.treat_whitespace_as_suffix:
-                    return self._split_word(word[: len(body) + k]) + [word[len(body) + k:]]
-                return [word[: n_space - k]] + self._split_word(word[n_space - k:])
+            split = self._split_space_run(word)
+            if split is not None:
+                return split
         if word and word == SPACE_MARK * len(word):
             return [word] if r.allow_whitespace_only_pieces or len(word) == 1 else list(word)
+        return self._split_by_rules(word)
 
-        known = self.known
+    def _split_space_run(self, word: str) -> list[str] | None:
+        """A run of n ``▁`` and a word (one SplitIntoWords word). By default (``run_shares_space``
+        None) they stay one word, as in training: a lone ``▁`` of the run may join the word, a
+        merged run may not — a rule on symbols, not positions, so such pairs are still counted
+        (returns None). Otherwise the run becomes a piece of its own and the word gets one of
+        its ``▁`` (the last in prefix mode, the first in suffix mode) when ``run_shares_space(n)``."""
+        r = self.rules
+        body = word.rstrip(SPACE_MARK) if r.treat_whitespace_as_suffix else word.lstrip(SPACE_MARK)
+        n_space = len(word) - len(body)
+        if not body or n_space <= 1 or self.run_shares_space is None:
+            return None
+        share = self.run_shares_space
+        k = 1 if (share(n_space) if callable(share) else share) else 0
+        if r.treat_whitespace_as_suffix:
+            return self._split_word(word[: len(body) + k]) + [word[len(body) + k:]]
+        return [word[: n_space - k]] + self._split_word(word[n_space - k:])
+
+    def _split_by_rules(self, word: str) -> list[str]:
+        """Cut ``word`` where the alphabet, whitespace, digit and script rules forbid a merge."""
+        r, known = self.rules, self.known
         out: list[str] = []
         cur: list[str] = []
         prev = ANY  # script of the last non-▁ character of the current sub-piece
-
-        def close() -> None:
-            nonlocal prev
-            if cur:
-                out.append("".join(cur))
-                cur.clear()
-            prev = ANY
-
         for ch in word:
-            if (ch == BOUNDARY or ch == UNK_CHAR or ch == "\x00" or ch == " "
-                    or "\ud800" <= ch <= "\udfff" or (known is not None and ch not in known)):
-                close()
-                continue
-            if ch == SPACE_MARK:
-                # Prefix mode: ▁ begins a piece; suffix mode: it ends one (SplitIntoWords has
-                # already put it at the word's edge, so cut only what the mode forbids).
-                if r.split_by_whitespace and not r.treat_whitespace_as_suffix:
-                    if not (r.allow_whitespace_only_pieces and cur and cur[-1] == SPACE_MARK):
-                        close()
-                    cur.append(ch)
-                elif r.split_by_whitespace:
-                    cur.append(ch)
-                    out.append("".join(cur))
-                    cur.clear()
-                    prev = ANY
-                else:
-                    cur.append(ch)
-                continue
-            if ch in _DIGITS and r.split_digits:
-                close()
+            if ch in _NEVER_MERGES or "\ud800" <= ch <= "\udfff" or (known is not None and ch not in known):
+                prev = _close(out, cur)
+            elif ch == SPACE_MARK:
+                prev = self._add_space_mark(out, cur, prev)
+            elif ch in _DIGITS and r.split_digits:
+                prev = _close(out, cur)
                 out.append(ch)
-                continue
-            s = script_class(ch)
-            if s == INHERITED:
-                s = prev
-            if ch in _DIGITS and not r.split_by_number:
-                s = ANY
-            if r.split_by_unicode_script and s != ANY and prev != ANY and s != prev:
-                close()
-                s = script_class(ch)
-                if s == INHERITED or (ch in _DIGITS and not r.split_by_number):
-                    s = ANY
-            cur.append(ch)
-            prev = s
-        close()
+            else:
+                script = self._script_after(ch, prev)
+                if r.split_by_unicode_script and script != ANY and prev != ANY and script != prev:
+                    _close(out, cur)
+                    script = self._script_after(ch, ANY)  # a new sub-piece: Inherited is no script
+                cur.append(ch)
+                prev = script
+        _close(out, cur)
         return out
+
+    def _add_space_mark(self, out: list[str], cur: list[str], prev: int) -> int:
+        """Prefix mode: ``▁`` begins a piece; suffix mode: it ends one (SplitIntoWords has
+        already put it at the word's edge, so cut only what the mode forbids). Returns the
+        script the next character follows."""
+        r = self.rules
+        if r.split_by_whitespace and not r.treat_whitespace_as_suffix:
+            if not (r.allow_whitespace_only_pieces and cur and cur[-1] == SPACE_MARK):
+                prev = _close(out, cur)
+            cur.append(SPACE_MARK)
+            return prev
+        cur.append(SPACE_MARK)
+        return _close(out, cur) if r.split_by_whitespace else prev
+
+    def _script_after(self, ch: str, prev: int) -> int:
+        """The script ``ch`` counts as after a character of script ``prev``: Inherited takes
+        ``prev``; without ``split_by_number`` a digit joins any script."""
+        script = script_class(ch)
+        if script == INHERITED:
+            script = prev
+        if ch in _DIGITS and not self.rules.split_by_number:
+            script = ANY
+        return script
+
+
+def _close(out: list[str], cur: list[str]) -> int:
+    """End the current sub-piece (if any); the next character follows no script."""
+    if cur:
+        out.append("".join(cur))
+        cur.clear()
+    return ANY
 
 
 def is_sentencepiece_style(tok: Tokenizer) -> bool:
@@ -371,7 +385,6 @@ def training_splitter(tok: Tokenizer, **overrides: Any) -> TrainingSplitter:
     if overrides:
         rules = replace(rules, **overrides)
     return TrainingSplitter(rules, known_chars=known, meta_pieces=metas)
-
 
 
 def pair_validity(tok: Tokenizer) -> Callable[[int, int], bool] | None:

@@ -12,18 +12,13 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from ..corpora.languages import ATTACK_LANGUAGES
 from ._common import add_tokenizer_argument, load_from_args
 
 #: Default categories of the off-the-shelf attack: 35 FLORES languages and the nine code languages.
-DEFAULT_CATEGORIES = (
-    "flores:eng_Latn,fra_Latn,deu_Latn,spa_Latn,ita_Latn,por_Latn,nld_Latn,pol_Latn,ces_Latn,swe_Latn,"
-    "fin_Latn,hun_Latn,ron_Latn,tur_Latn,vie_Latn,ind_Latn,rus_Cyrl,ukr_Cyrl,bul_Cyrl,ell_Grek,"
-    "arb_Arab,pes_Arab,heb_Hebr,hin_Deva,ben_Beng,tha_Thai,zho_Hans,jpn_Jpan,kor_Hang,tam_Taml,"
-    "dan_Latn,cat_Latn,kat_Geor,swh_Latn,urd_Arab@both+code:all"
-)
+DEFAULT_CATEGORIES = "flores:" + ",".join(ATTACK_LANGUAGES) + "@both+code:all"
 
 
 def _ints(text: str) -> list[int]:
@@ -76,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
                           "(reported as stop_reason=stable with the optimality gap; 0 = no stability stop; default 1e-3)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
-    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signatures.json")
+    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signature.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     mix.add_argument("--no-cache", action="store_true", help="do not read or write the trace cache")
 
@@ -91,7 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ctl.add_argument("--seed", type=int, default=0, help="first trial seed (default 0)")
     ctl.add_argument("--solver", choices=["highs", "pulp"], default="highs")
     ctl.add_argument("--no-baselines", action="store_true", help="skip the TC, TEE and random baselines")
-    ctl.add_argument("--out", type=Path, help="folder for controlled.csv, controlled_summary.csv, controlled.png")
+    ctl.add_argument("--out", type=Path, help="folder for controlled.csv, controlled_summary.csv, controlled.png, signature.json")
+    ctl.add_argument("--jobs", type=int, default=None,
+                     help="worker processes for the trials (default: every core, or $TOKBENCH_JOBS); "
+                     "results are the same for any N")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,8 +110,8 @@ def _run_mixture(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from .._io import atomic_write
     from ..attacks.mixture import run_mixture_attack
+    from ..attacks.mixture.merges import extract_merges
 
     corpus = _load(args.categories)
     if args.max_bytes:
@@ -123,8 +121,6 @@ def _run_mixture(args: argparse.Namespace) -> int:
     signatures = {}
     for path in args.tokenizer:
         tok = load_from_args(path, args)
-        from ..attacks.mixture.merges import extract_merges
-
         n_merges = len(extract_merges(tok, skip=args.skip_merges))
         result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
                                     solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
@@ -133,7 +129,7 @@ def _run_mixture(args: argparse.Namespace) -> int:
         frame = result.to_frame()
         frames.append(frame)
         grouped.append(result.grouped())
-        signatures[tok.name] = result.signature.to_dict()
+        signatures[tok.name] = result.signature
         fit = result.fit
         print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
               f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
@@ -148,48 +144,36 @@ def _run_mixture(args: argparse.Namespace) -> int:
     groups = pd.concat(grouped, ignore_index=True)
     _print(groups if not args.csv else frame, args.csv)
     if args.out is not None:
+        from ..reports.bundle import write_bundle
         from ..reports.mixture_figures import mixture_groups_figure, mixture_proportions_figure
 
-        with atomic_write(args.out / "mixture.csv") as handle:
-            frame.to_csv(handle, index=False)
-        with atomic_write(args.out / "mixture_groups.csv") as handle:
-            groups.to_csv(handle, index=False)
-        with atomic_write(args.out / "signatures.json") as handle:
-            json.dump(signatures, handle, indent=2, default=str)
-        for name, fig in (("mixture.png", mixture_proportions_figure(frame)),
-                          ("mixture_groups.png", mixture_groups_figure(groups))):
-            with atomic_write(args.out / name, "wb") as handle:
-                fig.savefig(handle, format="png", dpi=110)
-        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signatures.json, mixture.png and mixture_groups.png")
+        write_bundle(args.out, frames={"mixture": frame, "mixture_groups": groups}, signature=signatures,
+                     figures={"mixture": mixture_proportions_figure(frame),
+                              "mixture_groups": mixture_groups_figure(groups)})
+        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signature.json, mixture.png and mixture_groups.png")
     return 0
 
 
 def _run_controlled(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from ..experiments.mixture_controlled import run_controlled
 
-    from .._io import atomic_write
-    from ..experiments.mixture_controlled import run_controlled, summarise
-
-    frames = []
-    for setting in args.setting or ["lang5"]:
-        frames.append(run_controlled(setting, trials=args.trials, n_steps=args.steps, seed=args.seed,
-                                     count_bytes=args.count_bytes, baselines=not args.no_baselines,
-                                     solver=args.solver, progress=True))
-    frame = pd.concat(frames, ignore_index=True)
-    summary = summarise(frame)
+    result = run_controlled(args.setting or ["lang5"], trials=args.trials, n_steps=args.steps, seed=args.seed,
+                            count_bytes=args.count_bytes, baselines=not args.no_baselines, solver=args.solver,
+                            progress=True, jobs=args.jobs)
+    frame = result.to_frame()
+    summary = result.summary()
     _print(summary, False)
+    for note in result.notes:
+        print(f"note: {note}")
     if args.out is not None:
+        from ..reports.bundle import write_bundle
         from ..reports.mixture_figures import controlled_figure, controlled_size_figure
 
-        with atomic_write(args.out / "controlled.csv") as handle:
-            frame.to_csv(handle, index=False)
-        with atomic_write(args.out / "controlled_summary.csv") as handle:
-            summary.to_csv(handle, index=False)
-        figures = {"controlled.png": controlled_figure(frame)}
+        figures = {"controlled": controlled_figure(frame)}
         if frame.groupby("setting")["count_bytes"].nunique().max() > 1:
-            figures["controlled_size.png"] = controlled_size_figure(frame)
-        for name, fig in figures.items():
-            with atomic_write(args.out / name, "wb") as handle:
-                fig.savefig(handle, format="png", dpi=110)
-        print(f"wrote {args.out}/controlled.csv, controlled_summary.csv and {', '.join(figures)}")
+            figures["controlled_size"] = controlled_size_figure(frame)
+        write_bundle(args.out, frames={"controlled": frame, "controlled_summary": summary},
+                     figures=figures, signature=result.signature)
+        print(f"wrote {args.out}/controlled.csv, controlled_summary.csv, signature.json and "
+              f"{', '.join(name + '.png' for name in figures)}")
     return 0

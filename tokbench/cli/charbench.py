@@ -14,11 +14,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import TokbenchError
+from ..reports.bundle import save_figure_png, signature_payload, write_frame_csv, write_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,31 +81,6 @@ def run(args: argparse.Namespace) -> int:
     return int(args._action(args) or 0)
 
 
-def _write_csv(frame: Any, path: Path) -> None:
-    from .._io import atomic_write
-
-    with atomic_write(path) as handle:
-        frame.to_csv(handle, index=False)
-
-
-def _write_json(data: Any, path: Path) -> None:
-    from .._io import atomic_write
-
-    with atomic_write(path) as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2, default=str)
-        handle.write("\n")
-
-
-def _save_figure(fig: Any, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .._io import atomic_write
-
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=150)
-
-
 def _print(frame: Any) -> None:
     import pandas as pd
 
@@ -126,7 +101,7 @@ def _generate(args: argparse.Namespace) -> int:
     )
     bench.write_jsonl(args.out)
     sig_path = args.out.with_name(args.out.stem + ".signature.json")
-    _write_json({"signature": bench.signature.to_dict(), "short_buckets": bench.short_buckets}, sig_path)
+    write_json(signature_payload(bench.signature, {"short_buckets": bench.short_buckets}), sig_path)
     counts = bench.to_frame().groupby("task").size()
     print(f"wrote {len(bench.items)} items to {args.out} ("
           + ", ".join(f"{t}: {n}" for t, n in counts.items()) + ")")
@@ -139,34 +114,34 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _features(args: argparse.Namespace) -> int:
     from ..formats import load_tokenizer
-    from ..metrics.charbench.tasks import read_items
     from ..metrics.charbench.features import charbench_features, feature_table
+    from ..metrics.charbench.tasks import read_items
 
     items = read_items(args.items)
     toks = [load_tokenizer(p, pattern=args.pattern) for p in args.tokenizer]
     result = charbench_features(toks, items, space=args.space)
     frame = result.to_frame()
-    _write_csv(frame, args.out)
-    _write_json(result.signature.to_dict(), args.out.with_name(args.out.stem + ".signature.json"))
+    write_frame_csv(frame, args.out)
+    write_json(result.signature.to_dict(), args.out.with_name(args.out.stem + ".signature.json"))
     table = feature_table(frame)
     if args.table:
-        _write_csv(table, args.table)
+        write_frame_csv(table, args.table)
     if args.figures:
         from ..reports.charbench_figures import feature_distribution_figure, tokens_by_length_figure
 
-        _save_figure(feature_distribution_figure(table), args.figures / "target_token_chars.png")
-        _save_figure(feature_distribution_figure(table, feature="split_share",
-                                                 tasks=("count_char", "first_index", "last_index")),
-                     args.figures / "split_share.png")
-        _save_figure(tokens_by_length_figure(frame), args.figures / "tokens_by_length.png")
+        save_figure_png(feature_distribution_figure(table), args.figures / "target_token_chars.png", dpi=150)
+        save_figure_png(feature_distribution_figure(table, feature="split_share",
+                                                    tasks=("count_char", "first_index", "last_index")),
+                        args.figures / "split_share.png", dpi=150)
+        save_figure_png(tokens_by_length_figure(frame), args.figures / "tokens_by_length.png", dpi=150)
     _print(table)
     print(f"signature: {result.signature.short()}")
     return 0
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from ..metrics.charbench.tasks import read_items
     from ..metrics.charbench.client import ask_chat_completions
+    from ..metrics.charbench.tasks import read_items
 
     items = read_items(args.items)
     if args.limit is not None:
@@ -192,8 +167,8 @@ def _parse_answer_arg(value: str) -> tuple[str, Path]:
 def _score(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..metrics.charbench.tasks import read_items
     from ..metrics.charbench.scoring import load_answers, score_answers
+    from ..metrics.charbench.tasks import read_items
 
     items = read_items(args.items)
     answers: dict[str, Any] = {}
@@ -215,12 +190,11 @@ def _score(args: argparse.Namespace) -> int:
         tables["by_feature"] = result.by_feature()
         tables["correlations"] = result.correlations()
     if args.out:
-        for name, table in tables.items():
-            _write_csv(table, args.out / f"{name}.csv")
-        _write_json(result.signature.to_dict(), args.out / "signature.json")
+        from ..reports.bundle import write_bundle
         from ..reports.charbench_figures import accuracy_figure
 
-        _save_figure(accuracy_figure(tables["by_task"]), args.out / "accuracy.png")
+        write_bundle(args.out, frames=tables, figures={"accuracy": accuracy_figure(tables["by_task"])},
+                     signature=result.signature, extra_json={"notes": result.notes}, dpi=150)
     print("== summary")
     _print(tables["summary"])
     print("== accuracy per task")

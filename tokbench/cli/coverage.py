@@ -16,7 +16,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._common import add_tokenizer_argument, csv_text, emit_text, load_from_args
+from ._common import (
+    add_tokenizer_argument,
+    csv_text,
+    emit_text,
+    load_from_args,
+    print_notes_and_signature,
+)
 
 _LANGUAGE_SUFFIXES = ("_Latn", "_Cyrl")
 
@@ -97,9 +103,7 @@ def run(args: argparse.Namespace) -> int:
                    .groupby(["tokenizer", "script"], sort=False).head(8)
                    .sort_values(["tokenizer", "script", "tokens"], ascending=[True, True, False]))
             print(top.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    for note in result.notes:
-        print(f"note: {note}")
-    print(f"signature: {result.signature.short()}")
+    print_notes_and_signature(result)
     if args.out is not None:
         emit_text(_csv_text(result), args.out)
     return 0

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TokbenchError
+from ._common import add_report_arguments
 
 #: Trainers the demo tries, in report order, with their options on the ~1 MB sample (small
 #: vocabularies keep `make demo` to a couple of minutes on 2 cores).
@@ -40,17 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenizer", action="append", default=[], metavar="PATH",
                         help="also audit this tokenizer file (repeatable)")
     parser.add_argument("--pattern", help="split pattern for .tiktoken files given with --tokenizer")
-    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates of premium CIs (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--no-pdf", action="store_true", help="write only the HTML report")
-    parser.add_argument("--no-cache", action="store_true", help="recompute every analysis")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_report_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..corpora import load_corpus
     from ..trainers import TRAINERS, train_with
-    from .audit import run_audit
+    from ._common import run_audit
 
     if args.vocab_size < 300:
         raise TokbenchError(f"--vocab-size {args.vocab_size} is below the 256-byte alphabet plus merges; use at least 300")

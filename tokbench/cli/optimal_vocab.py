@@ -1,22 +1,24 @@
 """Per-language optimal vocabulary size (Arnett et al. 2025): train monolingual BPE over a grid, fit CTC(v) = a·v^-b, solve for a target CTC, retrain there, compare premium variance; regress CTC on tokenization features.
 
-Writes grid.csv, fits.csv, optimal.csv, premiums.csv, regression.csv, coefficients.csv,
-signature.json and (unless --no-figure) optimal_vocab.png to --out, each atomically.
+Parses the options, runs :func:`tokbench.experiments.optimal_vocab.optimal_vocab` (its training
+and measuring tasks on ``--jobs`` worker processes, kept in the task cache unless ``--no-cache``)
+and writes grid.csv, fits.csv, optimal.csv, premiums.csv, regression.csv, coefficients.csv,
+signature.json and (unless --no-figure) optimal_vocab.png to --out, each atomically
+(:func:`tokbench.reports.bundle.write_bundle`).
 
 Example:
     $ tokbench optimal-vocab --corpus-train flores:eng_Latn,fra_Latn,rus_Cyrl@dev \\
-        --corpus-eval flores:eng_Latn,fra_Latn,rus_Cyrl@devtest --grid 500,1000,2000,4000 --out results/ov
+        --corpus-eval flores:eng_Latn,fra_Latn,rus_Cyrl@devtest --grid 500,1000,2000,4000 --jobs 2 --out results/ov
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import csv_text
+from ._common import add_jobs_arguments, print_notes_and_signature, task_cache
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write each language's tokenizer at its optimal size to OUT/tokenizers/")
     parser.add_argument("--no-figure", action="store_true", help="do not draw optimal_vocab.png")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    add_jobs_arguments(parser)
 
 
 def _grid(text: str) -> list[int]:
@@ -79,9 +82,6 @@ def _load(spec: str, role: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    import pandas as pd
-
-    from .._io import atomic_write
     from ..experiments.optimal_vocab import optimal_vocab
 
     start = time.perf_counter()
@@ -93,44 +93,46 @@ def run(args: argparse.Namespace) -> int:
         train, evals, grid=grid, target=args.target, reference_language=args.reference, languages=languages,
         offset=args.offset, pattern=args.pattern, max_vocab=args.max_vocab, unreachable=args.unreachable,
         feature_scope=args.feature_scope, keep_tokenizers=args.save_tokenizers,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=not args.no_progress and sys.stderr.isatty(), jobs=args.jobs,
+        cache=task_cache(args, "optimal_vocab"),
     )
     elapsed = time.perf_counter() - start
-    out: Path = args.out
-    written = []
-    for stem, frame in result.frames().items():
-        with atomic_write(out / f"{stem}.csv") as handle:
-            handle.write(csv_text(frame))
-        written.append(f"{stem}.csv")
-    with atomic_write(out / "signature.json") as handle:
-        json.dump({"signature": result.signature.to_dict(), "target": result.target, "grid": result.grid,
-                   "notes": result.notes, "seconds": round(elapsed, 2)},
-                  handle, ensure_ascii=False, indent=2, default=str)
-        handle.write("\n")
-    written.append("signature.json")
+    written = _write(result, args, elapsed)
+    _print_summary(result)
+    print(f"{len(result.fit_rows)} languages × {len(result.grid)} sizes in {elapsed:.1f} s; "
+          f"wrote {', '.join(written)} to {args.out}")
+    return 0
+
+
+def _write(result: Any, args: argparse.Namespace, elapsed: float) -> list[str]:
+    """The tables, signature.json, the figure and (asked for) the tokenizers; the names written."""
+    from ..reports.bundle import write_bundle
+
+    figures = {}
     if not args.no_figure:
         from ..reports.optimal_vocab_figures import optimal_vocab_figure
 
-        fig = optimal_vocab_figure(result.figure_frame(), target_ctc=result.target["ctc"])
-        with atomic_write(out / "optimal_vocab.png", "wb") as handle:
-            fig.savefig(handle, format="png", dpi=120)
-        written.append("optimal_vocab.png")
+        figures["optimal_vocab"] = optimal_vocab_figure(result.figure_frame(), target_ctc=result.target["ctc"])
+    paths = write_bundle(args.out, frames=result.frames(), figures=figures, signature=result.signature,
+                         extra_json={"target": result.target, "grid": result.grid, "notes": result.notes,
+                                     "seconds": round(elapsed, 2)}, dpi=120)
+    written = [p.name for p in paths]
     if args.save_tokenizers:
         for r in result.optimal_rows:
-            key = f"{r['language']}@{r['realized_vocab']}"
-            tok = result.tokenizers.get(key)
+            tok = result.tokenizers.get(f"{r['language']}@{r['realized_vocab']}")
             if tok is not None:
-                tok.save(out / "tokenizers" / f"{r['language']}-{r['realized_vocab']}.json")
+                tok.save(args.out / "tokenizers" / f"{r['language']}-{r['realized_vocab']}.json")
         written.append("tokenizers/")
+    return written
+
+
+def _print_summary(result: Any) -> None:
+    import pandas as pd
+
     opt = result.optimal_frame()[["language", "optimal_vocab", "realized_vocab", "predicted_ctc",
                                   "achieved_ctc", "error", "premium", "flags"]]
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
         print(opt.to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f}"))
     print()
     print(result.summary())
-    for note in result.notes:
-        print(f"note: {note}")
-    print(f"signature: {result.signature.short()}")
-    print(f"{len(result.fit_rows)} languages × {len(result.grid)} sizes in {elapsed:.1f} s; "
-          f"wrote {', '.join(written)} to {out}")
-    return 0
+    print_notes_and_signature(result)

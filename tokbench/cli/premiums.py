@@ -13,7 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._common import add_tokenizer_argument, csv_text, emit_text, load_from_args
+from ._common import (
+    add_tokenizer_argument,
+    csv_text,
+    emit_text,
+    load_from_args,
+    print_notes_and_signature,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,16 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _corpus(spec: str, split: str) -> Any:
-    from ..corpora import load_corpus, load_flores
+    from ..corpora import load_corpus, load_flores, with_flores_split
 
     if spec.strip() in ("flores", "flores:", "flores:all"):
         return load_flores("all", split=split)  # type: ignore[arg-type]
     # --split applies to every FLORES part that does not name its own split.
-    parts = [
-        f"{part}@{split}" if part.startswith("flores:") and "@" not in part and "split=" not in part else part
-        for part in spec.split("+")
-    ]
-    return load_corpus("+".join(parts))
+    return load_corpus(with_flores_split(spec, split))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nSummary across languages ({result.confidence:.0%} bootstrap intervals, "
               f"{result.n_bootstrap} replicates, seed {result.seed}):")
         print(result.summary_frame().to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f}"))
-    for note in result.notes:
-        print(f"note: {note}")
-    print(f"signature: {result.signature.short()}")
+    print_notes_and_signature(result)
     if args.out is not None:
         emit_text(csv_text(frame), args.out)
     return 0

@@ -16,62 +16,65 @@ against the true byte proportions. Baselines, scored on the same trials:
 Halves: FLORES ``dev`` trains and ``devtest`` counts; for code and other corpora the first half of
 each category's documents trains and the second half counts.
 
+Every trial (setting × merge steps × counting size × seed) is an independent :class:`Trial`
+task run through :func:`tokbench.executor.map`; a trial carries its seed, so ``jobs`` worker
+processes give the same numbers as one (only the ``lp_seconds`` timings differ).
+
 Example:
-    >>> rows = run_controlled(train, count, trials=2, n_steps=1000, seed=0)   # doctest: +SKIP
+    >>> res = run_controlled(["lang5", "code5"], trials=2, n_steps=[300, 1000], jobs=2)   # doctest: +SKIP
+    >>> summarise(res)                                                                      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import TokbenchError
+from .. import executor
 from ..attacks.mixture import TraceSet, infer_mixture, mse
+from ..corpora.languages import LANGUAGES_30
+from ..errors import TokbenchError
+from ..results import Signature
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["load_spec", "split_halves", "mixture_sample", "run_trial", "run_controlled", "tc_baseline", "tee_baseline",
-           "SETTINGS"]
+           "summarise", "Trial", "run_trial_task", "ControlledResult", "SETTINGS"]
 
 #: Named category sets (natural languages from FLORES, programming languages, mixed).
-_LANGS30 = ("eng_Latn,fra_Latn,deu_Latn,spa_Latn,ita_Latn,por_Latn,nld_Latn,pol_Latn,ces_Latn,swe_Latn,"
-            "fin_Latn,hun_Latn,ron_Latn,tur_Latn,vie_Latn,ind_Latn,rus_Cyrl,ukr_Cyrl,bul_Cyrl,ell_Grek,"
-            "arb_Arab,pes_Arab,heb_Hebr,hin_Deva,ben_Beng,tha_Thai,zho_Hans,jpn_Jpan,kor_Hang,tam_Taml").split(",")
 SETTINGS: dict[str, str] = {
-    "lang5": "flores:" + ",".join(_LANGS30[:5]),
-    "lang10": "flores:" + ",".join(_LANGS30[:10]),
-    "lang30": "flores:" + ",".join(_LANGS30),
+    "lang5": "flores:" + ",".join(LANGUAGES_30[:5]),
+    "lang10": "flores:" + ",".join(LANGUAGES_30[:10]),
+    "lang30": "flores:" + ",".join(LANGUAGES_30),
     "code5": "code:python,c,javascript,php,shell",
-    "mixed": "flores:" + ",".join(_LANGS30[:5]) + "+code:python,c,javascript,php,shell",
+    "mixed": "flores:" + ",".join(LANGUAGES_30[:5]) + "+code:python,c,javascript,php,shell",
 }
 
 
 def load_spec(spec: str) -> Any:
-    """:func:`~tokbench.corpora.load_corpus`, except that ``flores:LANGS[@SPLIT]`` parts are read
-    with :func:`~tokbench.corpora.load_flores` directly and ``+`` parts joined here: a spec of 30+
-    languages is longer than a file name, which ``load_corpus``'s path probe cannot stat."""
-    from ..corpora import Corpus, load_corpus, load_flores
+    """The corpus a spec names: :func:`~tokbench.corpora.load_corpus` (the one spec parser), kept
+    as this module's entry point; its name is the spec, as everywhere."""
+    from ..corpora import load_corpus
 
-    parts = []
-    for part in spec.split("+"):
-        if part.startswith("flores:") and "?" not in part and "=" not in part:
-            langs, _, split = part[len("flores:"):].partition("@")
-            parts.append(load_flores(langs, split=split or "devtest"))  # type: ignore[arg-type]
-        else:
-            parts.append(load_corpus(part))
-    return parts[0] if len(parts) == 1 else Corpus.combine(parts, name=spec)
+    return load_corpus(spec)
 
 
 def split_halves(spec: str) -> tuple[Any, Any]:
     """``(train, count)`` corpora for a corpus spec or a :data:`SETTINGS` name (module docstring)."""
-    from ..corpora import Corpus
+    from ..corpora import Corpus, parse_corpus_spec, with_flores_split
 
     spec = SETTINGS.get(spec, spec)
     parts_train, parts_count = [], []
-    for part in spec.split("+"):
-        if part.startswith("flores:") and "@" not in part:
-            parts_train.append(load_spec(part + "@dev"))
-            parts_count.append(load_spec(part + "@devtest"))
+    for parsed in parse_corpus_spec(spec):
+        part = parsed.text
+        if parsed.kind == "flores" and "split" not in parsed.options:
+            parts_train.append(load_spec(with_flores_split(part, "dev")))
+            parts_count.append(load_spec(with_flores_split(part, "devtest")))
             continue
         whole = load_spec(part)
         halves: tuple[dict[str, list[str]], dict[str, list[str]]] = ({}, {})
@@ -157,29 +160,99 @@ def run_trial(train: Any, count: Any, *, n_steps: int, seed: int, count_bytes: i
     return out
 
 
-def run_controlled(setting: str, *, trials: int, n_steps: int | Sequence[int], seed: int = 0,
+@dataclass(frozen=True)
+class Trial:
+    """One controlled trial as plain data: the setting (a :data:`SETTINGS` name or a corpus
+    spec), merge steps, counting-sample size (None: the whole counting half) and seed."""
+
+    setting: str
+    n_steps: int
+    count_bytes: int | None
+    seed: int
+    baselines: bool = True
+    solver: str = "highs"
+
+
+@functools.lru_cache(maxsize=8)
+def _halves(setting: str) -> tuple[Any, Any]:
+    """:func:`split_halves`, loaded once per process (every trial of a setting shares it)."""
+    return split_halves(setting)
+
+
+def run_trial_task(trial: Trial) -> dict[str, Any]:
+    """:func:`run_trial` on the setting's halves; the row names its setting."""
+    train, count = _halves(trial.setting)
+    row = run_trial(train, count, n_steps=trial.n_steps, seed=trial.seed, count_bytes=trial.count_bytes,
+                    baselines=trial.baselines, solver=trial.solver)
+    row["setting"] = trial.setting
+    return row
+
+
+@dataclass(frozen=True)
+class ControlledResult:
+    """Every trial's row (log10 MSE of the attack and the baselines), with signature and notes."""
+
+    frame: pd.DataFrame = field(repr=False)
+    signature: Signature
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """:func:`summarise` of the trials."""
+        return summarise(self.frame)
+
+
+def _trial_notes(frame: Any) -> list[str]:
+    """Cautions a reader must see: LP fits that stopped before converging."""
+    if "converged" not in frame or frame["converged"].all():
+        return []
+    bad = frame[~frame["converged"].astype(bool)]
+    reasons = ", ".join(sorted(set(map(str, bad["stop_reason"]))))
+    return [f"{len(bad)} of {len(frame)} trials' LP did not converge (stop: {reasons}); their attack errors "
+            "are those of an unfinished fit"]
+
+
+def run_controlled(setting: str | Sequence[str], *, trials: int, n_steps: int | Sequence[int], seed: int = 0,
                    count_bytes: int | Sequence[int | None] | None = None, baselines: bool = True,
-                   solver: str = "highs", progress: bool = False) -> Any:
-    """Trials over a grid of merge steps and counting-sample sizes; a pandas frame, one row per trial."""
+                   solver: str = "highs", progress: bool = False, jobs: int | None = 1) -> ControlledResult:
+    """Trials over settings, merge steps and counting-sample sizes (seeds ``seed .. seed+trials-1``
+    in each cell), one task each; ``jobs`` worker processes (None: all cores) change no number.
+
+    ``to_frame()`` has one row per trial, settings in the order given.
+    """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     if trials < 1:
         raise TokbenchError(f"trials must be at least 1, got {trials}")
+    settings = [setting] if isinstance(setting, str) else list(setting)
     steps = [n_steps] if isinstance(n_steps, int) else list(n_steps)
     sizes = [count_bytes] if count_bytes is None or isinstance(count_bytes, int) else list(count_bytes)
-    train, count = split_halves(setting)
-    rows = []
-    grid = [(s, b, k) for s in steps for b in sizes for k in range(trials)]
-    for s, b, k in tqdm(grid, desc=f"controlled {setting}", disable=not progress):
-        row = run_trial(train, count, n_steps=s, seed=seed + k, count_bytes=b, baselines=baselines, solver=solver)
-        row["setting"] = setting
-        rows.append(row)
-    return pd.DataFrame(rows)
+    halves = {name: _halves(name) for name in settings}  # a bad spec fails before any trial
+    tasks = [Trial(name, s, b, seed + k, baselines, solver)
+             for name in settings for s in steps for b in sizes for k in range(trials)]
+    try:
+        rows = executor.map(run_trial_task, tasks, desc="controlled", jobs=jobs, progress=progress)
+    finally:
+        _halves.cache_clear()  # the next run reads the data again
+    frame = pd.DataFrame(rows)
+    signature = Signature(
+        tokenizers={}, seed=seed,
+        corpus={"corpus": "; ".join(settings),
+                **{name: {"train": train.signature(), "count": count.signature()}
+                   for name, (train, count) in halves.items()}},
+        extra={"method": "mixture_controlled", "trials": trials, "steps": steps, "count_bytes": sizes,
+               "baselines": baselines, "solver": solver},
+    )
+    return ControlledResult(frame, signature, _trial_notes(frame))
 
 
 def summarise(frame: Any) -> Any:
-    """Mean ± std of log10 MSE per setting, steps and counting size, for every method."""
+    """Mean ± std of log10 MSE per setting, steps and counting size, for every method
+    (of a :class:`ControlledResult` or its frame)."""
+    if isinstance(frame, ControlledResult):
+        frame = frame.frame
     methods = [m for m in ("attack", "random", "TC", "TEE") if m in frame]
     g = frame.groupby(["setting", "n", "steps", "count_bytes"])[methods]
     out = g.agg(["mean", "std"])

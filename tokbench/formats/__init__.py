@@ -19,25 +19,25 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import TokenizerFormatError, UnknownNameError
+from ..errors import TokenizerFormatError
 from ..model.tokenizer import Tokenizer
+from ..registry import Registry
 
 __all__ = ["load_tokenizer", "detect_format", "FORMATS"]
 
-#: format name -> (module, loader function)
-FORMATS: dict[str, tuple[str, str]] = {
-    "hf-json": ("tokbench.formats.hf_json", "load_hf_json"),
-    "gpt2-files": ("tokbench.formats.gpt2_files", "load_gpt2_files"),
-    "tiktoken": ("tokbench.formats.tiktoken_files", "load_tiktoken"),
-    "sentencepiece": ("tokbench.formats.sentencepiece_model", "load_sentencepiece"),
-    "tekken": ("tokbench.formats.tiktoken_files", "load_tekken"),
-    "tokbench-hybrid": ("tokbench.formats.hybrid_json", "load_hybrid_json"),
-}
+#: format name -> its loader, ``load(path, *, name=...)`` (imported on first use).
+FORMATS = Registry("tokenizer format", {
+    "hf-json": "tokbench.formats.hf_json:load_hf_json",
+    "gpt2-files": "tokbench.formats.gpt2_files:load_gpt2_files",
+    "tiktoken": "tokbench.formats.tiktoken_files:load_tiktoken",
+    "sentencepiece": "tokbench.formats.sentencepiece_model:load_sentencepiece",
+    "tekken": "tokbench.formats.tiktoken_files:load_tekken",
+    "tokbench-hybrid": "tokbench.formats.hybrid_json:load_hybrid_json",
+})
 
 
 def detect_format(path: Path) -> str:
@@ -106,14 +106,10 @@ def load_tokenizer(
     path = Path(path).expanduser()
     if not path.exists():
         raise TokenizerFormatError(path, "no such file or folder", hint="check the path")
-    if format is None:
-        format = detect_format(path)
-    if format not in FORMATS:
-        raise UnknownNameError("tokenizer format", format, list(FORMATS))
+    format = FORMATS.canonical(format) if format is not None else detect_format(path)
     if format == "hf-json" and path.is_dir():
         path = path / "tokenizer.json"
-    module_name, function = FORMATS[format]
-    loader = getattr(importlib.import_module(module_name), function)
+    loader = FORMATS.get(format)
     kwargs: dict[str, Any] = {"name": name}
     if format == "tiktoken":
         kwargs["pattern"] = pattern

@@ -15,19 +15,57 @@ import json
 from pathlib import Path
 
 from .._io import sha256_of_files
+from ..errors import TokenizerFormatError
 from ..model.bpe import merge_rank_lookup
 from ..model.bytelevel import unicode_to_bytes
 from ..model.encoders import AddedToken, ByteLevelBPE
-from ..errors import TokenizerFormatError
 from ..model.patterns import GPT2_PATTERN
 from ..model.pretokenizers import RegexSplit
 from ..model.references import HFReference
 from ..model.tokenizer import Tokenizer
-from .hf_json import byte_level_bpe_json
+from .tokenizer_json import byte_level_bpe_json
 
 __all__ = ["load_gpt2_files", "find_gpt2_pair"]
 
 _SPECIAL_NAMES = ("<|endoftext|>",)
+
+
+def _read_vocab(vocab_path: Path) -> tuple[dict[str, int], list[bytes]]:
+    """``vocab.json`` as token string -> id, and each id's bytes (ids must be dense)."""
+    try:
+        strings = json.loads(vocab_path.read_text(encoding="utf-8"))
+        if not isinstance(strings, dict):
+            raise ValueError("not an object of token -> id")
+        strings = {str(k): int(v) for k, v in strings.items()}
+    except (UnicodeDecodeError, ValueError) as err:
+        raise TokenizerFormatError(vocab_path, f"not a GPT-2 vocab.json ({err})") from None
+    size = max(strings.values()) + 1
+    by_id = {i: s for s, i in strings.items()}
+    if len(by_id) != size:
+        raise TokenizerFormatError(vocab_path, f"ids are not dense: {len(by_id)} distinct ids up to {size - 1}")
+    try:
+        vocab = [unicode_to_bytes(by_id[i]) if by_id[i] not in _SPECIAL_NAMES else by_id[i].encode() for i in range(size)]
+    except KeyError as err:
+        raise TokenizerFormatError(vocab_path, f"token uses {err.args[0]!r}, which is outside the byte-level alphabet") from None
+    return strings, vocab
+
+
+def _read_merges(merges_path: Path, strings: dict[str, int]) -> tuple[list[tuple[int, int]], list[int]]:
+    """``merges.txt`` as id pairs, and the id each merge makes."""
+    merges: list[tuple[int, int]] = []
+    merged_ids: list[int] = []
+    lines = merges_path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line or (number == 1 and line.startswith("#version")):
+            continue
+        parts = line.split(" ")
+        try:
+            left, right = parts
+            merges.append((strings[left], strings[right]))
+            merged_ids.append(strings[left + right])
+        except (ValueError, KeyError):
+            raise TokenizerFormatError(merges_path, f"line {number} ({line!r}) is not a merge of two vocabulary tokens") from None
+    return merges, merged_ids
 
 
 def find_gpt2_pair(path: Path) -> tuple[Path, Path]:
@@ -46,35 +84,10 @@ def find_gpt2_pair(path: Path) -> tuple[Path, Path]:
 
 
 def load_gpt2_files(path: str | Path, *, name: str | None = None) -> Tokenizer:
+    """Load ``vocab.json`` + ``merges.txt`` (a folder or either file of the pair)."""
     vocab_path, merges_path = find_gpt2_pair(Path(path))
-    try:
-        strings = json.loads(vocab_path.read_text(encoding="utf-8"))
-        if not isinstance(strings, dict):
-            raise ValueError("not an object of token -> id")
-        strings = {str(k): int(v) for k, v in strings.items()}
-    except (UnicodeDecodeError, ValueError) as err:
-        raise TokenizerFormatError(vocab_path, f"not a GPT-2 vocab.json ({err})") from None
-    size = max(strings.values()) + 1
-    by_id = {i: s for s, i in strings.items()}
-    if len(by_id) != size:
-        raise TokenizerFormatError(vocab_path, f"ids are not dense: {len(by_id)} distinct ids up to {size - 1}")
-    try:
-        vocab = [unicode_to_bytes(by_id[i]) if by_id[i] not in _SPECIAL_NAMES else by_id[i].encode() for i in range(size)]
-    except KeyError as err:
-        raise TokenizerFormatError(vocab_path, f"token uses {err.args[0]!r}, which is outside the byte-level alphabet") from None
-    merges: list[tuple[int, int]] = []
-    merged_ids: list[int] = []
-    lines = merges_path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, 1):
-        if not line or (number == 1 and line.startswith("#version")):
-            continue
-        parts = line.split(" ")
-        try:
-            left, right = parts
-            merges.append((strings[left], strings[right]))
-            merged_ids.append(strings[left + right])
-        except (ValueError, KeyError):
-            raise TokenizerFormatError(merges_path, f"line {number} ({line!r}) is not a merge of two vocabulary tokens") from None
+    strings, vocab = _read_vocab(vocab_path)
+    merges, merged_ids = _read_merges(merges_path, strings)
     specials = {s: strings[s] for s in _SPECIAL_NAMES if s in strings}
 
     def reference() -> HFReference:

@@ -1,13 +1,11 @@
-"""HF ``tokenizer.json`` (BPE, WordPiece, Unigram): reading, and writing byte-level BPE.
+"""HF ``tokenizer.json`` (BPE, WordPiece, Unigram): reading it into a :class:`Tokenizer`.
 
 Reading turns the file's token strings into raw bytes (byte-level files through GPT-2's
 table; SentencePiece conversions with ``▁`` as a space and ``<0xNN>`` as the byte), maps merges
-to id pairs, and translates the normalizer and pretokenizer into :mod:`tokbench.model.pretokenizers`
-stages for the native encoder. ``tokenizers`` is the reference encoder.
-
-Writing produces the standard layout that ``tokenizers.Tokenizer.from_file`` loads: a BPE model
-with byte-level vocabulary and merges, a ``Split`` pretokenizer with the given regex followed by
-``ByteLevel``, and a ``ByteLevel`` decoder. Trainers and the rank-file formats use it.
+to id pairs, and translates the normalizer and pretokenizer into :mod:`tokbench.model.normalizers`
+and :mod:`tokbench.model.pretokenizers` stages for the native encoder. ``tokenizers`` is the
+reference encoder. Writing lives in :mod:`tokbench.formats.tokenizer_json` (the one builder of
+the file); :func:`byte_level_bpe_json` is re-exported here for the trainers that import it.
 
 Example:
     >>> tok = load_hf_json("tokenizer.json")   # doctest: +SKIP
@@ -20,21 +18,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from ..model import normalizers as N
 from ..model import pretokenizers as P
 from ..model.bpe import merge_rank_lookup
-from ..model.bytelevel import bytes_to_unicode, unicode_to_bytes
+from ..model.bytelevel import unicode_to_bytes
 from ..model.encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
-from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from ..model.patterns import GPT2_PATTERN
 from ..model.references import HFReference
 from ..model.tokenizer import Tokenizer
+from .tokenizer_json import byte_level_bpe_json, oniguruma_pattern
 
-__all__ = ["load_hf_json", "tokenizer_from_hf_data", "byte_level_bpe_json", "piece_to_bytes"]
+__all__ = [
+    "load_hf_json",
+    "tokenizer_from_hf_data",
+    "normalizer_from_json",
+    "pretokenizer_from_json",
+    "piece_to_bytes",
+    "fingerprint_text",
+    "byte_level_bpe_json",
+    "oniguruma_pattern",
+]
 
 _KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram"}
 _BYTE_PIECE = re.compile(r"<0x[0-9A-F]{2}>")
@@ -88,6 +95,49 @@ def tokenizer_from_hf_data(
     where: Any = None,
 ) -> Tokenizer:
     """Build a :class:`Tokenizer` from parsed ``tokenizer.json`` data."""
+    model, kind = _model_and_kind(data, where)
+    byte_level = _has_byte_level(data.get("pre_tokenizer")) or _has_byte_level(data.get("decoder"))
+    added = [
+        AddedToken(a["content"], int(a["id"]), bool(a.get("special", False)), bool(a.get("normalized", False)))
+        for a in data.get("added_tokens") or []
+    ]
+    strings = _model_vocab(model, kind, where)
+    vocab, unused = _vocab_bytes(strings, added, kind, byte_level)
+    merges = _model_merges(model, strings, where) if kind == "bpe" else None
+    byte_fallback_ids = frozenset() if byte_level else frozenset(
+        i for s, i in strings.items() if _BYTE_PIECE.fullmatch(s)
+    )
+    description = {
+        "normalizer": data.get("normalizer"),
+        "pretokenizer": data.get("pre_tokenizer"),
+        "model_options": {k: v for k, v in model.items() if k not in ("vocab", "merges")},
+        "byte_level": byte_level,
+    }
+
+    def native() -> Any:
+        return _native_encoder(data, kind, strings, merges, byte_level, added, vocab)
+
+    writer = (lambda _tok: original_text) if original_text is not None else None
+    return Tokenizer(
+        vocab=vocab,
+        kind=kind,  # type: ignore[arg-type]
+        name=name,
+        fingerprint=fingerprint,
+        special_tokens={a.content: a.id for a in added if a.special},
+        byte_fallback_ids=byte_fallback_ids,
+        unused_ids=unused,
+        source_format=source_format,
+        source_paths=source_paths,
+        description=description,
+        _merges=merges,
+        _reference_factory=reference_factory,
+        _native_factory=native,
+        _writer=writer,
+    )
+
+
+def _model_and_kind(data: Any, where: Any) -> tuple[dict[str, Any], str]:
+    """The ``model`` object and tokbench's kind for it; raises for anything else."""
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         raise TokenizerFormatError(where, "no 'model' object: not a tokenizer.json",
                                    hint="expected the file a tokenizers.Tokenizer saves")
@@ -98,17 +148,17 @@ def tokenizer_from_hf_data(
         raise UnsupportedTokenizerError(
             f"{where}: model type {model_type!r} is not supported; tokbench reads {', '.join(_KINDS)}"
         )
-    byte_level = _has_byte_level(data.get("pre_tokenizer")) or _has_byte_level(data.get("decoder"))
-    added = [
-        AddedToken(a["content"], int(a["id"]), bool(a.get("special", False)), bool(a.get("normalized", False)))
-        for a in data.get("added_tokens") or []
-    ]
-    strings = _model_vocab(model, kind, where)
+    return model, kind
+
+
+def _vocab_bytes(strings: dict[str, int], added: list[AddedToken], kind: str,
+                 byte_level: bool) -> tuple[list[bytes], frozenset[int]]:
+    """Each id's bytes, and the ids without a token (a converted rank file's gaps), which stay
+    in the id space as unused ``b""`` entries."""
     by_id: dict[int, str] = {i: s for s, i in strings.items()}
     for a in added:
         by_id.setdefault(a.id, a.content)
     size = max(by_id) + 1 if by_id else 0
-    # Ids without a token (a converted rank file's gaps) stay in the id space as unused.
     unused = frozenset(i for i in range(size) if i not in by_id)
     added_ids = {a.id for a in added}
     vocab: list[bytes] = []
@@ -127,38 +177,7 @@ def tokenizer_from_hf_data(
             vocab.append(token.encode("utf-8"))
         else:
             vocab.append(piece_to_bytes(token))
-    merges = _model_merges(model, strings, where) if kind == "bpe" else None
-    byte_fallback_ids = frozenset() if byte_level else frozenset(
-        i for s, i in strings.items() if _BYTE_PIECE.fullmatch(s)
-    )
-    specials = {a.content: a.id for a in added if a.special}
-    description = {
-        "normalizer": data.get("normalizer"),
-        "pretokenizer": data.get("pre_tokenizer"),
-        "model_options": {k: v for k, v in model.items() if k not in ("vocab", "merges")},
-        "byte_level": byte_level,
-    }
-
-    def native() -> Any:
-        return _native_encoder(data, kind, strings, merges, byte_level, added, vocab)
-
-    writer = (lambda _tok: original_text) if original_text is not None else None
-    return Tokenizer(
-        vocab=vocab,
-        kind=kind,  # type: ignore[arg-type]
-        name=name,
-        fingerprint=fingerprint,
-        special_tokens=specials,
-        byte_fallback_ids=byte_fallback_ids,
-        unused_ids=unused,
-        source_format=source_format,
-        source_paths=source_paths,
-        description=description,
-        _merges=merges,
-        _reference_factory=reference_factory,
-        _native_factory=native,
-        _writer=writer,
-    )
+    return vocab, unused
 
 
 def _infer_model_type(model: dict[str, Any]) -> str | None:
@@ -317,86 +336,7 @@ def _native_encoder(data: dict[str, Any], kind: str, strings: dict[str, int],
                    added_tokens=added)
 
 
-# ---------------------------------------------------------------------------------- writing
-
-
-def byte_level_bpe_json(
-    vocab: Sequence[bytes],
-    merges: Sequence[tuple[int, int]],
-    *,
-    pattern: str,
-    special_tokens: dict[str, int] | None = None,
-    ignore_merges: bool = False,
-    normalizer: dict[str, Any] | None = None,
-    unused_ids: frozenset[int] = frozenset(),
-) -> str:
-    """The text of a standard byte-level BPE ``tokenizer.json``.
-
-    ``vocab[i]`` is token i's bytes; ``unused_ids`` (gaps in a rank file) are skipped. Special
-    tokens are written as added tokens and also into the model vocabulary, spelled as their
-    text, as ``BpeTrainer`` files are: ``tokenizers`` gives an added token missing from the model
-    vocabulary the id ``model.get_vocab_size()`` whatever the file says, and a merge may produce
-    (and a later merge use) a string that is a special token's text.
-    """
-    special_tokens = special_tokens or {}
-    spelled_specials = {i: s for s, i in special_tokens.items()}
-    spelled = {
-        i: spelled_specials.get(i) or bytes_to_unicode(tb)
-        for i, tb in enumerate(vocab)
-        if i not in unused_ids
-    }
-    model_vocab: dict[str, int] = {}
-    for i, text in spelled.items():
-        model_vocab.setdefault(text, i)
-    data = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [
-            {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": False, "special": True}
-            for s, i in sorted(special_tokens.items(), key=lambda kv: kv[1])
-        ],
-        "normalizer": normalizer,
-        "pre_tokenizer": {
-            "type": "Sequence",
-            "pretokenizers": [
-                {"type": "Split", "pattern": {"Regex": oniguruma_pattern(pattern)}, "behavior": "Isolated",
-                 "invert": False},
-                {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
-            ],
-        },
-        "post_processor": None,
-        "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
-        "model": {
-            "type": "BPE",
-            "dropout": None,
-            "unk_token": None,
-            "continuing_subword_prefix": None,
-            "end_of_word_suffix": None,
-            "fuse_unk": False,
-            "byte_fallback": False,
-            "ignore_merges": ignore_merges,
-            "vocab": model_vocab,
-            "merges": [[spelled[a], spelled[b]] for a, b in merges],
-        },
-    }
-    return json.dumps(data, ensure_ascii=False, indent=1)
-
-
-def oniguruma_pattern(pattern: str) -> str:
-    """``pattern`` as ``tokenizers``' Oniguruma reads it like Python's ``regex`` does.
-
-    tiktoken patterns use possessive quantifiers; Oniguruma honours ``?+``, ``*+`` and ``++``
-    but reads an interval followed by ``+`` (``\\p{N}{1,3}+``) as a repeated group, which would
-    keep "2022" in one piece. Dropping that ``+`` gives the same pieces here: each possessive
-    interval ends its alternative, so backtracking into it cannot change the match.
-    """
-    return re.sub(r"(?<!\\)(\{\d+(?:,\d*)?\})\+", r"\1", pattern)
-
-
 def fingerprint_text(text: str) -> str:
-    import hashlib
-
+    """The sha256 of ``text``'s UTF-8 bytes: the fingerprint of a tokenizer built in memory."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

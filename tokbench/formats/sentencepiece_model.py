@@ -1,8 +1,9 @@
 """SentencePiece ``.model`` files (BPE and Unigram).
 
-The protobuf is read directly (:mod:`._protobuf`) for the pieces, their scores and types, and
-the trainer/normalizer settings; ``sentencepiece`` is the reference encoder. Pieces become bytes
-with ``▁`` as a space and ``<0xNN>`` byte-fallback pieces as their byte. For BPE models the
+The protobuf is read directly (:mod:`tokbench.formats.protobuf`) for the pieces, their scores
+and types, and the trainer/normalizer settings; ``sentencepiece`` is the reference encoder.
+Pieces become bytes with ``▁`` as a space and ``<0xNN>`` byte-fallback pieces as their byte.
+Saving writes Llama's ``tokenizer.json`` layout (:func:`sentencepiece_bpe_json`). For BPE models the
 merge list is recovered from the scores: a piece's score is minus its creation order, so the
 pieces sorted by score are the merges in order, and each piece's merge is the split BPE itself
 produces when it may use only better-scored pieces.
@@ -26,17 +27,25 @@ from pathlib import Path
 from typing import Any
 
 from .._io import sha256_of_files
+from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from ..model.bpe import concat_rank_lookup
 from ..model.encoders import CharBPE
-from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from ..model.merges import recover_merges
 from ..model.pretokenizers import SPACE_MARK, SentencePieceWords
 from ..model.references import SentencePieceReference
 from ..model.tokenizer import Tokenizer
-from ._protobuf import ProtobufError, as_float, iter_fields
 from .hf_json import piece_to_bytes
+from .protobuf import ProtobufError, as_float, iter_fields
+from .tokenizer_json import bpe_tokenizer_json
 
-__all__ = ["load_sentencepiece", "read_model_proto", "SentencePieceNormalizer"]
+__all__ = [
+    "load_sentencepiece",
+    "read_model_proto",
+    "sentencepiece_merges",
+    "sentencepiece_bpe_json",
+    "SentencePieceNormalizer",
+    "NORMAL", "UNKNOWN", "CONTROL", "USER_DEFINED", "UNUSED", "BYTE",
+]
 
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 _MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
@@ -75,37 +84,11 @@ def read_model_proto(data: bytes) -> dict[str, Any]:
     for number, _wire, value in iter_fields(data):
         seen.add(number)
         if number == 1 and isinstance(value, bytes):
-            piece, score, kind = "", 0.0, NORMAL
-            for n, w, v in iter_fields(value):
-                if n == 1 and isinstance(v, bytes):
-                    piece = v.decode("utf-8")
-                elif n == 2:
-                    if w != 5:
-                        raise ProtobufError(f"piece {len(pieces)}: score has wire type {w}, expected a 32-bit float")
-                    score = as_float(v)  # type: ignore[arg-type]
-                elif n == 3 and isinstance(v, int):
-                    kind = v
-            pieces.append((piece, score, kind))
+            pieces.append(_read_piece(value, len(pieces)))
         elif number == 2 and isinstance(value, bytes):
-            for n, _w, v in iter_fields(value):
-                if n == 3:
-                    trainer["model_type"] = v
-                elif n == 26:
-                    trainer["allow_whitespace_only_pieces"] = bool(v)
-                elif n == 35:
-                    trainer["byte_fallback"] = bool(v)
+            _read_trainer_spec(value, trainer)
         elif number == 3 and isinstance(value, bytes):
-            for n, _w, v in iter_fields(value):
-                if n == 1 and isinstance(v, bytes):
-                    normalizer["name"] = v.decode("utf-8")
-                elif n == 2 and isinstance(v, bytes):
-                    normalizer["precompiled_charsmap"] = v
-                elif n == 3:
-                    normalizer["add_dummy_prefix"] = bool(v)
-                elif n == 4:
-                    normalizer["remove_extra_whitespaces"] = bool(v)
-                elif n == 5:
-                    normalizer["escape_whitespaces"] = bool(v)
+            _read_normalizer_spec(value, normalizer)
     # Every model sentencepiece writes has both specs after the pieces; a file cut short at a
     # piece boundary still parses, so their absence is how truncation shows.
     missing = [name for number, name in ((2, "trainer_spec"), (3, "normalizer_spec")) if number not in seen]
@@ -114,66 +97,72 @@ def read_model_proto(data: bytes) -> dict[str, Any]:
     return {"pieces": pieces, "trainer": trainer, "normalizer": normalizer}
 
 
-def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenizer:
-    path = Path(path)
+def _read_trainer_spec(message: bytes, trainer: dict[str, Any]) -> None:
+    """The TrainerSpec settings tokbench uses (model type, whitespace pieces, byte fallback)."""
+    for n, _w, v in iter_fields(message):
+        if n == 3:
+            trainer["model_type"] = v
+        elif n == 26:
+            trainer["allow_whitespace_only_pieces"] = bool(v)
+        elif n == 35:
+            trainer["byte_fallback"] = bool(v)
+
+
+def _read_normalizer_spec(message: bytes, normalizer: dict[str, Any]) -> None:
+    """The NormalizerSpec: rule name, precompiled map and whitespace handling."""
+    for n, _w, v in iter_fields(message):
+        if n == 1 and isinstance(v, bytes):
+            normalizer["name"] = v.decode("utf-8")
+        elif n == 2 and isinstance(v, bytes):
+            normalizer["precompiled_charsmap"] = v
+        elif n == 3:
+            normalizer["add_dummy_prefix"] = bool(v)
+        elif n == 4:
+            normalizer["remove_extra_whitespaces"] = bool(v)
+        elif n == 5:
+            normalizer["escape_whitespaces"] = bool(v)
+
+
+def _read_piece(message: bytes, index: int) -> tuple[str, float, int]:
+    """One ``SentencePiece`` message: (piece, score, type)."""
+    piece, score, kind = "", 0.0, NORMAL
+    for n, w, v in iter_fields(message):
+        if n == 1 and isinstance(v, bytes):
+            piece = v.decode("utf-8")
+        elif n == 2:
+            if w != 5:
+                raise ProtobufError(f"piece {index}: score has wire type {w}, expected a 32-bit float")
+            score = as_float(v)  # type: ignore[arg-type]
+        elif n == 3 and isinstance(v, int):
+            kind = v
+    return piece, score, kind
+
+
+def _read_model_file(path: Path) -> dict[str, Any]:
+    """:func:`read_model_proto` of ``path``, with format errors naming the file."""
     try:
         proto = read_model_proto(path.read_bytes())
     except (ProtobufError, UnicodeDecodeError) as err:
         raise TokenizerFormatError(path, f"not a SentencePiece model ({err})",
                                    hint="the file may be truncated or not a .model file") from None
-    pieces = proto["pieces"]
-    if not pieces:
+    if not proto["pieces"]:
         raise TokenizerFormatError(path, "not a SentencePiece model (no pieces)")
     model_type = _MODEL_TYPES.get(proto["trainer"]["model_type"], "?")
     if model_type not in ("bpe", "unigram"):
         raise UnsupportedTokenizerError(f"{path}: SentencePiece model type {model_type!r}; tokbench reads BPE and Unigram")
-    strings = [p for p, _, _ in pieces]
-    vocab = [p.encode("utf-8") if t in (CONTROL, UNKNOWN) else piece_to_bytes(p) for p, _, t in pieces]
-    specials = {p: i for i, (p, _, t) in enumerate(pieces) if t in (CONTROL, UNKNOWN)}
-    scores = [s for _, s, _ in pieces]
-    mergeable = [i for i, (_, _, t) in enumerate(pieces) if t in (NORMAL, USER_DEFINED)]
-    user_defined = [p for p, _, t in pieces if t == USER_DEFINED]
+    return proto
+
+
+def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenizer:
+    """Load a SentencePiece ``.model`` (BPE or Unigram); ``sentencepiece`` is the reference."""
+    path = Path(path)
+    proto = _read_model_file(path)
+    pieces = proto["pieces"]
+    model_type = _MODEL_TYPES[proto["trainer"]["model_type"]]
     norm_spec = proto["normalizer"]
     byte_fallback = proto["trainer"]["byte_fallback"]
     unk_id = next((i for i, (_, _, t) in enumerate(pieces) if t == UNKNOWN), None)
-    # Rank = position by descending score, ties by id: the creation order for BPE models.
-    order = sorted(range(len(pieces)), key=lambda i: (-scores[i], i))
-    rank = [0.0] * len(pieces)
-    for position, i in enumerate(order):
-        rank[i] = float(position)
-
-    def merges() -> list[tuple[int, int]]:
-        base = {strings[i]: i for i in mergeable if len(strings[i]) == 1}
-
-        def chars(token: int) -> list[int] | None:
-            parts = [base.get(ch) for ch in strings[token]]
-            return None if any(p is None for p in parts) else parts  # type: ignore[return-value]
-
-        return recover_merges(strings, ranks=rank, initial_symbols=chars,
-                              candidates=[i for i in mergeable if pieces[i][2] == NORMAL])
-
-    def native() -> CharBPE:
-        if norm_spec["name"] != "identity" and norm_spec["precompiled_charsmap"]:
-            raise UnsupportedTokenizerError(
-                f"{path.name}: normalizer {norm_spec['name']!r} uses a precompiled character map that "
-                "tokbench does not replicate; use backend='reference'")
-        if model_type != "bpe":
-            raise UnsupportedTokenizerError("tokbench has no native Unigram encoder; use backend='reference'")
-        piece_to_id = {strings[i]: i for i in mergeable}
-        for i, (p, _, t) in enumerate(pieces):
-            if t == BYTE:
-                piece_to_id.setdefault(p, i)
-        return CharBPE(
-            piece_to_id=piece_to_id,
-            lookup=concat_rank_lookup(strings, {strings[i]: i for i in mergeable}, [-s for s in scores]),
-            normalizer=SentencePieceNormalizer(norm_spec["add_dummy_prefix"],
-                                               norm_spec["remove_extra_whitespaces"],
-                                               norm_spec["escape_whitespaces"]),
-            pretokenizer=SentencePieceWords(proto["trainer"]["allow_whitespace_only_pieces"]),
-            byte_fallback=byte_fallback,
-            unk_id=unk_id,
-            user_defined=user_defined,
-        )
+    vocab = [p.encode("utf-8") if t in (CONTROL, UNKNOWN) else piece_to_bytes(p) for p, _, t in pieces]
 
     def writer(tok: Tokenizer) -> str:
         if model_type != "bpe":
@@ -185,7 +174,7 @@ def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenize
         kind=model_type,  # type: ignore[arg-type]
         name=name or path.stem,
         fingerprint=sha256_of_files([path]),
-        special_tokens=specials,
+        special_tokens={p: i for i, (p, _, t) in enumerate(pieces) if t in (CONTROL, UNKNOWN)},
         byte_fallback_ids=frozenset(i for i, (_, _, t) in enumerate(pieces) if t == BYTE),
         source_format="sentencepiece",
         source_paths=(path,),
@@ -193,12 +182,62 @@ def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenize
             "normalizer": {k: v for k, v in norm_spec.items() if k != "precompiled_charsmap"},
             "byte_fallback": byte_fallback,
             "allow_whitespace_only_pieces": proto["trainer"]["allow_whitespace_only_pieces"],
-            "user_defined_pieces": len(user_defined),
+            "user_defined_pieces": sum(1 for _, _, t in pieces if t == USER_DEFINED),
         },
-        _merges_factory=merges if model_type == "bpe" else None,
+        _merges_factory=(lambda: sentencepiece_merges(pieces)) if model_type == "bpe" else None,
         _reference_factory=lambda: SentencePieceReference(path),
-        _native_factory=native,
+        _native_factory=lambda: _native_encoder(path, proto, model_type),
         _writer=writer,
+    )
+
+
+def sentencepiece_merges(pieces: list[tuple[str, float, int]]) -> list[tuple[int, int]]:
+    """The merge list of a BPE model's pieces, recovered from their scores.
+
+    Rank = position by descending score, ties by id: the creation order for BPE models.
+    """
+    strings = [p for p, _, _ in pieces]
+    scores = [s for _, s, _ in pieces]
+    mergeable = [i for i, (_, _, t) in enumerate(pieces) if t in (NORMAL, USER_DEFINED)]
+    order = sorted(range(len(pieces)), key=lambda i: (-scores[i], i))
+    rank = [0.0] * len(pieces)
+    for position, i in enumerate(order):
+        rank[i] = float(position)
+    base = {strings[i]: i for i in mergeable if len(strings[i]) == 1}
+
+    def chars(token: int) -> list[int] | None:
+        parts = [base.get(ch) for ch in strings[token]]
+        return None if any(p is None for p in parts) else parts  # type: ignore[return-value]
+
+    return recover_merges(strings, ranks=rank, initial_symbols=chars,
+                          candidates=[i for i in mergeable if pieces[i][2] == NORMAL])
+
+
+def _native_encoder(path: Path, proto: dict[str, Any], model_type: str) -> CharBPE:
+    """tokbench's SentencePiece BPE encoder (identity normalizer only)."""
+    pieces, norm_spec = proto["pieces"], proto["normalizer"]
+    if norm_spec["name"] != "identity" and norm_spec["precompiled_charsmap"]:
+        raise UnsupportedTokenizerError(
+            f"{path.name}: normalizer {norm_spec['name']!r} uses a precompiled character map that "
+            "tokbench does not replicate; use backend='reference'")
+    if model_type != "bpe":
+        raise UnsupportedTokenizerError("tokbench has no native Unigram encoder; use backend='reference'")
+    strings = [p for p, _, _ in pieces]
+    mergeable = [i for i, (_, _, t) in enumerate(pieces) if t in (NORMAL, USER_DEFINED)]
+    piece_to_id = {strings[i]: i for i in mergeable}
+    for i, (p, _, t) in enumerate(pieces):
+        if t == BYTE:
+            piece_to_id.setdefault(p, i)
+    return CharBPE(
+        piece_to_id=piece_to_id,
+        lookup=concat_rank_lookup(strings, {strings[i]: i for i in mergeable}, [-s for _, s, _ in pieces]),
+        normalizer=SentencePieceNormalizer(norm_spec["add_dummy_prefix"],
+                                           norm_spec["remove_extra_whitespaces"],
+                                           norm_spec["escape_whitespaces"]),
+        pretokenizer=SentencePieceWords(proto["trainer"]["allow_whitespace_only_pieces"]),
+        byte_fallback=proto["trainer"]["byte_fallback"],
+        unk_id=next((i for i, (_, _, t) in enumerate(pieces) if t == UNKNOWN), None),
+        user_defined=[p for p, _, t in pieces if t == USER_DEFINED],
     )
 
 
@@ -215,8 +254,6 @@ def sentencepiece_bpe_json(
     Only the canonical merge of each piece is written: merge-rank BPE over those merges gives
     SentencePiece's score-ordered result (checked against ``sentencepiece`` on real text).
     """
-    import json
-
     steps: list[dict[str, Any]] = []
     if normalizer["remove_extra_whitespaces"]:
         steps.append({"type": "Strip", "strip_left": True, "strip_right": True})
@@ -224,38 +261,20 @@ def sentencepiece_bpe_json(
     if normalizer["add_dummy_prefix"]:
         steps.append({"type": "Prepend", "prepend": SPACE_MARK})
     steps.append({"type": "Replace", "pattern": {"String": " "}, "content": SPACE_MARK})
-    strings = [p for p, _, _ in pieces]
-    specials = [(i, p) for i, (p, _, t) in enumerate(pieces) if t in (CONTROL, UNKNOWN)]
     decoders: list[dict[str, Any]] = [{"type": "Replace", "pattern": {"String": SPACE_MARK}, "content": " "}]
     if byte_fallback:
         decoders.append({"type": "ByteFallback"})
     decoders.append({"type": "Fuse"})
     if normalizer["add_dummy_prefix"]:
         decoders.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
-    data = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [
-            {"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": False, "special": True}
-            for i, p in specials
-        ],
-        "normalizer": {"type": "Sequence", "normalizers": steps},
-        "pre_tokenizer": None,
-        "post_processor": None,
-        "decoder": {"type": "Sequence", "decoders": decoders},
-        "model": {
-            "type": "BPE",
-            "dropout": None,
-            "unk_token": strings[unk_id] if unk_id is not None else None,
-            "continuing_subword_prefix": None,
-            "end_of_word_suffix": None,
-            "fuse_unk": True,
-            "byte_fallback": byte_fallback,
-            "ignore_merges": False,
-            "vocab": {p: i for i, p in enumerate(strings)},
-            "merges": [[strings[a], strings[b]] for a, b in merges],
-        },
-    }
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    strings = [p for p, _, _ in pieces]
+    return bpe_tokenizer_json(
+        vocab={p: i for i, p in enumerate(strings)},
+        merges=((strings[a], strings[b]) for a, b in merges),
+        special_tokens=[(p, i) for i, (p, _, t) in enumerate(pieces) if t in (CONTROL, UNKNOWN)],
+        normalizer={"type": "Sequence", "normalizers": steps},
+        decoder={"type": "Sequence", "decoders": decoders},
+        unk_token=strings[unk_id] if unk_id is not None else None,
+        fuse_unk=True,
+        byte_fallback=byte_fallback,
+    )

@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from .._io import sha256_of_files
+from ..errors import TokenizerFormatError, UnknownNameError
 from ..model.bpe import concat_rank_lookup
 from ..model.encoders import ByteLevelBPE
-from ..errors import TokenizerFormatError, UnknownNameError
 from ..model.merges import recover_merges
 from ..model.patterns import get_pattern, guess_pattern_name
 from ..model.pretokenizers import RegexSplit
 from ..model.references import TiktokenReference
 from ..model.tokenizer import Tokenizer
-from .hf_json import byte_level_bpe_json
+from .tokenizer_json import byte_level_bpe_json
 
 __all__ = ["load_tiktoken", "load_tekken", "tokenizer_from_ranks", "resolve_pattern"]
 
@@ -61,10 +61,8 @@ def resolve_pattern(pattern: str | None, path: Path) -> tuple[str, str | None, d
     return named.regex, named.name, dict(named.special_tokens)
 
 
-def load_tiktoken(path: str | Path, *, pattern: str | None = None, name: str | None = None) -> Tokenizer:
-    """Load a tiktoken rank file; ``pattern`` is a named pattern or a regex."""
-    path = Path(path)
-    regex_text, pattern_name, specials = resolve_pattern(pattern, path)
+def _read_ranks(path: Path) -> dict[bytes, int]:
+    """The ``base64-token rank`` lines of a rank file."""
     ranks: dict[bytes, int] = {}
     try:
         lines = path.read_bytes().splitlines()
@@ -87,6 +85,14 @@ def load_tiktoken(path: str | Path, *, pattern: str | None = None, name: str | N
         ranks[token] = rank
     if not ranks:
         raise TokenizerFormatError(path, "the rank file is empty")
+    return ranks
+
+
+def load_tiktoken(path: str | Path, *, pattern: str | None = None, name: str | None = None) -> Tokenizer:
+    """Load a tiktoken rank file; ``pattern`` is a named pattern or a regex."""
+    path = Path(path)
+    regex_text, pattern_name, specials = resolve_pattern(pattern, path)
+    ranks = _read_ranks(path)
     specials = {s: i for s, i in specials.items() if i >= len(ranks)}
     return tokenizer_from_ranks(
         ranks,
@@ -133,6 +139,23 @@ def load_tekken(path: str | Path, *, name: str | None = None, data: Any = None) 
     )
 
 
+def _vocab_from_ranks(ranks: dict[bytes, int], special_tokens: dict[str, int],
+                      where: Any) -> tuple[list[bytes], frozenset[int]]:
+    """Each id's bytes (a special token: its text) and the ids nothing uses (``b""``)."""
+    size = max([*ranks.values(), *special_tokens.values()]) + 1
+    vocab: list[bytes] = [b""] * size
+    used = [False] * size
+    for token, rank in ranks.items():
+        vocab[rank] = token
+        used[rank] = True
+    for content, token_id in special_tokens.items():
+        if used[token_id]:
+            raise TokenizerFormatError(where, f"special token {content!r} has id {token_id}, which a ranked token already uses")
+        vocab[token_id] = content.encode("utf-8")
+        used[token_id] = True
+    return vocab, frozenset(i for i, u in enumerate(used) if not u)
+
+
 def tokenizer_from_ranks(
     ranks: dict[bytes, int],
     *,
@@ -145,19 +168,8 @@ def tokenizer_from_ranks(
     description: dict[str, Any] | None = None,
 ) -> Tokenizer:
     """A tokenizer from tiktoken-style ranks (token id = rank); gaps become unused empty ids."""
-    size = max([*ranks.values(), *special_tokens.values()]) + 1
-    vocab: list[bytes] = [b""] * size
-    used = [False] * size
-    for token, rank in ranks.items():
-        vocab[rank] = token
-        used[rank] = True
-    for content, token_id in special_tokens.items():
-        if used[token_id]:
-            raise TokenizerFormatError(source_paths[0] if source_paths else None,
-                                       f"special token {content!r} has id {token_id}, which a ranked token already uses")
-        vocab[token_id] = content.encode("utf-8")
-        used[token_id] = True
-    unused = frozenset(i for i, u in enumerate(used) if not u)
+    vocab, unused = _vocab_from_ranks(ranks, special_tokens, source_paths[0] if source_paths else None)
+    size = len(vocab)
     merge_ranks = [float(i) for i in range(size)]
     ranked_ids = sorted(ranks.values())
     single_bytes = [i for i in ranked_ids if len(vocab[i]) == 1]

@@ -36,17 +36,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..corpora import Corpus
+from ..corpora import FLORES_CODE, Corpus
 from ..errors import EncodingError, TokbenchError
-from ..results import Signature
 from ..model.tokenizer import Tokenizer
+from ..results import Signature
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = [
     "CompressionResult",
@@ -60,8 +62,6 @@ __all__ = [
     "renyi_efficiency",
     "UNSPACED_SCRIPTS",
 ]
-
-_FLORES_CODE = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
 
 #: ISO 15924 codes of scripts written without spaces between words (fertility per character).
 UNSPACED_SCRIPTS: frozenset[str] = frozenset(
@@ -280,8 +280,10 @@ class CompressionResult:
     signature: Signature
     alpha: float = 2.5
     counts: dict[str, TokenCounts] = field(default_factory=dict, repr=False, compare=False)
+    #: cautions: categories spelled mostly by the unknown token or byte fallback
+    notes: list[str] = field(default_factory=list)
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         frame = pd.DataFrame(self.rows)
@@ -337,10 +339,7 @@ def compression(
     for category, documents in corpus:
         counts = count_tokens(tokenizer, documents, tables=tables)
         all_counts[category] = counts
-        ctc = counts.ctc
-        chars = sum(len(d) for d in documents)
-        flags: list[str] = []
-        if ctc == 0:
+        if counts.ctc == 0:
             raise TokbenchError(
                 f"{tokenizer.name}: category {category!r} encodes to no tokens; it holds only text the "
                 "tokenizer drops (e.g. whitespace); leave it out"
@@ -348,62 +347,81 @@ def compression(
         if unspaced_set is not None:
             no_spaces = category in unspaced_set
         else:
-            no_spaces = bool(_FLORES_CODE.match(category)) and category[-4:] in UNSPACED_SCRIPTS
-        if no_spaces:
-            nonspace = sum(1 for d in documents for c in d if not c.isspace())
-            n_words, unit, continued = sum(len(d.split()) for d in documents), "char", None
-            fertility = ctc / nonspace
-            flags.append("unspaced script: fertility per character, no continued_words")
-        else:
-            n_words = sum(len(d.split()) for d in documents)
-            unit = "word"
-            continued = None
-            if word_stats:
-                _, continued = _word_stats(tokenizer, documents, tables)
-            fertility = ctc / n_words if n_words else None
-            if not n_words:
-                flags.append("no whitespace-separated words: fertility undefined")
-        eff_types = renyi_efficiency(counts.freq, alpha)
-        eff_vocab = renyi_efficiency(counts.freq, alpha, vocab_size=tokenizer.vocab_size)
-        if eff_types is None:
-            flags.append("a single token type: renyi_efficiency undefined")
-        unk_share = counts.unk_chars / chars if chars else 0.0
-        fallback_share = counts.fallback_chars / chars if chars else 0.0
-        if unk_share > 0.1:
-            flags.append(f"unknown token spells {unk_share:.0%} of characters")
-        if fallback_share > 0.5:
-            flags.append(f"byte fallback spells {fallback_share:.0%} of characters")
-        rows.append({
-            "tokenizer": tokenizer.name,
-            "category": category,
-            "documents": len(documents),
-            "bytes": corpus.n_bytes(category),
-            "chars": chars,
-            "ctc": ctc,
-            "types_used": counts.types_used,
-            "vocab_size": tokenizer.vocab_size,
-            "words": n_words,
-            "fertility_unit": unit,
-            "fertility": fertility,
-            "continued_words": continued,
-            "renyi_efficiency": eff_types,
-            "renyi_efficiency_vocab": eff_vocab,
-            "unk_chars": counts.unk_chars,
-            "fallback_chars": counts.fallback_chars,
-            "unk_share": unk_share,
-            "fallback_share": fallback_share,
-            "flags": "; ".join(flags),
-        })
+            no_spaces = bool(FLORES_CODE.match(category)) and category[-4:] in UNSPACED_SCRIPTS
+        row = {"tokenizer": tokenizer.name, "category": category, "documents": len(documents),
+               "bytes": corpus.n_bytes(category)}
+        row.update(_category_stats(tokenizer, documents, counts, tables, alpha=alpha, no_spaces=no_spaces,
+                                   word_stats=word_stats))
+        rows.append(row)
     if reference_category is not None and reference_category in corpus:
-        reference = next(r for r in rows if r["category"] == reference_category)
-        for row in rows:
-            row["parallel"] = bool(
-                _FLORES_CODE.match(row["category"]) and row["documents"] == reference["documents"]
-            )
-            row["premium"] = row["ctc"] / reference["ctc"] if row["parallel"] else None
+        _add_premiums(rows, reference_category)
     signature = Signature(
         tokenizers={tokenizer.name: tokenizer.fingerprint},
         corpus=corpus.signature(),
         extra={"alpha": alpha, "counting": "each document encoded on its own, no special tokens"},
     )
-    return CompressionResult(rows=rows, signature=signature, alpha=alpha, counts=all_counts)
+    return CompressionResult(rows=rows, signature=signature, alpha=alpha, counts=all_counts, notes=_notes(rows))
+
+
+def _category_stats(tokenizer: Tokenizer, documents: Sequence[str], counts: TokenCounts, tables: TokenTables, *,
+                    alpha: float, no_spaces: bool, word_stats: bool) -> dict[str, Any]:
+    """The row of one category from its counts: every column after ``bytes``, ``flags`` last."""
+    ctc = counts.ctc
+    chars = sum(len(d) for d in documents)
+    flags: list[str] = []
+    n_words = sum(len(d.split()) for d in documents)
+    continued = None
+    if no_spaces:
+        nonspace = sum(1 for d in documents for c in d if not c.isspace())
+        unit, fertility = "char", ctc / nonspace
+        flags.append("unspaced script: fertility per character, no continued_words")
+    else:
+        unit = "word"
+        if word_stats:
+            _, continued = _word_stats(tokenizer, documents, tables)
+        fertility = ctc / n_words if n_words else None
+        if not n_words:
+            flags.append("no whitespace-separated words: fertility undefined")
+    eff_types = renyi_efficiency(counts.freq, alpha)
+    eff_vocab = renyi_efficiency(counts.freq, alpha, vocab_size=tokenizer.vocab_size)
+    if eff_types is None:
+        flags.append("a single token type: renyi_efficiency undefined")
+    unk_share = counts.unk_chars / chars if chars else 0.0
+    fallback_share = counts.fallback_chars / chars if chars else 0.0
+    if unk_share > 0.1:
+        flags.append(f"unknown token spells {unk_share:.0%} of characters")
+    if fallback_share > 0.5:
+        flags.append(f"byte fallback spells {fallback_share:.0%} of characters")
+    return {
+        "chars": chars, "ctc": ctc, "types_used": counts.types_used, "vocab_size": tokenizer.vocab_size,
+        "words": n_words, "fertility_unit": unit, "fertility": fertility, "continued_words": continued,
+        "renyi_efficiency": eff_types, "renyi_efficiency_vocab": eff_vocab,
+        "unk_chars": counts.unk_chars, "fallback_chars": counts.fallback_chars,
+        "unk_share": unk_share, "fallback_share": fallback_share, "flags": "; ".join(flags),
+    }
+
+
+def _add_premiums(rows: list[dict[str, Any]], reference_category: str) -> None:
+    """``parallel`` and ``premium`` columns: CTC over the reference's, for parallel FLORES rows only."""
+    reference = next(r for r in rows if r["category"] == reference_category)
+    for row in rows:
+        row["parallel"] = bool(
+            FLORES_CODE.match(row["category"]) and row["documents"] == reference["documents"]
+        )
+        row["premium"] = row["ctc"] / reference["ctc"] if row["parallel"] else None
+
+
+def _notes(rows: list[dict[str, Any]]) -> list[str]:
+    """Cautions a reader must see beside the numbers: categories the tokenizer could not spell.
+
+    The informational flags (unspaced scripts, undefined ratios) stay in each row's ``flags``.
+    """
+    notes = []
+    for row in rows:
+        if row["unk_share"] > 0.1:
+            notes.append(f"{row['tokenizer']}/{row['category']}: the unknown token spells "
+                         f"{row['unk_share']:.0%} of the characters; its counts understate the text")
+        if row["fallback_share"] > 0.5:
+            notes.append(f"{row['tokenizer']}/{row['category']}: byte fallback spells "
+                         f"{row['fallback_share']:.0%} of the characters")
+    return notes

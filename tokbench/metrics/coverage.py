@@ -50,12 +50,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..corpora import Corpus
 from ..errors import TokbenchError
-from ..results import Signature
 from ..model.tokenizer import Tokenizer
+from ..results import Signature
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = [
     "CLASSES",
@@ -333,7 +336,7 @@ class CoverageResult:
     union: str | None = None
     notes: list[str] = field(default_factory=list)
 
-    def to_frame(self, *, percent: bool = False) -> Any:
+    def to_frame(self, *, percent: bool = False) -> pd.DataFrame:
         """One row per tokenizer (and the union), one column per class plus ``total``.
 
         With ``percent=True`` the cells are percentages of the row's vocabulary size.
@@ -424,15 +427,7 @@ def coverage(
     toks = [tokenizers] if isinstance(tokenizers, Tokenizer) else list(tokenizers)
     if not toks:
         raise TokbenchError("coverage needs at least one tokenizer; give one or more files")
-    names = [t.name for t in toks]
-    if len(set(names)) != len(names):
-        # Two files with the same stem would overwrite each other's rows.
-        seen: Counter[str] = Counter()
-        renamed = []
-        for n in names:
-            seen[n] += 1
-            renamed.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
-        names = renamed
+    names = _distinct_names([t.name for t in toks])
     if union is None:
         union = len(toks) > 1
     counts: dict[str, dict[str, int]] = {}
@@ -440,7 +435,6 @@ def coverage(
     scripts: dict[str, dict[str, int]] = {}
     languages: dict[str, dict[str, dict[str, int]] | None] = {}
     union_entries: dict[bytes, str] = {}
-    notes: list[str] = []
     for name, tok in zip(names, toks, strict=True):
         classes = classify_vocab(tok)
         counts[name], scripts[name] = _count(classes)
@@ -452,25 +446,12 @@ def coverage(
             if language_corpus is not None else None
         )
         if union:
-            wordpiece = tok.kind == "wordpiece"
-            for i, k in enumerate(classes):
-                if k.cls == "unused":
-                    continue
-                key = _union_key(tok.vocab[i], wordpiece=wordpiece and k.cls not in ("special", "bytes"))
-                # A byte or special token in any tokenizer is one in the union ("" = by its text).
-                marker = k.cls if k.cls in ("special", "bytes") else ""
-                previous = union_entries.get(key)
-                if previous is None or (previous != "special" and marker):
-                    union_entries[key] = marker
+            _add_to_union(union_entries, tok, classes)
+    notes: list[str] = []
     union_name = None
     if union:
         union_name = "union"
-        union_classes = [
-            TokenClass(cls) if cls else classify_token(key)
-            for key, cls in union_entries.items()
-        ]
-        counts[union_name], scripts[union_name] = _count(union_classes)
-        sizes[union_name] = len(union_classes)
+        counts[union_name], scripts[union_name], sizes[union_name] = _union_counts(union_entries)
         languages[union_name] = None
         notes.append("union: distinct entries of all vocabularies (bytes), WordPiece in BPE spelling; "
                      "no per-language shares (no encoder)")
@@ -484,3 +465,36 @@ def coverage(
     )
     return CoverageResult(counts=counts, vocab_sizes=sizes, scripts=scripts, languages=languages,
                           signature=signature, union=union_name, notes=notes)
+
+
+def _distinct_names(names: list[str]) -> list[str]:
+    """Two files with the same stem would overwrite each other's rows: repeats become ``name#k``."""
+    if len(set(names)) == len(names):
+        return names
+    seen: Counter[str] = Counter()
+    renamed = []
+    for n in names:
+        seen[n] += 1
+        renamed.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
+    return renamed
+
+
+def _union_counts(union_entries: dict[bytes, str]) -> tuple[dict[str, int], dict[str, int], int]:
+    """Class counts, script counts and size of the union of the vocabularies."""
+    union_classes = [TokenClass(cls) if cls else classify_token(key) for key, cls in union_entries.items()]
+    counts, scripts = _count(union_classes)
+    return counts, scripts, len(union_classes)
+
+
+def _add_to_union(union_entries: dict[bytes, str], tok: Tokenizer, classes: Sequence[TokenClass]) -> None:
+    """Add ``tok``'s entries to the union (key: BPE spelling; value: "special", "bytes" or "")."""
+    wordpiece = tok.kind == "wordpiece"
+    for i, k in enumerate(classes):
+        if k.cls == "unused":
+            continue
+        key = _union_key(tok.vocab[i], wordpiece=wordpiece and k.cls not in ("special", "bytes"))
+        # A byte or special token in any tokenizer is one in the union ("" = by its text).
+        marker = k.cls if k.cls in ("special", "bytes") else ""
+        previous = union_entries.get(key)
+        if previous is None or (previous != "special" and marker):
+            union_entries[key] = marker

@@ -46,8 +46,8 @@ from typing import Any, Literal
 
 from ..corpora import Corpus
 from ..errors import CorpusError, TokbenchError, UnknownLanguageError
-from ..results import Signature
 from ..model.tokenizer import Tokenizer
+from ..results import Signature
 from .compression import TokenTables, count_tokens, safe_encode
 
 __all__ = ["Method", "METHODS", "PremiumResult", "premiums", "gini", "bootstrap_weights"]
@@ -199,58 +199,85 @@ def _per_tokenizer(
 ) -> dict[str, dict[str, Any]]:
     """method -> {"S": per-sentence counts (n_lang x n_docs), "ctc", "unk", "fallback", "source"}."""
     import numpy as np
-    from tqdm.auto import tqdm
 
     tables = TokenTables.of(tok)
-    n_docs = corpus.n_documents(names[0])
-    out: dict[str, dict[str, Any]] = {}
     chars = np.array([sum(len(d) for d in corpus.documents(c)) for c in names], dtype=np.float64)
-    line_S = None
+    out: dict[str, dict[str, Any]] = {}
     if "arnett" in methods:
-        line_S = np.zeros((len(names), n_docs), dtype=np.int64)
-        unk = np.zeros(len(names))
-        fb = np.zeros(len(names))
-        for k, lang in enumerate(tqdm(names, desc=f"{tok.name} lines", disable=not progress, unit="lang")):
-            counts = count_tokens(tok, corpus.documents(lang), tables=tables, with_freq=False)
-            line_S[k] = counts.doc_tokens
-            unk[k], fb[k] = counts.unk_chars, counts.fallback_chars
-        out["arnett"] = {"S": line_S, "ctc": line_S.sum(axis=1), "unk": unk / chars,
-                         "fallback": fb / chars, "source": ["lines"] * len(names)}
+        out["arnett"] = _line_counts(tok, corpus, names, tables, chars, progress)
     if "petrov" in methods:
-        S = np.zeros((len(names), n_docs), dtype=np.int64)
-        ctc = np.zeros(len(names), dtype=np.int64)
-        unk = np.zeros(len(names))
-        fb = np.zeros(len(names))
-        source = ["joined offsets"] * len(names)
-        misaligned: list[int] = []
-        bar = tqdm(total=len(names), desc=f"{tok.name} joined", disable=not progress, unit="lang")
-        for lo in range(0, len(names), _JOINED_CHUNK):
-            chunk = names[lo:lo + _JOINED_CHUNK]
-            texts = [corpus.text(lang, " ") for lang in chunk]
-            for j, (lang, text, ids) in enumerate(zip(chunk, texts, safe_encode(tok, texts, _encode_joined), strict=True)):
-                k = lo + j
-                arr = np.asarray(ids, dtype=np.int64)
-                counts = count_tokens(tok, [text], tables=tables, encoded=[ids], ids=arr, with_freq=False)
-                ctc[k] = arr.size
-                unk[k], fb[k] = counts.unk_chars, counts.fallback_chars
-                split = _split_joined(arr, corpus.documents(lang), tables)
-                if split is None:
-                    misaligned.append(k)
-                else:
-                    S[k] = split
-            bar.update(len(chunk))
-        bar.close()
-        if misaligned:
-            # Scaled line counts stand in for the split; the bootstrap rescales their sums to the
-            # joined CTC, so the replicates stay centred on the joined premium.
-            for k in misaligned:
-                S[k] = (line_S[k] if line_S is not None else
-                        count_tokens(tok, corpus.documents(names[k]), tables=tables,
-                                     with_freq=False).doc_tokens)
-                source[k] = "lines (scaled)"
-        out["petrov"] = {"S": S, "ctc": ctc, "unk": unk / chars, "fallback": fb / chars,
-                         "source": source}
+        line_S = out["arnett"]["S"] if "arnett" in out else None
+        out["petrov"] = _joined_counts(tok, corpus, names, tables, chars, progress, line_S)
     return out
+
+
+def _line_counts(tok: Tokenizer, corpus: Corpus, names: list[str], tables: TokenTables, chars: Any,
+                 progress: bool) -> dict[str, Any]:
+    """Arnett et al.: every line encoded on its own."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    line_S = np.zeros((len(names), corpus.n_documents(names[0])), dtype=np.int64)
+    unk = np.zeros(len(names))
+    fb = np.zeros(len(names))
+    for k, lang in enumerate(tqdm(names, desc=f"{tok.name} lines", disable=not progress, unit="lang")):
+        counts = count_tokens(tok, corpus.documents(lang), tables=tables, with_freq=False)
+        line_S[k] = counts.doc_tokens
+        unk[k], fb[k] = counts.unk_chars, counts.fallback_chars
+    return {"S": line_S, "ctc": line_S.sum(axis=1), "unk": unk / chars, "fallback": fb / chars,
+            "source": ["lines"] * len(names)}
+
+
+def _joined_counts(tok: Tokenizer, corpus: Corpus, names: list[str], tables: TokenTables, chars: Any,
+                   progress: bool, line_S: Any | None) -> dict[str, Any]:
+    """Petrov et al.: the lines joined with a space and encoded once, split back per sentence."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    S = np.zeros((len(names), corpus.n_documents(names[0])), dtype=np.int64)
+    ctc = np.zeros(len(names), dtype=np.int64)
+    unk = np.zeros(len(names))
+    fb = np.zeros(len(names))
+    source = ["joined offsets"] * len(names)
+    misaligned: list[int] = []
+    bar = tqdm(total=len(names), desc=f"{tok.name} joined", disable=not progress, unit="lang")
+    for lo in range(0, len(names), _JOINED_CHUNK):
+        chunk = names[lo:lo + _JOINED_CHUNK]
+        texts = [corpus.text(lang, " ") for lang in chunk]
+        for j, (lang, text, ids) in enumerate(zip(chunk, texts, safe_encode(tok, texts, _encode_joined), strict=True)):
+            k = lo + j
+            arr = np.asarray(ids, dtype=np.int64)
+            counts = count_tokens(tok, [text], tables=tables, encoded=[ids], ids=arr, with_freq=False)
+            ctc[k] = arr.size
+            unk[k], fb[k] = counts.unk_chars, counts.fallback_chars
+            split = _split_joined(arr, corpus.documents(lang), tables)
+            if split is None:
+                misaligned.append(k)
+            else:
+                S[k] = split
+        bar.update(len(chunk))
+    bar.close()
+    # Scaled line counts stand in for the split; the bootstrap rescales their sums to the
+    # joined CTC, so the replicates stay centred on the joined premium.
+    for k in misaligned:
+        S[k] = (line_S[k] if line_S is not None else
+                count_tokens(tok, corpus.documents(names[k]), tables=tables, with_freq=False).doc_tokens)
+        source[k] = "lines (scaled)"
+    return {"S": S, "ctc": ctc, "unk": unk / chars, "fallback": fb / chars, "source": source}
+
+
+def _check_options(methods: list[str], confidence: float, n_bootstrap: int, max_unknown: float) -> None:
+    for m in methods:
+        if m not in METHODS:
+            raise TokbenchError(f"unknown premium method {m!r}; valid: {', '.join(METHODS)}")
+    if not methods:
+        raise TokbenchError(f"give at least one premium method ({', '.join(METHODS)})")
+    if not 0 < confidence < 1:
+        raise TokbenchError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence}")
+    if n_bootstrap < 0:
+        raise TokbenchError(f"n_bootstrap must be >= 0 (0 = no intervals), got {n_bootstrap}")
+    if not 0 <= max_unknown <= 1:
+        raise TokbenchError(f"max_unknown is a share between 0 and 1, got {max_unknown}")
 
 
 def premiums(
@@ -283,77 +310,20 @@ def premiums(
     if not toks:
         raise TokbenchError("premiums need at least one tokenizer")
     methods = list(dict.fromkeys(methods))
-    for m in methods:
-        if m not in METHODS:
-            raise TokbenchError(f"unknown premium method {m!r}; valid: {', '.join(METHODS)}")
-    if not methods:
-        raise TokbenchError(f"give at least one premium method ({', '.join(METHODS)})")
-    if not 0 < confidence < 1:
-        raise TokbenchError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence}")
-    if n_bootstrap < 0:
-        raise TokbenchError(f"n_bootstrap must be >= 0 (0 = no intervals), got {n_bootstrap}")
-    if not 0 <= max_unknown <= 1:
-        raise TokbenchError(f"max_unknown is a share between 0 and 1, got {max_unknown}")
+    _check_options(methods, confidence, n_bootstrap, max_unknown)
     names = _check_corpus(corpus, reference, languages)
-    ref_k = names.index(reference)
     n_docs = corpus.n_documents(reference)
-    W = bootstrap_weights(n_docs, n_bootstrap, seed).astype(np.float64) if n_bootstrap else None
-    q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
-
+    weights = bootstrap_weights(n_docs, n_bootstrap, seed).astype(np.float64) if n_bootstrap else None
+    setting = _Setting(names=names, ref_k=names.index(reference), reference=reference, weights=weights,
+                       q=[(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100], max_unknown=max_unknown,
+                       mostly_fallback=mostly_fallback)
     rows: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
     notes: list[str] = []
     for tok in toks:
         per = _per_tokenizer(tok, corpus, names, methods, progress)
         for method in methods:
-            d = per[method]
-            ctc = d["ctc"].astype(np.float64)
-            if ctc[ref_k] == 0:
-                raise TokbenchError(
-                    f"{tok.name}: the reference {reference} encodes to no tokens; choose another reference"
-                )
-            point = ctc / ctc[ref_k]
-            reps = None
-            if W is not None:
-                sums = d["S"].astype(np.float64) @ W.T  # (n_lang, B)
-                line_totals = d["S"].sum(axis=1).astype(np.float64)
-                scale = np.divide(ctc, line_totals, out=np.ones_like(ctc), where=line_totals > 0)
-                sums *= scale[:, None]  # 1 where the split is exact; joined/lines for scaled rows
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    reps = sums / sums[ref_k]
-                ci = np.percentile(reps, q, axis=1)
-            blanked = d["unk"] > max_unknown
-            if blanked[ref_k]:
-                notes.append(f"{tok.name}/{method}: the reference {reference} itself has "
-                             f"{d['unk'][ref_k]:.0%} unknown characters; every premium is blanked")
-                blanked[:] = True
-            for k, lang in enumerate(names):
-                flags = []
-                if blanked[k]:
-                    flags.append(f"unknown token spells {d['unk'][k]:.1%} of characters (> {max_unknown:.0%}): blanked")
-                if d["fallback"][k] > mostly_fallback:
-                    flags.append(f"byte fallback spells {d['fallback'][k]:.0%} of characters")
-                if ctc[k] == 0:
-                    flags.append("encodes to no tokens")
-                if d["source"][k] == "lines (scaled)":
-                    flags.append("CI from scaled line counts (joined tokens do not align with the text)")
-                rows.append({
-                    "tokenizer": tok.name,
-                    "method": method,
-                    "language": lang,
-                    "ctc": int(ctc[k]),
-                    "reference_ctc": int(ctc[ref_k]),
-                    "premium": None if blanked[k] else float(point[k]),
-                    "ci_low": None if blanked[k] or reps is None else float(ci[0, k]),
-                    "ci_high": None if blanked[k] or reps is None else float(ci[1, k]),
-                    "ci_source": d["source"][k] if reps is not None else None,
-                    "unk_share": float(d["unk"][k]),
-                    "fallback_share": float(d["fallback"][k]),
-                    "blanked": bool(blanked[k]),
-                    "flags": "; ".join(flags),
-                })
-            keep = ~blanked
-            summary.append(_summary(tok.name, method, names, point, reps, keep, q))
+            summary.append(_method_rows(tok.name, method, per[method], setting, rows, notes))
     signature = Signature(
         tokenizers={t.name: t.fingerprint for t in toks},
         corpus=corpus.signature(),
@@ -363,6 +333,84 @@ def premiums(
     )
     return PremiumResult(rows=rows, summary=summary, signature=signature, reference=reference,
                          confidence=confidence, n_bootstrap=n_bootstrap, seed=seed, notes=notes)
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every (tokenizer, method) shares: languages, reference, bootstrap weights, thresholds."""
+
+    names: list[str]
+    ref_k: int
+    reference: str
+    weights: Any  # (n_bootstrap, n_docs) or None
+    q: list[float]
+    max_unknown: float
+    mostly_fallback: float
+
+
+def _method_rows(tok: str, method: str, d: dict[str, Any], setting: _Setting, rows: list[dict[str, Any]],
+                 notes: list[str]) -> dict[str, Any]:
+    """Append one (tokenizer, method)'s rows (and notes); return its summary row."""
+    import numpy as np
+
+    ref_k = setting.ref_k
+    ctc = d["ctc"].astype(np.float64)
+    if ctc[ref_k] == 0:
+        raise TokbenchError(
+            f"{tok}: the reference {setting.reference} encodes to no tokens; choose another reference"
+        )
+    point = ctc / ctc[ref_k]
+    reps = ci = None
+    if setting.weights is not None:
+        reps = _replicates(d, ctc, setting.weights, ref_k)
+        ci = np.percentile(reps, setting.q, axis=1)
+    blanked = d["unk"] > setting.max_unknown
+    if blanked[ref_k]:
+        notes.append(f"{tok}/{method}: the reference {setting.reference} itself has "
+                     f"{d['unk'][ref_k]:.0%} unknown characters; every premium is blanked")
+        blanked[:] = True
+    for k, lang in enumerate(setting.names):
+        rows.append({
+            "tokenizer": tok,
+            "method": method,
+            "language": lang,
+            "ctc": int(ctc[k]),
+            "reference_ctc": int(ctc[ref_k]),
+            "premium": None if blanked[k] else float(point[k]),
+            "ci_low": None if blanked[k] or reps is None else float(ci[0, k]),
+            "ci_high": None if blanked[k] or reps is None else float(ci[1, k]),
+            "ci_source": d["source"][k] if reps is not None else None,
+            "unk_share": float(d["unk"][k]),
+            "fallback_share": float(d["fallback"][k]),
+            "blanked": bool(blanked[k]),
+            "flags": "; ".join(_row_flags(d, k, ctc, blanked, setting)),
+        })
+    return _summary(tok, method, setting.names, point, reps, ~blanked, setting.q)
+
+
+def _replicates(d: dict[str, Any], ctc: Any, weights: Any, ref_k: int) -> Any:
+    """Bootstrap premiums (n_lang, B): resampled sentence sums over the reference's."""
+    import numpy as np
+
+    sums = d["S"].astype(np.float64) @ weights.T  # (n_lang, B)
+    line_totals = d["S"].sum(axis=1).astype(np.float64)
+    scale = np.divide(ctc, line_totals, out=np.ones_like(ctc), where=line_totals > 0)
+    sums *= scale[:, None]  # 1 where the split is exact; joined/lines for scaled rows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sums / sums[ref_k]
+
+
+def _row_flags(d: dict[str, Any], k: int, ctc: Any, blanked: Any, setting: _Setting) -> list[str]:
+    flags = []
+    if blanked[k]:
+        flags.append(f"unknown token spells {d['unk'][k]:.1%} of characters (> {setting.max_unknown:.0%}): blanked")
+    if d["fallback"][k] > setting.mostly_fallback:
+        flags.append(f"byte fallback spells {d['fallback'][k]:.0%} of characters")
+    if ctc[k] == 0:
+        flags.append("encodes to no tokens")
+    if d["source"][k] == "lines (scaled)":
+        flags.append("CI from scaled line counts (joined tokens do not align with the text)")
+    return flags
 
 
 def _summary(tok: str, method: str, names: list[str], point: Any, reps: Any, keep: Any, q: list[float]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Applying BPE merges to one pretoken: the inference half of byte-pair encoding.
+"""Applying BPE merges to one pretoken at encode time; :mod:`tokbench.trainers.bpe` learns them.
 
 Every BPE family reduces to one loop: start from base symbols, repeatedly merge the adjacent
 pair with the best priority, leftmost on ties, until no adjacent pair can merge. The families

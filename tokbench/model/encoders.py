@@ -34,8 +34,8 @@ from typing import Any
 
 import regex
 
-from .bpe import PairLookup, apply_merges, merge_rank_lookup
 from ..errors import EncodingError
+from .bpe import PairLookup, apply_merges, merge_rank_lookup
 from .normalizers import Normalizer
 from .pretokenizers import SPACE_MARK, NoPreTokenizer, PreTokenizer
 

@@ -15,9 +15,22 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-__all__ = ['WHITE_SPACE', 'Normalizer', 'lowercase_like_hf', 'UnicodeNormalizer', 'Lowercase', 'Prepend', 'Replace', 'Strip', 'BertNormalizer', 'Sequence']
+import regex
+
+__all__ = [
+    "WHITE_SPACE",
+    "Normalizer",
+    "lowercase_like_hf",
+    "UnicodeNormalizer",
+    "Lowercase",
+    "Prepend",
+    "Replace",
+    "Strip",
+    "BertNormalizer",
+    "Sequence",
+]
 
 # Unicode White_Space, the definition Rust's `char::is_whitespace` (and so HF) uses; Python's
 # str.isspace() also accepts U+001C..U+001F, which would split words HF keeps whole.
@@ -33,10 +46,6 @@ class Normalizer(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
 
-
-    def describe(self) -> dict[str, Any]: ...
-
-
 # --------------------------------------------------------------------------------- normalizers
 
 
@@ -46,7 +55,6 @@ def lowercase_like_hf(text: str) -> str:
     if "\u03a3" not in text:
         return text.lower()
     return "".join(ch.lower() for ch in text)
-
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, Protocol
@@ -21,13 +22,30 @@ import regex
 from .normalizers import WHITE_SPACE
 from .patterns import GPT2_PATTERN
 
-__all__ = ['PreTokenizer', 'RegexSplit', 'gpt2_split', 'AddPrefixSpace', 'BertPreTokenizer', 'WhitespaceSplit', 'Metaspace', 'SentencePieceWords', 'PreTokenizerSequence', 'NoPreTokenizer', 'SPACE_MARK']
+__all__ = [
+    "PreTokenizer",
+    "SplitBehavior",
+    "RegexSplit",
+    "gpt2_split",
+    "AddPrefixSpace",
+    "BertPreTokenizer",
+    "WhitespaceSplit",
+    "Metaspace",
+    "SentencePieceWords",
+    "PreTokenizerSequence",
+    "NoPreTokenizer",
+    "SPACE_MARK",
+]
 
 #: SentencePiece's visible space, U+2581.
 SPACE_MARK = "\u2581"
 
+
 class PreTokenizer(Protocol):
     def split(self, text: str) -> list[str]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
 
 SplitBehavior = Literal["isolated", "removed", "merged_with_previous", "merged_with_next", "contiguous"]
 

@@ -13,13 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import style
+
 __all__ = ["feature_distribution_figure", "tokens_by_length_figure", "accuracy_figure"]
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _grouped_bars(ax: Any, groups: Sequence[str], series: dict[str, tuple[list[float], list[float] | None]]) -> None:
@@ -51,7 +47,7 @@ def feature_distribution_figure(
         if feature == "mean_target_token_chars" and "sd_target_token_chars" in rows:
             errors = list((rows["sd_target_token_chars"] / rows["items"] ** 0.5).fillna(0))
         series[task] = (list(rows[feature]), errors)
-    fig = _figure(max(6.0, 0.8 * len(tokenizers) + 2), 4.0)
+    fig = style.new_figure(max(6.0, 0.8 * len(tokenizers) + 2), 4.0)
     ax = fig.add_subplot()
     _grouped_bars(ax, tokenizers, series)
     ax.set_ylabel(feature.replace("_", " "))
@@ -63,7 +59,7 @@ def tokens_by_length_figure(frame: Any, *, title: str | None = None) -> Any:
     """Mean number of tokens per word against word length, a line per tokenizer."""
     words = frame.drop_duplicates(["tokenizer", "word"])
     means = words.groupby(["tokenizer", "length"], sort=False)["n_tokens"].mean().reset_index()
-    fig = _figure(6.5, 4.0)
+    fig = style.new_figure(6.5, 4.0)
     ax = fig.add_subplot()
     for tok, g in means.groupby("tokenizer", sort=False):
         ax.plot(g["length"], g["n_tokens"], marker="o", label=tok)
@@ -81,7 +77,7 @@ def accuracy_figure(by_task: Any, *, title: str | None = None) -> Any:
     for model, g in by_task.groupby("model", sort=True):
         g = g.set_index("task").reindex(tasks)
         series[str(model)] = (list(g["accuracy"]), list(g["se"].fillna(0)))
-    fig = _figure(6.5, 4.0)
+    fig = style.new_figure(6.5, 4.0)
     ax = fig.add_subplot()
     _grouped_bars(ax, tasks, series)
     ax.set_ylim(0, 1)

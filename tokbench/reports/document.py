@@ -15,11 +15,15 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Report", "Section", "Table", "FigureItem", "SignatureItem", "safe_filename", "token_text"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import Signature
+
+__all__ = ["Report", "Section", "Table", "FigureItem", "SignatureItem", "safe_filename", "token_text", "format_cell"]
 
 
 @dataclass
@@ -54,8 +58,11 @@ class SignatureItem:
     full: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, name: str, signature: Any) -> SignatureItem:
-        if hasattr(signature, "to_dict"):
+    def of(cls, name: str, signature: Signature | dict[str, Any] | str) -> SignatureItem:
+        """From a :class:`~tokbench.results.Signature`, a signature dict (with ``short``) or a line."""
+        from ..results import Signature
+
+        if isinstance(signature, Signature):
             return cls(name, signature.short(), signature.to_dict())
         if isinstance(signature, dict):
             return cls(name, str(signature.get("short", "")), signature)
@@ -132,3 +139,32 @@ def token_text(data: bytes) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def format_cell(value: Any) -> tuple[str, float | None]:
+    """How a table cell is shown in every report format: (text, sort key or None for text cells).
+
+    Example:
+        >>> format_cell(1234), format_cell(0.5), format_cell(None)[0], format_cell(True)
+        (('1,234', 1234.0), ('0.500', 0.5), '–', ('yes', None))
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–", math.nan
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), None
+    if isinstance(value, bytes):
+        return token_text(value), None
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            value = value.item()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3g}", value
+        return f"{value:,.3f}", value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}", float(value)
+    return str(value), None

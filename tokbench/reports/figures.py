@@ -28,9 +28,15 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
+
+from ..corpora.languages import script_of
+from . import style
+
+# The mixture figures live in :mod:`tokbench.reports.mixture_figures` (one implementation);
+# they are re-exported here so that every figure of a report can be drawn through this module.
+from .mixture_figures import inferred_vs_true_figure, mixture_proportions_figure
 
 __all__ = [
     "mergefree_figure",
@@ -44,47 +50,6 @@ __all__ = [
     "charbench_target_length_figure",
     "script_of",
 ]
-
-_FLORES = re.compile(r"^[a-z]{3}_([A-Z][a-z]{3})$")
-# Colour-blind-friendly palette (Okabe & Ito) first, then tab20 for long lists.
-_OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _colours(n: int) -> list[Any]:
-    if n <= len(_OKABE_ITO):
-        return list(_OKABE_ITO[:n])
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab20"]
-    return [cmap(i % 20) for i in range(n)]
-
-
-def _short(label: Any, limit: int = 28) -> str:
-    """Tick labels from untrusted names: one line, bounded length (matplotlib escapes the rest)."""
-    text = str(label).replace("\n", " ").replace("$", r"\$")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def script_of(category: str) -> str:
-    """The ISO 15924 script of a FLORES-style code (``hin_Deva`` → ``Deva``), else ``other``."""
-    m = _FLORES.match(str(category))
-    return m.group(1) if m else "other"
-
-
-def _empty(title: str, message: str) -> Any:
-    fig = _figure(6.0, 2.0)
-    ax = fig.add_subplot()
-    ax.axis("off")
-    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
-    ax.set_title(title)
-    return fig
-
 
 # ------------------------------------------------------------------------------ premiums
 
@@ -101,15 +66,15 @@ def premiums_figure(frame: Any, *, method: str = "petrov", max_languages: int = 
 
     part = frame[(frame["method"] == method) & frame["premium"].notna()] if "method" in frame else frame[frame["premium"].notna()]
     if part.empty:
-        return _empty(title or "Token premiums", "no premiums to show (no parallel languages or all blanked)")
+        return style.empty_figure(title or "Token premiums", "no premiums to show (no parallel languages or all blanked)")
     tokenizers = list(dict.fromkeys(part["tokenizer"]))
     order = part.groupby("language")["premium"].mean().sort_values(ascending=False)
     shown = list(order.index[:max_languages])
     rest = list(order.index[max_languages:])
     scripts = sorted({script_of(lang) for lang in shown})
-    colour = dict(zip(scripts, _colours(len(scripts)), strict=True))
+    colour = dict(zip(scripts, style.colours(len(scripts)), strict=True))
     height = max(3.0, 0.22 * len(shown) + 1.8)
-    fig = _figure(max(6.0, 4.2 * len(tokenizers) + 1.5), height)
+    fig = style.new_figure(max(6.0, 4.2 * len(tokenizers) + 1.5), height)
     # Shared x: panels of different tokenizers are compared bar against bar.
     axes = fig.subplots(1, len(tokenizers), sharey=True, sharex=True, squeeze=False)[0]
     for ax, name in zip(axes, tokenizers, strict=True):
@@ -125,9 +90,9 @@ def premiums_figure(frame: Any, *, method: str = "petrov", max_languages: int = 
         ax.barh(ys, values, color=[colour[script_of(lang)] for lang in shown], xerr=err,
                 error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#333333"})
         ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
-        ax.set_yticks(ys, [_short(lang) for lang in shown], fontsize=8 if len(shown) > 25 else 9)
+        ax.set_yticks(ys, [style.short_label(lang) for lang in shown], fontsize=8 if len(shown) > 25 else 9)
         ax.set_xlabel(f"token premium vs reference ({method}; 1 = same tokens)")
-        ax.set_title(_short(name, 40), fontsize=10)
+        ax.set_title(style.short_label(name, 40), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
         if rest:
             others = rows["premium"].reindex(rest).dropna()
@@ -156,16 +121,23 @@ _CLASS_COLOURS = {
 }
 
 
-def coverage_classes_figure(frame: Any, *, title: str | None = None) -> Any:
-    """Vocabulary classes as stacked horizontal bars, one bar per tokenizer, in % of the vocabulary."""
-    from ..metrics.coverage import CLASSES
+_NOT_CLASSES = ("tokenizer", "vocab_size", "total")
 
-    classes = [c for c in CLASSES if c in frame.columns]
-    names = [_short(n, 32) for n in frame["tokenizer"]]
+
+def coverage_classes_figure(frame: Any, *, classes: Sequence[str] | None = None, title: str | None = None) -> Any:
+    """Vocabulary classes as stacked horizontal bars, one bar per tokenizer, in % of the vocabulary.
+
+    ``classes`` orders the stacked classes; by default every column of the frame except
+    ``tokenizer``, ``vocab_size`` and ``total``, in the frame's order (the order of
+    :data:`tokbench.metrics.coverage.CLASSES` in :meth:`CoverageResult.to_frame`).
+    """
+    wanted = classes if classes is not None else [c for c in frame.columns if c not in _NOT_CLASSES]
+    classes = [c for c in wanted if c in frame.columns]
+    names = [style.short_label(n, 32) for n in frame["tokenizer"]]
     values = frame[classes].astype(float)
     if values.to_numpy().sum(axis=1).max() > 100.5:  # counts: convert to percent of the row total
         values = values.div(values.sum(axis=1).replace(0, 1), axis=0) * 100.0
-    fig = _figure(10.0, max(2.6, 0.45 * len(names) + 1.9))
+    fig = style.new_figure(10.0, max(2.6, 0.45 * len(names) + 1.9))
     ax = fig.add_subplot()
     left = [0.0] * len(names)
     for cls in classes:
@@ -191,7 +163,7 @@ def script_heatmap_figure(frame: Any, *, max_scripts: int = 14, title: str | Non
 
     scripts = [c for c in frame.columns if c != "tokenizer"]
     if not scripts:
-        return _empty(title or "Scripts of alpha tokens", "no alpha tokens")
+        return style.empty_figure(title or "Scripts of alpha tokens", "no alpha tokens")
     data = frame[scripts].astype(float)
     data = data.div(data.sum(axis=1).replace(0, 1), axis=0) * 100.0
     order = data.sum().sort_values(ascending=False).index
@@ -199,11 +171,11 @@ def script_heatmap_figure(frame: Any, *, max_scripts: int = 14, title: str | Non
     matrix = data[keep].copy()
     if len(order) > max_scripts:
         matrix["other scripts"] = data[list(order[max_scripts:])].sum(axis=1)
-    names = [_short(n, 32) for n in frame["tokenizer"]]
-    fig = _figure(max(6.0, 0.62 * matrix.shape[1] + 3.0), max(2.4, 0.42 * len(names) + 1.8))
+    names = [style.short_label(n, 32) for n in frame["tokenizer"]]
+    fig = style.new_figure(max(6.0, 0.62 * matrix.shape[1] + 3.0), max(2.4, 0.42 * len(names) + 1.8))
     ax = fig.add_subplot()
     image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=100)
-    ax.set_xticks(np.arange(matrix.shape[1]), [_short(c, 16) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_xticks(np.arange(matrix.shape[1]), [style.short_label(c, 16) for c in matrix.columns], rotation=45, ha="right")
     ax.set_yticks(np.arange(len(names)), names)
     for (i, j), v in np.ndenumerate(matrix.to_numpy()):
         if v >= 0.05:
@@ -226,15 +198,15 @@ def compression_figure(frame: Any, *, value: str = "bytes_per_token", title: str
     horizontal grouped bars, one colour per tokenizer; categories sorted by their mean value."""
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     order = list(frame.groupby("category")[value].mean().sort_values(ascending=False).index)
-    colours = _colours(len(tokenizers))
-    fig = _figure(8.5, max(3.0, 0.16 * len(order) * max(len(tokenizers), 2) + 1.8))
+    colours = style.colours(len(tokenizers))
+    fig = style.new_figure(8.5, max(3.0, 0.16 * len(order) * max(len(tokenizers), 2) + 1.8))
     ax = fig.add_subplot()
     width = 0.8 / max(len(tokenizers), 1)
     for k, name in enumerate(tokenizers):
         values = frame[frame["tokenizer"] == name].set_index("category")[value]
         ys = [i + k * width - 0.4 + width / 2 for i in range(len(order))]
-        ax.barh(ys, [values.get(c, math.nan) for c in order], height=width, color=colours[k], label=_short(name, 32))
-    ax.set_yticks(range(len(order)), [_short(c) for c in order], fontsize=8 if len(order) > 25 else 9)
+        ax.barh(ys, [values.get(c, math.nan) for c in order], height=width, color=colours[k], label=style.short_label(name, 32))
+    ax.set_yticks(range(len(order)), [style.short_label(c) for c in order], fontsize=8 if len(order) > 25 else 9)
     ax.invert_yaxis()
     ax.set_xlabel("bytes per token (higher = better compression)" if value == "bytes_per_token"
                   else value.replace("_", " "))
@@ -262,7 +234,7 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
     columns = min(len(tokenizers), 4)
     rows = -(-len(tokenizers) // columns)
     height = max(2.5, 0.45 * len(categories) + 1.5)
-    fig = _figure(5.5 * columns, height * rows)
+    fig = style.new_figure(5.5 * columns, height * rows)
     grid = fig.subplots(rows, columns, sharey=True, squeeze=False)
     panels = [ax for row in grid for ax in row]
     for ax in panels[len(tokenizers):]:
@@ -277,9 +249,9 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
             ax.barh(ys, [values.get(c, float("nan")) for c in categories], height=width, label=variant,
                     color=colours[variant])
         ax.axvline(1.0, color="black", linewidth=0.8)
-        ax.set_yticks(range(len(categories)), [_short(c) for c in categories])
+        ax.set_yticks(range(len(categories)), [style.short_label(c) for c in categories])
         ax.set_xlabel("tokens relative to standard BPE (1.0 = same)")
-        ax.set_title(_short(name, 40))
+        ax.set_title(style.short_label(name, 40))
         ax.grid(axis="x", alpha=0.3)
     axes = grid
     axes[0][0].invert_yaxis()  # shared y axis: inverting once puts the first category on top
@@ -300,9 +272,9 @@ def mergefree_tokens_per_byte_figure(frame: Any, *, variants: Sequence[str] = ("
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     categories = list(dict.fromkeys(frame["category"]))
     present = [v for v in variants if v in set(frame["variant"])]
-    fig = _figure(max(6.0, 4.5 * len(tokenizers) + 1.0), max(2.8, 0.5 * len(categories) + 1.8))
+    fig = style.new_figure(max(6.0, 4.5 * len(tokenizers) + 1.0), max(2.8, 0.5 * len(categories) + 1.8))
     axes = fig.subplots(1, len(tokenizers), sharey=True, squeeze=False)[0]
-    colours = _colours(len(present))
+    colours = style.colours(len(present))
     width = 0.8 / max(len(present), 1)
     for ax, name in zip(axes, tokenizers, strict=True):
         part = frame[frame["tokenizer"] == name]
@@ -311,9 +283,9 @@ def mergefree_tokens_per_byte_figure(frame: Any, *, variants: Sequence[str] = ("
             ys = [i + k * width - 0.4 + width / 2 for i in range(len(categories))]
             ax.barh(ys, [values.get(c, math.nan) for c in categories], height=width, color=colours[k],
                     label=variant if ax is axes[0] else None)
-        ax.set_yticks(range(len(categories)), [_short(c) for c in categories])
+        ax.set_yticks(range(len(categories)), [style.short_label(c) for c in categories])
         ax.set_xlabel("tokens per byte (lower = better compression)")
-        ax.set_title(_short(name, 40), fontsize=10)
+        ax.set_title(style.short_label(name, 40), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[0].invert_yaxis()
     axes[0].set_ylabel("category")
@@ -331,13 +303,13 @@ def charbench_target_length_figure(by_feature: Any, *, feature: str = "target_to
     character, a panel per task, a line per model × tokenizer, ± binomial SE."""
     part = by_feature[by_feature["feature"] == feature] if "feature" in by_feature else by_feature
     if part.empty:
-        return _empty(title or "CharBench accuracy", f"no {feature} bins (index tasks only)")
+        return style.empty_figure(title or "CharBench accuracy", f"no {feature} bins (index tasks only)")
     tasks = list(dict.fromkeys(part["task"]))
-    fig = _figure(max(5.0, 3.6 * len(tasks) + 1.5), 4.0)
+    fig = style.new_figure(max(5.0, 3.6 * len(tasks) + 1.5), 4.0)
     axes = fig.subplots(1, len(tasks), sharey=True, squeeze=False)[0]
     series = part.groupby(["model", "tokenizer"], sort=True) if "tokenizer" in part else part.groupby(["model"])
     keys = [k for k, _ in series]
-    colours = dict(zip(keys, _colours(len(keys)), strict=True))
+    colours = dict(zip(keys, style.colours(len(keys)), strict=True))
     for ax, task in zip(axes, tasks, strict=True):
         for key, g in series:
             g = g[g["task"] == task]
@@ -348,7 +320,7 @@ def charbench_target_length_figure(by_feature: Any, *, feature: str = "target_to
                 xs = list(g["_x"])
             except (TypeError, ValueError):
                 xs = list(g["bin"].astype(str))
-            label = " / ".join(_short(k, 20) for k in (key if isinstance(key, tuple) else (key,)))
+            label = " / ".join(style.short_label(k, 20) for k in (key if isinstance(key, tuple) else (key,)))
             ax.errorbar(xs, g["accuracy"], yerr=g["se"].fillna(0), marker="o", capsize=2, color=colours[key],
                         label=label if ax is axes[0] else None)
         ax.set_title(task.replace("_", " "), fontsize=10)
@@ -361,6 +333,3 @@ def charbench_target_length_figure(by_feature: Any, *, feature: str = "target_to
     return fig
 
 
-# The mixture figures live in :mod:`tokbench.reports.mixture_figures` (one implementation);
-# they are re-exported here because reports and the audit draw through this module.
-from .mixture_figures import inferred_vs_true_figure, mixture_proportions_figure  # noqa: E402

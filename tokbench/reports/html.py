@@ -20,11 +20,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import math
 from pathlib import Path
 from typing import Any
 
-from .document import FigureItem, Report, Section, SignatureItem, Table
+from .document import FigureItem, Report, Section, SignatureItem, Table, format_cell
 
 __all__ = ["Section", "Table", "FigureItem", "Report", "render_report", "render_html", "write_report",
            "write_html", "figure_png"]
@@ -125,32 +124,6 @@ def figure_png(figure: Any, *, dpi: int = 100) -> bytes:
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> tuple[str, float | None]:
-    """(shown text, sort key or None for text cells)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–", math.nan
-    if isinstance(value, bool):
-        return ("yes" if value else "no"), None
-    if isinstance(value, bytes):
-        from .document import token_text
-
-        return token_text(value), None
-    try:
-        import numpy as np
-
-        if isinstance(value, np.generic):
-            value = value.item()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(value, float):
-        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-            return f"{value:.3g}", value
-        return f"{value:,.3f}", value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}", float(value)
-    return str(value), None
-
-
 def _table(t: Table) -> dict[str, Any]:
     frame = t.shown()
     note = t.note
@@ -158,7 +131,7 @@ def _table(t: Table) -> dict[str, Any]:
         extra = f"first {t.max_rows:,} of {len(frame):,} rows shown"
         note = f"{note} ({extra})" if note else extra
         frame = frame.head(t.max_rows)
-    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    rows = [[format_cell(v) for v in row] for row in frame.itertuples(index=False)]
     numeric = [all(r[i][1] is not None for r in rows) if rows else False for i in range(len(frame.columns))]
     return {"title": t.title, "note": note, "rows": [[(s, ("NaN" if v is not None and v != v else v)) for s, v in r] for r in rows],
             "columns": [(str(c), not numeric[i]) for i, c in enumerate(frame.columns)]}

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import style
+
 __all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure",
            "controlled_size_figure"]
 
@@ -52,22 +54,20 @@ def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
     """Controlled attack: inferred against true category proportions, with the identity line."""
     import numpy as np
 
-    from .figures import _colours, _figure, _short
-
-    fig = _figure(5.8, 5.4)
+    fig = style.new_figure(5.8, 5.4)
     ax = fig.add_subplot()
     groups = frame.groupby("tokenizer", sort=False) if "tokenizer" in frame else [("", frame)]
     groups = list(groups)
-    colours = _colours(len(groups))
+    colours = style.colours(len(groups))
     for (name, g), c in zip(groups, colours, strict=True):
         err = None
         if {"ci_low", "ci_high"} <= set(g.columns):
             err = np.nan_to_num(np.vstack([np.clip(g["inferred"] - g["ci_low"], 0, None),
                                            np.clip(g["ci_high"] - g["inferred"], 0, None)]).astype(float))
-        ax.errorbar(g["true"], g["inferred"], yerr=err, fmt="o", color=c, capsize=2, label=_short(name) or None)
+        ax.errorbar(g["true"], g["inferred"], yerr=err, fmt="o", color=c, capsize=2, label=style.short_label(name) or None)
         if len(g) <= 12:
             for _, row in g.iterrows():
-                ax.annotate(_short(row["category"], 14), (row["true"], row["inferred"]), fontsize=7,
+                ax.annotate(style.short_label(row["category"], 14), (row["true"], row["inferred"]), fontsize=7,
                             xytext=(4, 3), textcoords="offset points")
     top = max(float(frame["true"].max()), float(frame["inferred"].max()), 0.05) * 1.1
     ax.plot([0, top], [0, top], "--", color="grey", linewidth=1, label="perfect inference")
@@ -84,13 +84,11 @@ def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: s
     """Inferred training-data proportions per tokenizer as stacked bars; the largest
     ``max_categories`` categories are shown, the rest summed into "other". Categories above 4%
     are labelled with their interval when ``ci_low``/``ci_high`` are given."""
-    from .figures import _colours, _figure, _short
-
     totals = frame.groupby("category")["proportion"].mean().sort_values(ascending=False)
     keep = list(totals.index[:max_categories])
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
-    colours = dict(zip(keep + ["other"], _colours(len(keep) + 1), strict=True))
-    fig = _figure(10.0, max(2.6, 0.6 * len(tokenizers) + 2.0))
+    colours = dict(zip(keep + ["other"], style.colours(len(keep) + 1), strict=True))
+    fig = style.new_figure(10.0, max(2.6, 0.6 * len(tokenizers) + 2.0))
     ax = fig.add_subplot()
     has_ci = {"ci_low", "ci_high"} <= set(frame.columns)
     for i, name in enumerate(tokenizers):
@@ -104,14 +102,14 @@ def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: s
             if value <= 0:
                 continue
             ax.barh(i, value * 100, left=left * 100, color=colours[cat], edgecolor="white",
-                    label=_short(cat, 20) if i == 0 or cat not in ax.get_legend_handles_labels()[1] else None)
+                    label=style.short_label(cat, 20) if i == 0 or cat not in ax.get_legend_handles_labels()[1] else None)
             if value >= 0.04:
                 text = f"{value:.0%}"
                 if has_ci and cat != "other" and cat in rows.index and rows["ci_low"].notna().get(cat, False):
                     text += f"\n[{rows['ci_low'][cat]:.0%}–{rows['ci_high'][cat]:.0%}]"
                 ax.text((left + value / 2) * 100, i, text, ha="center", va="center", fontsize=7)
             left += value
-    ax.set_yticks(range(len(tokenizers)), [_short(n, 32) for n in tokenizers])
+    ax.set_yticks(range(len(tokenizers)), [style.short_label(n, 32) for n in tokenizers])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("inferred share of training data (%; brackets: 95% interval)")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .document import Report, Table
+from .document import Report, Table, format_cell
 
 __all__ = ["write_pdf", "render_pdf"]
 
@@ -51,9 +51,7 @@ def _footer(fig: Any, number: int, title: str) -> None:
 
 
 def _cell(value: Any) -> str:
-    from .html import _cell as html_cell
-
-    text = html_cell(value)[0]
+    text = format_cell(value)[0]
     return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…"
 
 
@@ -144,11 +142,24 @@ def _figure_page(title: str, heading: str, caption: str, figure: Any) -> Callabl
 
 def render_pdf(report: Report, handle: Any) -> int:
     """Write the PDF to an open binary file; returns the number of pages."""
-    from matplotlib.backends.backend_pdf import PdfPages
-
     title = report.title
     plan = _Plan()
     plan.add(lambda n: None)  # the title page, drawn last when page numbers are known
+    toc = _plan_sections(report, plan)
+    sig_lines: list[tuple[str, list[str]]] = [(s.name, [s.short]) for s in report.signatures]
+    per_page = 12
+    first_sig = None
+    for k in range(0, max(len(sig_lines), 1), per_page):
+        n = plan.add(_text_page(title, "Signatures" if k == 0 else "Signatures (continued)", sig_lines[k:k + per_page]))
+        first_sig = first_sig or n
+    toc.append(("Signatures", first_sig or len(plan.pages)))
+    plan.pages[0] = _title_page(report, toc)
+    _save_pages(plan, handle, title)
+    return len(plan.pages)
+
+
+def _plan_sections(report: Report, plan: _Plan) -> list[tuple[str, int]]:
+    """Add every section's pages (text, figures, tables); returns the contents (heading, page)."""
     toc: list[tuple[str, int]] = []
     for i, s in enumerate(report.sections, start=1):
         heading = f"{i}. {s.title}"
@@ -160,21 +171,20 @@ def render_pdf(report: Report, handle: Any) -> int:
             blocks.append(("Figures", [f"• {f.caption}" for f in s.figures]))
         if s.tables:
             blocks.append(("Tables", [f"• {t.title} ({len(t.frame):,} rows)" for t in s.tables]))
-        toc.append((heading + status, plan.add(_text_page(title, heading + status, blocks))))
+        toc.append((heading + status, plan.add(_text_page(report.title, heading + status, blocks))))
         for f in s.figures:
-            plan.add(_figure_page(title, heading, f.caption, f.figure))
+            plan.add(_figure_page(report.title, heading, f.caption, f.figure))
         for t in s.tables:
-            for drawer in _table_pages(title, heading, t):
+            for drawer in _table_pages(report.title, heading, t):
                 plan.add(drawer)
-    sig_lines: list[tuple[str, list[str]]] = [(s.name, [s.short]) for s in report.signatures]
-    per_page = 12
-    first_sig = None
-    for k in range(0, max(len(sig_lines), 1), per_page):
-        n = plan.add(_text_page(title, "Signatures" if k == 0 else "Signatures (continued)", sig_lines[k:k + per_page]))
-        first_sig = first_sig or n
-    toc.append(("Signatures", first_sig or len(plan.pages)))
+    return toc
 
-    def title_page(number: int) -> Any:
+
+def _title_page(report: Report, toc: list[tuple[str, int]]) -> Callable[[int], Any]:
+    """Page 1: title, generation line, summary, failed items and the table of contents."""
+    title = report.title
+
+    def draw(number: int) -> Any:
         fig = _page()
         _text(fig, 0.08, 0.95, "\n".join(textwrap.wrap(title, 60)), fontsize=18, weight="bold", va="top")
         y = 0.89
@@ -205,8 +215,13 @@ def render_pdf(report: Report, handle: Any) -> int:
         _footer(fig, number, title)
         return fig
 
-    plan.pages[0] = title_page
+    return draw
+
+
+def _save_pages(plan: _Plan, handle: Any, title: str) -> None:
     import warnings
+
+    from matplotlib.backends.backend_pdf import PdfPages
 
     with warnings.catch_warnings(), PdfPages(handle, metadata={"Title": title, "Creator": "tokbench"}) as pdf:
         # Scripts DejaVu Sans lacks (Thai, Myanmar, CJK) show as boxes; the HTML report shows them.
@@ -220,7 +235,6 @@ def render_pdf(report: Report, handle: Any) -> int:
                     text.remove()
                 if hasattr(fig, "_tokbench_footer"):
                     del fig._tokbench_footer
-    return len(plan.pages)
 
 
 def write_pdf(report: Report, path: str | Path) -> Path:

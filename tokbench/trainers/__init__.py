@@ -4,8 +4,10 @@ Every trainer's tokenizer saves as the file of the library that is ground truth 
 encodes identically there: a standard HF ``tokenizer.json`` (``bpe``, ``char_bpe``,
 ``superword``, ``hf-unigram``, ``hf-wordpiece``), a SentencePiece ``.model`` (``spm-bpe``,
 ``spm-unigram``). Trainers are found through
-:data:`TRAINERS` (name -> ``"module:function"``), imported on first use so that
-``import tokbench`` stays fast.
+:data:`TRAINERS`, a :class:`~tokbench.registry.Registry` (name -> ``"module:function"``),
+imported on first use so that ``import tokbench`` stays fast. What the families share is in
+:mod:`tokbench.trainers._common`; the BPE engine is :mod:`tokbench.trainers.engine` over the
+numba kernels of :mod:`tokbench.trainers._kernels` (readable twin: :mod:`tokbench.trainers._reference`).
 
 Example:
     >>> train = get_trainer("bpe")                                     # doctest: +SKIP
@@ -16,42 +18,36 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import TrainingError, UnknownNameError
+from ..errors import TrainingError
+from ..registry import Registry
 
-__all__ = ["TRAINERS", "ALIASES", "TrainingError", "get_trainer"]
-
-#: Trainer name -> ``"module:function"`` inside :mod:`tokbench.trainers`.
-TRAINERS: dict[str, str] = {
-    "bpe": "bpe:train_bpe",
-    "char_bpe": "char_bpe:train_char_bpe",
-    "superword": "superword:train_superword",
-    "spm-bpe": "baselines:train_spm_bpe",
-    "spm-unigram": "baselines:train_spm_unigram",
-    "hf-unigram": "baselines:train_hf_unigram",
-    "hf-wordpiece": "baselines:train_hf_wordpiece",
-    "hybrid": "hybrid:train_hybrid",
-}
+__all__ = ["TRAINERS", "ALIASES", "TrainingError", "get_trainer", "train_with"]
 
 #: Other spellings accepted by :func:`get_trainer` (the CLI's ``--trainer char``).
 ALIASES: dict[str, str] = {"char": "char_bpe", "char-bpe": "char_bpe", "superbpe": "superword",
                            "spm_bpe": "spm-bpe", "spm_unigram": "spm-unigram",
                            "hf_unigram": "hf-unigram", "hf_wordpiece": "hf-wordpiece"}
 
+#: Trainer name -> its training function, imported on first use.
+TRAINERS = Registry("trainer", {
+    "bpe": "tokbench.trainers.bpe:train_bpe",
+    "char_bpe": "tokbench.trainers.char_bpe:train_char_bpe",
+    "superword": "tokbench.trainers.superword:train_superword",
+    "spm-bpe": "tokbench.trainers.baselines:train_spm_bpe",
+    "spm-unigram": "tokbench.trainers.baselines:train_spm_unigram",
+    "hf-unigram": "tokbench.trainers.baselines:train_hf_unigram",
+    "hf-wordpiece": "tokbench.trainers.baselines:train_hf_wordpiece",
+    "hybrid": "tokbench.trainers.hybrid:train_hybrid",
+}, aliases=ALIASES)
+
 
 def get_trainer(name: str) -> Callable[..., Any]:
-    """The training function registered as ``name``."""
-    try:
-        key = name.lower()
-        target = TRAINERS[ALIASES.get(key, key)]
-    except KeyError:
-        raise UnknownNameError("trainer", name, list(TRAINERS)) from None
-    module_name, function = target.split(":")
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    return getattr(module, function)
+    """The training function registered as ``name`` (or an alias); an unknown name raises
+    :class:`~tokbench.errors.UnknownNameError` listing the valid ones."""
+    return TRAINERS.get(name)
 
 
 def train_with(trainer: str, corpus: Any, *, vocab_size: int, **options: Any) -> Any:

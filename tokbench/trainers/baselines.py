@@ -23,22 +23,23 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import TokbenchError
+from ..errors import TrainingError
 from ..model.tokenizer import Tokenizer
-from . import TrainingError
+from ._common import TrainedResult, check_vocab_size, training_texts
 
 __all__ = ["TrainedTokenizer", "train_spm_bpe", "train_spm_unigram", "train_hf_unigram",
            "train_hf_wordpiece"]
 
 
 @dataclass(eq=False)
-class TrainedTokenizer:
-    """A trained tokenizer without a BPE training trace.
+class TrainedTokenizer(TrainedResult):
+    """A trained tokenizer without a BPE training trace (a :class:`~tokbench.results.Result`;
+    ``to_frame()`` is the vocabulary).
 
     ``save`` writes the format whose reference library encodes it (``file_suffix``); ``merges``
     is empty (use ``tokenizer.merges`` for SentencePiece BPE's recovered merge list).
@@ -52,13 +53,6 @@ class TrainedTokenizer:
     file_bytes: bytes | None = None
     file_suffix: str = ".json"
     merges: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def signature(self) -> Any:
-        from ..results import Signature
-
-        return Signature(tokenizers={self.tokenizer.name: self.tokenizer.fingerprint},
-                         corpus=self.corpus, extra={"trainer": self.options})
 
     def output_path(self, path: str | Path) -> Path:
         """Where :meth:`save` writes for ``path`` (the suffix follows the file format)."""
@@ -80,29 +74,6 @@ class TrainedTokenizer:
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def texts_for_training(corpus_or_texts: Any) -> list[str]:
-    """Non-empty texts of a Corpus / iterable of texts; a clear error when there are none."""
-    from .bpe import _texts_of
-
-    if isinstance(corpus_or_texts, Mapping):
-        raise TrainingError("this trainer needs texts (or a Corpus), not a word-count table")
-    texts: list[str] = []
-    for k, text in enumerate(_texts_of(corpus_or_texts)):
-        if not isinstance(text, str):
-            raise TokbenchError(f"text {k} is a {type(text).__name__}, not str; decode it first")
-        if text.strip():
-            texts.append(text)
-    if not texts:
-        raise TrainingError("the corpus is empty: no text to train on; give at least one non-empty text")
-    return texts
-
-
-def _check_vocab_size(vocab_size: Any) -> int:
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-        raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")
-    return vocab_size
 
 
 def _describe(corpus_or_texts: Any, texts: Sequence[str]) -> dict[str, Any]:
@@ -141,6 +112,44 @@ def _spm_lines(texts: Iterable[str], max_bytes: int) -> Iterable[str]:
             yield line
 
 
+def _run_spm_trainer(texts: list[str], options: dict[str, Any], vocab_size: int) -> bytes:
+    """Train SentencePiece in memory; the ``.model`` bytes (a clear error when it fails)."""
+    import io
+
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    lines = list(_spm_lines(texts, options["max_sentence_length"]))
+    try:
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, **options)
+    except RuntimeError as err:
+        message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+        if "Vocabulary size" in message or "vocab_size" in message:
+            raise TrainingError(
+                f"SentencePiece cannot reach vocab_size {vocab_size} on this corpus ({message}); give "
+                "more text, a smaller vocab_size, or allow_smaller=True"
+            ) from None
+        raise TrainingError(f"SentencePiece training failed: {message}") from None
+    return model.getvalue()
+
+
+def _spm_tokenizer(data: bytes, label: str) -> Tokenizer:
+    """The tokbench model of in-memory ``.model`` bytes, encoding through ``sentencepiece``."""
+    from ..formats.sentencepiece_model import load_sentencepiece
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "trained.model"
+        path.write_bytes(data)
+        tok = load_sentencepiece(path, name=label)
+        # The temporary file goes away: keep the model bytes for the reference encoder.
+        tok.source_paths = ()
+        tok.source_format = "trained"
+    tok._reference_factory = lambda: _SpmBytesReference(data)
+    if tok._merges_factory is not None:
+        tok._merges = tok._merges_factory()  # recover now, while nothing else is pending
+    return tok
+
+
 def _train_spm(
     corpus_or_texts: Any,
     model_type: Literal["bpe", "unigram"],
@@ -152,14 +161,8 @@ def _train_spm(
     progress: bool,
     name: str | None,
 ) -> TrainedTokenizer:
-    import io
-
-    import sentencepiece as spm
-
-    from ..formats.sentencepiece_model import load_sentencepiece
-
-    vocab_size = _check_vocab_size(vocab_size)
-    texts = texts_for_training(corpus_or_texts)
+    vocab_size = check_vocab_size(vocab_size)
+    texts = training_texts(corpus_or_texts)
     specials = _specials(special_tokens)
     n_fixed = 3 + 256 + len(specials)  # <unk> <s> </s>, byte fallback, user symbols
     if vocab_size <= n_fixed:
@@ -168,38 +171,16 @@ def _train_spm(
             f"pieces + 256 byte-fallback pieces + {len(specials)} special tokens = {n_fixed}, plus "
             f"the characters it keeps; use well above {n_fixed}"
         )
-    max_len = 4192
-    model = io.BytesIO()
     options = dict(
         model_type=model_type, vocab_size=vocab_size, character_coverage=character_coverage,
         byte_fallback=True, normalization_rule_name="identity", remove_extra_whitespaces=False,
-        split_digits=True, max_sentence_length=max_len, num_threads=2, seed_sentencepiece_size=1_000_000,
+        split_digits=True, max_sentence_length=4192, num_threads=2, seed_sentencepiece_size=1_000_000,
         input_sentence_size=0, shuffle_input_sentence=False, hard_vocab_limit=not allow_smaller,
         user_defined_symbols=specials, minloglevel=0 if progress else 2,
         train_extremely_large_corpus=False,
     )
-    try:
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(list(_spm_lines(texts, max_len))),
-                                       model_writer=model, **options)
-    except RuntimeError as err:
-        message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
-        if "Vocabulary size" in message or "vocab_size" in message:
-            raise TrainingError(
-                f"SentencePiece cannot reach vocab_size {vocab_size} on this corpus ({message}); give "
-                "more text, a smaller vocab_size, or allow_smaller=True"
-            ) from None
-        raise TrainingError(f"SentencePiece training failed: {message}") from None
-    data = model.getvalue()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "trained.model"
-        path.write_bytes(data)
-        tok = load_sentencepiece(path, name=name or f"spm-{model_type}-{vocab_size}")
-        # The temporary file goes away: keep the model bytes for the reference encoder.
-        tok.source_paths = ()
-        tok.source_format = "trained"
-    tok._reference_factory = lambda: _SpmBytesReference(data)
-    if tok._merges_factory is not None:
-        tok._merges = tok._merges_factory()  # recover now, while nothing else is pending
+    data = _run_spm_trainer(texts, options, vocab_size)
+    tok = _spm_tokenizer(data, name or f"spm-{model_type}-{vocab_size}")
     return TrainedTokenizer(
         tokenizer=tok, stop_reason="vocab_size" if tok.vocab_size == vocab_size else "no_pairs",
         options={"vocab_size": vocab_size, "model_type": model_type, "character_coverage": character_coverage,
@@ -275,8 +256,8 @@ def train_hf_unigram(corpus_or_texts: Any, *, vocab_size: int, special_tokens: A
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
-    vocab_size = _check_vocab_size(vocab_size)
-    texts = texts_for_training(corpus_or_texts)
+    vocab_size = check_vocab_size(vocab_size)
+    texts = training_texts(corpus_or_texts)
     specials = ["<unk>", *(s for s in _specials(special_tokens) if s != "<unk>")]
     alphabet = len({c for t in texts for c in t if not c.isspace()}) + 1
     if vocab_size < len(specials) + alphabet:
@@ -303,8 +284,8 @@ def train_hf_wordpiece(corpus_or_texts: Any, *, vocab_size: int, special_tokens:
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
-    vocab_size = _check_vocab_size(vocab_size)
-    texts = texts_for_training(corpus_or_texts)
+    vocab_size = check_vocab_size(vocab_size)
+    texts = training_texts(corpus_or_texts)
     specials = ["[UNK]", *(s for s in _specials(special_tokens) if s != "[UNK]")]
     alphabet = len({c for t in texts for c in t if not c.isspace()})
     if vocab_size < len(specials) + alphabet:

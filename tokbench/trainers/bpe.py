@@ -1,5 +1,7 @@
 """Byte-level BPE training (Sennrich et al. 2016; GPT-2's byte-level variant, Radford et al. 2019).
 
+This module *learns* the merges; :mod:`tokbench.model.bpe` *applies* them at encode time.
+
 Text is split by a pretokenizer regex (GPT-2's by default, any named pattern of
 :mod:`tokbench.model.patterns`, or a regex of your own), the pieces are counted into a word table, and
 merges are learned over the pieces' UTF-8 bytes: at each step the most frequent adjacent pair
@@ -31,30 +33,34 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ..errors import TokbenchError, TrainingError, UnknownNameError
 from ..model.bytelevel import BYTE_TO_UNICODE, UNICODE_TO_BYTE
-from ..errors import TokbenchError, UnknownNameError
 from ..model.tokenizer import Tokenizer
-from . import TrainingError
+from ._common import TrainedResult, check_vocab_size, corpus_description, piece_table, texts_of
+from .engine import run_bpe_kernel
 
-__all__ = ["TrainedBPE", "train_bpe", "word_counts", "resolve_pattern", "StopReason"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["TrainedBPE", "train_bpe", "word_counts", "resolve_pattern", "StopReason", "STOP_REASONS",
+           "stop_reason", "file_merges", "run_bpe_kernel"]
 
 StopReason = Literal["vocab_size", "no_pairs", "min_frequency"]
-_STOP_NAMES: dict[int, StopReason] = {1: "vocab_size", 2: "no_pairs", 3: "min_frequency"}
+#: The engine's stop codes by name.
+STOP_REASONS: dict[int, StopReason] = {1: "vocab_size", 2: "no_pairs", 3: "min_frequency"}
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-#: Merges run per kernel call between progress updates.
-_CHUNK = 512
 
 
 @dataclass(eq=False)
-class TrainedBPE:
-    """A trained BPE tokenizer with its training trace.
+class TrainedBPE(TrainedResult):
+    """A trained BPE tokenizer with its training trace (a :class:`~tokbench.results.Result`:
+    ``to_frame()`` is the merge list).
 
     Attributes:
         tokenizer: the tokbench ``Tokenizer`` (saves as a standard ``tokenizer.json``).
@@ -80,17 +86,15 @@ class TrainedBPE:
     #: Where the training text came from (a corpus's signature, or a description of the texts).
     corpus: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def signature(self) -> Any:
-        """The :class:`~tokbench.results.Signature` of this training run."""
-        from ..results import Signature
+    def to_frame(self) -> pd.DataFrame:
+        """The merges in training order: ``rank``, ``left``, ``right``, ``merged_id``, ``count``
+        and the merged ``token`` (bytes)."""
+        import pandas as pd
 
-        return Signature(tokenizers={self.tokenizer.name: self.tokenizer.fingerprint},
-                         corpus=self.corpus, extra={"trainer": self.options})
-
-    def save(self, path: str | Path) -> Path:
-        """Write the tokenizer as ``tokenizer.json`` (atomically)."""
-        return self.tokenizer.save(path)
+        vocab = self.tokenizer.vocab
+        return pd.DataFrame({"rank": range(len(self.merges)), "left": [a for a, _ in self.merges],
+                             "right": [b for _, b in self.merges], "merged_id": self.merged_ids,
+                             "count": self.merge_counts, "token": [vocab[i] for i in self.merged_ids]})
 
     def to_hf_json(self) -> str:
         return self.tokenizer.to_hf_json()
@@ -127,26 +131,6 @@ def resolve_pattern(pattern: str) -> tuple[str, str]:
     return "custom", pattern
 
 
-def corpus_description(corpus_or_texts: Any, n_pieces: int, n_types: int) -> dict[str, Any]:
-    """A corpus's signature, or what is known of plain texts / a word-count table."""
-    from ..corpora import Corpus
-
-    if isinstance(corpus_or_texts, Corpus):
-        return corpus_or_texts.signature()
-    kind = "word-count table" if isinstance(corpus_or_texts, Mapping) else "texts"
-    return {"corpus": kind, "pieces": n_pieces, "piece_types": n_types}
-
-
-def _texts_of(corpus_or_texts: Any) -> Iterable[str]:
-    from ..corpora import Corpus
-
-    if isinstance(corpus_or_texts, Corpus):
-        return (doc for _, docs in corpus_or_texts for doc in docs)
-    if isinstance(corpus_or_texts, str):
-        return [corpus_or_texts]
-    return corpus_or_texts
-
-
 def word_counts(corpus_or_texts: Any, pattern: str = "gpt2") -> dict[str, int]:
     """Count the pieces the split regex makes of each text (each document split on its own).
 
@@ -165,7 +149,7 @@ def word_counts(corpus_or_texts: Any, pattern: str = "gpt2") -> dict[str, int]:
     findall = regex.compile(rx).findall
     splitter = RegexSplit(rx)
     counts: Counter[str] = Counter()
-    for k, text in enumerate(_texts_of(corpus_or_texts)):
+    for k, text in enumerate(texts_of(corpus_or_texts)):
         if not isinstance(text, str):
             raise TokbenchError(f"text {k} is a {type(text).__name__}, not str; decode it first")
         if not text:
@@ -207,22 +191,25 @@ def _initial_tokens(special_tokens: Sequence[str]) -> tuple[list[tuple[int, ...]
     return units, specials, byte_to_id
 
 
-def _forced_pairs(initial_merges: Any, units: list[tuple[int, ...]]) -> list[tuple[int, int]]:
-    """Map an initial merge list (pairs of bytes, a Tokenizer or a TrainedBPE) to kernel ids."""
-    if initial_merges is None:
-        return []
+def _merge_pairs(initial_merges: Any) -> list[Any]:
+    """An initial merge list (pairs of bytes, a Tokenizer or a TrainedBPE) as pairs of bytes."""
     if isinstance(initial_merges, TrainedBPE):
         initial_merges = initial_merges.tokenizer
     if isinstance(initial_merges, Tokenizer):
         if not initial_merges.has_merges:
             raise TrainingError(f"{initial_merges.name} has no merge list to continue from")
         vocab = initial_merges.vocab
-        pairs = [(vocab[a], vocab[b]) for a, b in initial_merges.merges or []]
-    else:
-        pairs = list(initial_merges)
+        return [(vocab[a], vocab[b]) for a, b in initial_merges.merges or []]
+    return list(initial_merges)
+
+
+def _forced_pairs(initial_merges: Any, units: list[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """Map an initial merge list to kernel ids, appending the tokens it makes to ``units``."""
+    if initial_merges is None:
+        return []
     ids = {u: i for i, u in reversed(list(enumerate(units)))}
     forced: list[tuple[int, int]] = []
-    for k, pair in enumerate(pairs):
+    for k, pair in enumerate(_merge_pairs(initial_merges)):
         if len(pair) != 2 or not all(isinstance(p, bytes) and p for p in pair):
             raise TrainingError(f"initial merge {k} ({pair!r}) is not a pair of non-empty bytes")
         left, right = tuple(pair[0]), tuple(pair[1])
@@ -239,113 +226,72 @@ def _forced_pairs(initial_merges: Any, units: list[tuple[int, ...]]) -> list[tup
     return forced
 
 
-def run_bpe_kernel(
-    words: Sequence[np.ndarray] | tuple[np.ndarray, np.ndarray],
-    counts: np.ndarray,
-    token_units: Sequence[tuple[int, ...]],
-    *,
-    vocab_size: int,
-    min_frequency: int = 0,
-    max_length: int | None = None,
-    forced: Sequence[tuple[int, int]] = (),
-    progress: bool = False,
-    desc: str = "BPE merges",
-) -> tuple[np.ndarray, list[tuple[int, ...]], int]:
-    """Run the numba trainer on words given as ``(flat int32 symbols, lengths)``.
-
-    Returns the merges as an ``(n, 4)`` int64 array of ``(a, b, new_id, count)``, every token's
-    units by id, and the kernel's stop code. The same engine serves byte-level and character BPE.
-    """
-    from . import _kernels as K
-
-    syms, lengths = words  # type: ignore[misc]
-    syms = np.ascontiguousarray(syms, dtype=np.int32)
-    wlen = np.ascontiguousarray(lengths, dtype=np.int64).copy()
-    wstart = np.zeros(len(wlen), np.int64)
-    if len(wlen) > 1:
-        np.cumsum(wlen[:-1], out=wstart[1:])
-    wcount = np.ascontiguousarray(counts, dtype=np.int64)
-    n0 = len(token_units)
-    tokcap = max(vocab_size, n0 + len(forced)) + 2
-    flat_units = [u for t in token_units for u in t]
-    units = np.empty(max(len(flat_units) * 2, 1024), np.int32)
-    units[: len(flat_units)] = flat_units
-    tok_off = np.zeros(tokcap + 1, np.int64)
-    tok_off[1 : n0 + 1] = np.cumsum([len(t) for t in token_units])
-    tok_len = np.zeros(tokcap, np.int64)
-    tok_len[:n0] = [len(t) for t in token_units]
-    tok_hash = np.zeros(tokcap, np.uint64)
-    tok_pow = np.ones(tokcap, np.uint64)
-    h, p = K.token_hashes(units, tok_off, n0)
-    tok_hash[:n0] = h
-    tok_pow[:n0] = p
-    st_hash, st_ids, st_shift = K.build_string_table(units, tok_off, tok_hash, n0, 2 * tokcap)
-    (pt_keys, pt_cnt, pt_last, pt_shift, n_pairs, seg_start, seg_len, seg_next, pool, pool_used,
-     h_cnt, h_pair, h_seg, heap_size) = K.count_pairs(syms, wstart, wlen, wcount)
-    scal = np.zeros(K.N_SCAL, np.int64)
-    scal[K.N_TOK] = n0
-    scal[K.N_PAIRS] = n_pairs
-    scal[K.PT_SHIFT] = pt_shift
-    scal[K.N_SEG] = n_pairs
-    scal[K.POOL_USED] = pool_used
-    scal[K.HEAP_SIZE] = heap_size
-    scal[K.ST_SHIFT] = st_shift
-    m = [np.zeros(tokcap, np.int64) for _ in range(4)]
-    scratch = [np.zeros(1024, np.int64) for _ in range(7)]  # work, buf_g, buf_w, grp_key, grp_lastw, grp_fill
-    wstamp = np.full(len(wlen), -1, np.int64)
-    stamps = [np.full(tokcap, -1, np.int64) for _ in range(4)]
-    forced_arr = np.asarray(forced, dtype=np.int64).reshape(-1, 2)
-    forced_a = np.ascontiguousarray(forced_arr[:, 0])
-    forced_b = np.ascontiguousarray(forced_arr[:, 1])
-    limit = np.int64(2**62) if max_length is None else np.int64(max_length)
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=max(vocab_size - n0, 0), desc=desc, unit="tok", disable=not progress, leave=False)
-    try:
-        done = 0
-        while scal[K.STOP] == K.RUNNING:
-            out = K.train_steps(
-                syms, wstart, wlen, wcount,
-                units, tok_off, tok_len, tok_hash, tok_pow,
-                st_hash, st_ids,
-                pt_keys, pt_cnt, pt_last,
-                seg_start, seg_len, seg_next, pool,
-                h_cnt, h_pair, h_seg,
-                m[0], m[1], m[2], m[3],
-                scratch[0], wstamp, scratch[1], scratch[2], scratch[3], scratch[4], scratch[5],
-                stamps[0], stamps[1], stamps[2], stamps[3],
-                forced_a, forced_b,
-                scal, np.int64(vocab_size), np.int64(min_frequency), limit, np.int64(_CHUNK),
-            )
-            (units, pt_keys, pt_cnt, pt_last, seg_start, seg_len, seg_next, pool,
-             h_cnt, h_pair, h_seg, m[0], m[1], m[2], m[3], scratch[0], scratch[1], scratch[2],
-             scratch[3], scratch[4], scratch[5]) = out
-            made = int(scal[K.N_TOK]) - n0
-            bar.update(made - done)
-            done = made
-    finally:
-        bar.close()
-    n_merges = int(scal[K.N_MERGES])
-    merges = np.stack([a[:n_merges] for a in m], axis=1)
-    n_tok = int(scal[K.N_TOK])
-    tokens = [tuple(int(u) for u in units[tok_off[t] : tok_off[t + 1]]) for t in range(n_tok)]
-    return merges, tokens, int(scal[K.STOP])
-
-
-def _words_to_arrays(table: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _words_to_arrays(table: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """UTF-8 bytes of every word (flat), their lengths and counts."""
     encoded = [w.encode("utf-8") for w in table]
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     counts = np.fromiter(table.values(), dtype=np.int64, count=len(encoded))
-    return data, lengths, counts, np.asarray(encoded, dtype=object)
+    return data, lengths, counts
 
 
 def file_merges(merges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """The merge list HF writes: a repeated pair keeps only its last rank (a HashMap insert)."""
     last = {pair: k for k, pair in enumerate(merges)}
     return [pair for k, pair in enumerate(merges) if last[pair] == k]
+
+
+def stop_reason(stop: int, n_tokens: int, vocab_size: int, *, allow_smaller: bool, advice: str) -> StopReason:
+    """The name of the engine's stop code; raise when the text ran out of pairs before
+    ``vocab_size`` and a smaller vocabulary is not allowed (``advice`` says why and what to do)."""
+    reason = STOP_REASONS.get(stop, "vocab_size")
+    if reason == "no_pairs" and n_tokens < vocab_size and not allow_smaller:
+        raise TrainingError(f"no pair left to merge after {n_tokens} tokens, before vocab_size {vocab_size}: {advice}")
+    return reason
+
+
+def _check_options(vocab_size: Any, min_frequency: Any, max_token_length: Any) -> None:
+    check_vocab_size(vocab_size)
+    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 0:
+        raise TrainingError(f"min_frequency must be a non-negative integer, got {min_frequency!r}")
+    if max_token_length is not None and (
+        isinstance(max_token_length, bool) or not isinstance(max_token_length, int) or max_token_length < 2
+    ):
+        raise TrainingError(f"max_token_length must be an integer >= 2 or None, got {max_token_length!r}")
+
+
+def _alphabet(special_tokens: Sequence[str], initial_merges: Any, vocab_size: int) -> tuple[Any, ...]:
+    """``(token units, special ids, byte -> id, forced pairs)``, checked against ``vocab_size``."""
+    token_units, specials, byte_to_id = _initial_tokens(list(special_tokens))
+    n_alphabet = len(token_units)
+    if vocab_size < n_alphabet:
+        raise TrainingError(
+            f"vocab_size {vocab_size} is smaller than the alphabet: 256 bytes + "
+            f"{len(specials)} special tokens = {n_alphabet}; use at least {n_alphabet}"
+        )
+    replayed = list(token_units)
+    forced = _forced_pairs(initial_merges, replayed)
+    if len(replayed) > vocab_size:
+        raise TrainingError(
+            f"the initial merge list already makes {len(replayed)} tokens, more than vocab_size "
+            f"{vocab_size}; raise vocab_size or continue from a shorter merge list"
+        )
+    return token_units, specials, byte_to_id, forced
+
+
+def _byte_level_tokenizer(tokens: list[tuple[int, ...]], specials: dict[str, int], merges: list[tuple[int, int]],
+                          regex: str, label: str) -> Tokenizer:
+    """The trained tokenizer as a standard HF byte-level ``tokenizer.json`` and its tokbench model."""
+    from ..formats.hf_json import byte_level_bpe_json, fingerprint_text, tokenizer_from_hf_data
+    from ..model.references import HFReference
+
+    special_text = {i: s for s, i in specials.items()}
+    vocab = [special_text[t].encode("utf-8") if t in special_text else bytes(u) for t, u in enumerate(tokens)]
+    text = byte_level_bpe_json(vocab, file_merges(merges), pattern=regex, special_tokens=specials)
+    return tokenizer_from_hf_data(
+        json.loads(text), name=label, fingerprint=fingerprint_text(text), source_format="trained",
+        reference_factory=lambda: HFReference.from_str(text), original_text=text,
+    )
 
 
 def train_bpe(
@@ -384,76 +330,31 @@ def train_bpe(
         >>> t.tokenizer.tokens("hello world")
         [b'hello', b' ', b'w', b'o', b'r', b'l', b'd']
     """
-    from ..formats.hf_json import byte_level_bpe_json, fingerprint_text, tokenizer_from_hf_data
-    from ..model.references import HFReference
-
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-        raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")
-    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 0:
-        raise TrainingError(f"min_frequency must be a non-negative integer, got {min_frequency!r}")
-    if max_token_length is not None and (
-        isinstance(max_token_length, bool) or not isinstance(max_token_length, int) or max_token_length < 2
-    ):
-        raise TrainingError(f"max_token_length must be an integer >= 2 or None, got {max_token_length!r}")
+    _check_options(vocab_size, min_frequency, max_token_length)
     if isinstance(special_tokens, str):
         special_tokens = [special_tokens]
     pattern_name, regex = resolve_pattern(pattern)
-    token_units, specials, byte_to_id = _initial_tokens(list(special_tokens))
-    n_alphabet = len(token_units)
-    if vocab_size < n_alphabet:
-        raise TrainingError(
-            f"vocab_size {vocab_size} is smaller than the alphabet: 256 bytes + "
-            f"{len(specials)} special tokens = {n_alphabet}; use at least {n_alphabet}"
-        )
-    replayed = list(token_units)
-    forced = _forced_pairs(initial_merges, replayed)
-    if len(replayed) > vocab_size:
-        raise TrainingError(
-            f"the initial merge list already makes {len(replayed)} tokens, more than vocab_size "
-            f"{vocab_size}; raise vocab_size or continue from a shorter merge list"
-        )
-
+    token_units, specials, byte_to_id, forced = _alphabet(special_tokens, initial_merges, vocab_size)
     if isinstance(corpus_or_texts, Mapping):
-        table = {str(k): int(v) for k, v in corpus_or_texts.items() if k and int(v) > 0}
+        table = piece_table(corpus_or_texts)
     else:
         table = word_counts(corpus_or_texts, pattern)
     if not table:
         raise TrainingError("the corpus is empty: no text to train on; give at least one non-empty text")
-    data, lengths, counts, _ = _words_to_arrays(table)
-    syms = byte_to_id[data]
+    data, lengths, counts = _words_to_arrays(table)
     merges_arr, tokens, stop = run_bpe_kernel(
-        (syms, lengths), counts, token_units, vocab_size=vocab_size, min_frequency=min_frequency,
+        (byte_to_id[data], lengths), counts, token_units, vocab_size=vocab_size, min_frequency=min_frequency,
         max_length=max_token_length, forced=forced, progress=progress,
     )
-    stop_reason = _STOP_NAMES.get(stop, "vocab_size")
-    if stop_reason == "no_pairs" and len(tokens) < vocab_size and not allow_smaller:
-        raise TrainingError(
-            f"no pair left to merge after {len(tokens)} tokens, before vocab_size {vocab_size}: "
-            "the corpus is too small for this vocabulary; give more text, a smaller vocab_size, "
-            "or allow_smaller=True"
-        )
-
-    special_ids = set(specials.values())
-    vocab = [
-        next(s for s, i in specials.items() if i == t).encode("utf-8") if t in special_ids else bytes(u)
-        for t, u in enumerate(tokens)
-    ]
+    reason = stop_reason(stop, len(tokens), vocab_size, allow_smaller=allow_smaller,
+                         advice="the corpus is too small for this vocabulary; give more text, a smaller "
+                                "vocab_size, or allow_smaller=True")
     merges = [(int(a), int(b)) for a, b in merges_arr[:, :2]]
-    text = byte_level_bpe_json(vocab, file_merges(merges), pattern=regex, special_tokens=specials)
-    label = name or f"bpe-{pattern_name}-{len(vocab)}"
-    tokenizer = tokenizer_from_hf_data(
-        json.loads(text), name=label, fingerprint=fingerprint_text(text), source_format="trained",
-        reference_factory=lambda: HFReference.from_str(text), original_text=text,
-    )
+    tokenizer = _byte_level_tokenizer(tokens, specials, merges, regex, name or f"bpe-{pattern_name}-{len(tokens)}")
     return TrainedBPE(
-        tokenizer=tokenizer,
-        merges=merges,
-        merged_ids=[int(x) for x in merges_arr[:, 2]],
-        merge_counts=merges_arr[:, 3].copy(),
-        stop_reason=stop_reason,
-        pattern=regex,
-        n_words=int(counts.sum()),
-        n_word_types=len(table),
+        tokenizer=tokenizer, merges=merges, merged_ids=[int(x) for x in merges_arr[:, 2]],
+        merge_counts=merges_arr[:, 3].copy(), stop_reason=reason, pattern=regex,
+        n_words=int(counts.sum()), n_word_types=len(table),
         options={"vocab_size": vocab_size, "pattern": pattern_name, "min_frequency": min_frequency,
                  "special_tokens": list(specials), "max_token_length": max_token_length,
                  "initial_merges": len(forced)},

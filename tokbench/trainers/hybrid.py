@@ -38,17 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import TokbenchError
-from ..formats.hybrid_json import (
-    UPPERCASE,
-    Casing,
-    HybridEncoder,
-    HybridTokenizer,
-    hybrid_data,
-    lower_word,
-    tokenizer_from_hybrid_data,
-)
-from . import TrainingError
+from ..errors import TokbenchError, TrainingError
+from ..formats.hybrid_json import hybrid_data, tokenizer_from_hybrid_data
+from ..model.hybrid import UPPERCASE, Casing, HybridEncoder, HybridTokenizer, lower_word
+from ._common import TrainedResult, check_vocab_size, corpus_description, training_texts
 
 __all__ = ["Lexicon", "LexiconError", "TrainedHybrid", "train_hybrid", "morfessor_lexicon",
            "RESERVED_PATTERN"]
@@ -260,11 +253,12 @@ def morfessor_lexicon(words: Mapping[str, int], *, max_morphs: int | None = None
 
 
 @dataclass(eq=False)
-class TrainedHybrid:
-    """A trained morphology-hybrid tokenizer.
+class TrainedHybrid(TrainedResult):
+    """A trained morphology-hybrid tokenizer (a :class:`~tokbench.results.Result`; ``to_frame()``
+    is the vocabulary).
 
     Attributes:
-        tokenizer: the :class:`~tokbench.formats.hybrid_json.HybridTokenizer`; ``save`` writes
+        tokenizer: the :class:`~tokbench.model.hybrid.HybridTokenizer`; ``save`` writes
             tokbench's ``hybrid`` JSON, which :func:`tokbench.load_tokenizer` reads back.
         lexicon: the lexicon used (given, or learned by Morfessor).
         fallback: the :class:`~tokbench.trainers.bpe.TrainedBPE` of the fallback.
@@ -280,32 +274,68 @@ class TrainedHybrid:
     options: dict[str, Any] = field(default_factory=dict)
     corpus: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def signature(self) -> Any:
-        from ..results import Signature
 
-        return Signature(tokenizers={self.tokenizer.name: self.tokenizer.fingerprint},
-                         corpus=self.corpus, extra={"trainer": self.options})
+def _lexicon_for(texts: list[str], *, vocab_size: int, lexicon: Lexicon | str | Path | None, morfessor: bool,
+                 casing: Casing | None, max_morphs: int | None, morfessor_words: int | None,
+                 morfessor_epochs: int | None, seed: int) -> Lexicon:
+    """The given lexicon (loaded when a path), or one Morfessor learns from the texts' words."""
+    if not morfessor:
+        if isinstance(lexicon, Lexicon):
+            return lexicon
+        return Lexicon.from_path(lexicon, casing=casing or "unicode")  # type: ignore[arg-type]
+    lower = casing or "unicode"
+    words: Counter[str] = Counter()
+    probe = HybridEncoder(roots={}, affixes={}, spaces={}, uppercase_id=-1, casing=lower)
+    for text in texts:
+        words.update(lower_word(c, lower) for c, kind, _ in probe.classify(text) if kind == "word")
+    cap = max_morphs if max_morphs is not None else max(vocab_size - max(256, vocab_size // 4) - 4, 0)
+    return morfessor_lexicon(words, max_morphs=cap, seed=seed, casing=lower, max_words=morfessor_words,
+                             max_epochs=morfessor_epochs)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the ``{"tokbench_format": "hybrid", ...}`` file atomically."""
-        return self.tokenizer.save(path)
+
+def _leftovers(texts: list[str], analyser: HybridEncoder) -> tuple[Counter[str], int, int]:
+    """What the lexicon leaves uncovered (unknown words, leftovers after the affix chain, digits,
+    punctuation), with the words seen and those fully covered."""
+    leftovers: Counter[str] = Counter()
+    words_total = words_covered = 0
+    for text in texts:
+        for chunk, kind, suffix in analyser.classify(text):
+            if kind == "other":
+                leftovers[chunk] += 1
+            elif kind == "word":
+                rest = [x for x in analyser.word(chunk, suffix=suffix) if isinstance(x, str)]
+                words_total += 1
+                words_covered += not rest
+                leftovers.update(rest)
+    return leftovers, words_total, words_covered
 
 
-def _training_texts(corpus: Any) -> list[str]:
-    from .bpe import _texts_of
+def _train_fallback(leftovers: Counter[str], fallback_size: int, n_lex: int, *, min_frequency: int,
+                    allow_smaller: bool, progress: bool) -> Any:
+    """The byte-level BPE fallback, trained on the leftovers (the bare 256 bytes when nothing is left)."""
+    from .bpe import train_bpe
 
-    if isinstance(corpus, Mapping):
-        raise TrainingError("the hybrid trainer needs texts (or a Corpus), not a word-count table")
-    texts = []
-    for k, text in enumerate(_texts_of(corpus)):
-        if not isinstance(text, str):
-            raise TokbenchError(f"text {k} is a {type(text).__name__}, not str; decode it first")
-        if text:
-            texts.append(text)
-    if not texts:
-        raise TrainingError("the corpus is empty: no text to train on; give at least one non-empty text")
-    return texts
+    if leftovers:
+        return train_bpe(dict(leftovers), vocab_size=fallback_size, min_frequency=min_frequency,
+                         allow_smaller=allow_smaller, progress=progress, name="hybrid-fallback")
+    if fallback_size == 256 or allow_smaller:
+        return train_bpe({"\x00": 1}, vocab_size=256, progress=False, name="hybrid-fallback")
+    raise TrainingError("the lexicon covers the whole corpus: nothing is left to train the BPE "
+                        f"fallback on; use vocab_size {n_lex + 256} or allow_smaller=True")
+
+
+def _check_options(vocab_size: Any, special_tokens: Any, lexicon: Any, morfessor: bool) -> None:
+    check_vocab_size(vocab_size)
+    if list(special_tokens or ()):
+        raise TrainingError("the hybrid trainer takes its special tokens from the lexicon (<name> entries); "
+                            "drop --special-token")
+    if (lexicon is None) == (not morfessor):
+        raise TrainingError("give exactly one of lexicon= (a Lexicon or a folder) and morfessor=True")
+
+
+def _check_casing(casing: Any) -> None:
+    if casing is not None and casing not in ("turkish", "unicode"):
+        raise TrainingError(f"casing must be 'turkish' or 'unicode', got {casing!r}")
 
 
 def train_hybrid(
@@ -350,31 +380,12 @@ def train_hybrid(
         >>> t.tokenizer.decode(t.tokenizer.encode("Kitaplarım 😀")) == "Kitaplarım 😀"
         True
     """
-    from .bpe import train_bpe
-
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-        raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")
-    if list(special_tokens or ()):
-        raise TrainingError("the hybrid trainer takes its special tokens from the lexicon (<name> entries); "
-                            "drop --special-token")
-    if (lexicon is None) == (not morfessor):
-        raise TrainingError("give exactly one of lexicon= (a Lexicon or a folder) and morfessor=True")
-    texts = _training_texts(corpus)
-    if casing is not None and casing not in ("turkish", "unicode"):
-        raise TrainingError(f"casing must be 'turkish' or 'unicode', got {casing!r}")
-    if morfessor:
-        lower = casing or "unicode"
-        words: Counter[str] = Counter()
-        probe = HybridEncoder(roots={}, affixes={}, spaces={}, uppercase_id=-1, casing=lower)
-        for text in texts:
-            words.update(lower_word(c, lower) for c, kind, _ in probe.classify(text) if kind == "word")
-        cap = max_morphs if max_morphs is not None else max(vocab_size - max(256, vocab_size // 4) - 4, 0)
-        lex = morfessor_lexicon(words, max_morphs=cap, seed=seed, casing=lower,
-                                max_words=morfessor_words, max_epochs=morfessor_epochs)
-    elif isinstance(lexicon, Lexicon):
-        lex = lexicon
-    else:
-        lex = Lexicon.from_path(lexicon, casing=casing or "unicode")  # type: ignore[arg-type]
+    _check_options(vocab_size, special_tokens, lexicon, morfessor)
+    texts = training_texts(corpus, trainer="the hybrid trainer", keep_blank=True)
+    _check_casing(casing)
+    lex = _lexicon_for(texts, vocab_size=vocab_size, lexicon=lexicon, morfessor=morfessor, casing=casing,
+                       max_morphs=max_morphs, morfessor_words=morfessor_words, morfessor_epochs=morfessor_epochs,
+                       seed=seed)
     use_casing: Casing = casing or lex.casing
     table = lex.token_table()
     n_lex = len(table)
@@ -384,48 +395,27 @@ def train_hybrid(
             f"vocab_size {vocab_size} leaves {fallback_size} tokens for the BPE fallback after the "
             f"lexicon's {n_lex:,} surface forms; it needs at least 256 (the bytes): use vocab_size >= "
             f"{n_lex + 256:,}")
-
     by_class: dict[str, dict[str, int]] = {"root": {}, "affix": {}, "space": {}, "special": {}}
     for i, (surface, cls, _) in enumerate(table):
         by_class[cls].setdefault(surface, i)
     analyser = HybridEncoder(roots=by_class["root"], affixes=by_class["affix"], spaces=by_class["space"],
                              uppercase_id=by_class["special"][UPPERCASE], casing=use_casing,
                              apostrophe_suffixes=apostrophe_suffixes)
-    leftovers: Counter[str] = Counter()
-    words_total = words_covered = 0
-    for text in texts:
-        for chunk, kind, suffix in analyser.classify(text):
-            if kind == "other":
-                leftovers[chunk] += 1
-            elif kind == "word":
-                rest = [x for x in analyser.word(chunk, suffix=suffix) if isinstance(x, str)]
-                words_total += 1
-                words_covered += not rest
-                leftovers.update(rest)
-
-    if leftovers:
-        fallback = train_bpe(dict(leftovers), vocab_size=fallback_size, min_frequency=min_frequency,
-                             allow_smaller=allow_smaller, progress=progress, name="hybrid-fallback")
-    elif fallback_size == 256 or allow_smaller:
-        fallback = train_bpe({"\x00": 1}, vocab_size=256, progress=False, name="hybrid-fallback")
-    else:
-        raise TrainingError("the lexicon covers the whole corpus: nothing is left to train the BPE "
-                            f"fallback on; use vocab_size {n_lex + 256} or allow_smaller=True")
+    leftovers, words_total, words_covered = _leftovers(texts, analyser)
+    fallback = _train_fallback(leftovers, fallback_size, n_lex, min_frequency=min_frequency,
+                               allow_smaller=allow_smaller, progress=progress)
     fb_tok = fallback.tokenizer
     label = name or f"hybrid-{lex.name}-{n_lex + fb_tok.vocab_size}"
     options = {"vocab_size": vocab_size, "lexicon": lex.name, "morfessor": morfessor, "casing": use_casing,
                "apostrophe_suffixes": apostrophe_suffixes, "min_frequency": min_frequency,
                "max_morphs": max_morphs if morfessor else None, "seed": seed if morfessor else None}
-    from .bpe import corpus_description
-
     coverage = {"words": words_total, "covered_words": words_covered,
                 "leftover_types": len(leftovers), "leftover_occurrences": sum(leftovers.values())}
     data = hybrid_data(tokens=table, fallback_vocab=fb_tok.vocab, fallback_merges=fb_tok.merges or [],
                        casing=use_casing, apostrophe_suffixes=apostrophe_suffixes, name=label,
                        lexicon=lex.describe(), training={**options, **coverage})
-    tokenizer = tokenizer_from_hybrid_data(data, name=label, source_format="trained")
     return TrainedHybrid(
-        tokenizer=tokenizer, lexicon=lex, fallback=fallback, stop_reason=fallback.stop_reason,
-        n_word_types=len(leftovers), coverage=coverage, options=options,
-        corpus=corpus_description(corpus, words_total, len(leftovers)),
+        tokenizer=tokenizer_from_hybrid_data(data, name=label, source_format="trained"), lexicon=lex,
+        fallback=fallback, stop_reason=fallback.stop_reason, n_word_types=len(leftovers), coverage=coverage,
+        options=options, corpus=corpus_description(corpus, words_total, len(leftovers)),
     )

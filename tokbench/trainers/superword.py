@@ -37,8 +37,9 @@ from typing import Any
 
 import regex
 
-from . import TrainingError
-from .bpe import TrainedBPE, corpus_description, train_bpe, word_counts
+from ..errors import TrainingError
+from ._common import check_vocab_size, corpus_description, texts_of
+from .bpe import TrainedBPE, train_bpe, word_counts
 
 __all__ = ["train_superword", "STAGE2_PATTERN", "superword_pieces", "resolve_transition"]
 
@@ -135,18 +136,14 @@ def train_superword(
     """
     if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
         raise TrainingError(f"max_words must be a positive integer, got {max_words!r}")
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-        raise TrainingError(f"vocab_size must be a positive integer, got {vocab_size!r}")
+    check_vocab_size(vocab_size)
     if isinstance(corpus_or_texts, Mapping):
         raise TrainingError("superword BPE needs texts (or a Corpus), not a word-count table: "
                             "stage 2 re-splits the raw text")
     from ..corpora import Corpus
-    from .bpe import _texts_of
 
-    if isinstance(corpus_or_texts, Corpus):
-        texts = corpus_or_texts
-    else:
-        texts = [t for t in _texts_of(corpus_or_texts)]  # iterated twice, once per stage
+    # A Corpus is read twice as it is; other texts are listed once (iterated once per stage).
+    texts = corpus_or_texts if isinstance(corpus_or_texts, Corpus) else list(texts_of(corpus_or_texts))
     n_specials = len(dict.fromkeys([special_tokens] if isinstance(special_tokens, str) else special_tokens))
     t = resolve_transition(transition, vocab_size, 256 + n_specials)
     common = dict(min_frequency=min_frequency, special_tokens=special_tokens,
@@ -156,15 +153,21 @@ def train_superword(
     label = name or f"superword-{len(stage1.tokenizer.vocab)}-{vocab_size}"
     stage2 = train_bpe(table, vocab_size=vocab_size, pattern=stage2_pattern, initial_merges=stage1,
                        progress=progress, name=label, **common)
+    stage2.tokenizer.description["superword"] = {"transition": len(stage1.tokenizer.vocab), "max_words": max_words,
+                                                 "stage1_pattern": stage1.pattern}
+    return _joined(stage1, stage2, corpus_or_texts, vocab_size=vocab_size, max_words=max_words,
+                   stage2_pattern=stage2_pattern, min_frequency=min_frequency, max_token_length=max_token_length)
+
+
+def _joined(stage1: TrainedBPE, stage2: TrainedBPE, corpus_or_texts: Any, *, vocab_size: int, max_words: int,
+            stage2_pattern: str, min_frequency: int, max_token_length: int | None) -> TrainedBPE:
+    """The two stages as one result: stage 2's tokenizer and merges, stage 1's own counts for the
+    merges stage 2 replayed (stage 2 replays them with stage-2 counts)."""
     n1 = len(stage1.merges)
-    # Stage 2 replays stage 1's merges with stage-2 counts; keep stage 1's own counts for them.
     counts = stage2.merge_counts.copy()
     counts[:n1] = stage1.merge_counts
-    tok = stage2.tokenizer
-    tok.description["superword"] = {"transition": len(stage1.tokenizer.vocab), "max_words": max_words,
-                                    "stage1_pattern": stage1.pattern}
     return TrainedBPE(
-        tokenizer=tok,
+        tokenizer=stage2.tokenizer,
         merges=stage2.merges,
         merged_ids=stage2.merged_ids,
         merge_counts=counts,

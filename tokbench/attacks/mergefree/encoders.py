@@ -36,10 +36,17 @@ import numpy as np
 from ...errors import EncodingError, TokbenchError, UnsupportedTokenizerError
 from ...model.tokenizer import Tokenizer, check_text
 
-__all__ = ["Mode", "MergeFreeEncoder", "corrupt_merges", "VocabularyTrie"]
+__all__ = ["Mode", "MODES", "MergeFreeEncoder", "corrupt_merges", "VocabularyTrie", "is_byte_level"]
 
 Mode = Literal["bpe", "greedy", "minimal"]
 MODES: tuple[str, ...] = ("bpe", "greedy", "minimal")
+#: Formats whose vocabularies are byte-level even when their description does not say so.
+_BYTE_LEVEL_FORMATS = ("tiktoken", "tekken", "gpt2-files", "trained")
+
+
+def is_byte_level(tokenizer: Tokenizer) -> bool:
+    """Whether the tokenizer's merges combine bytes (not SentencePiece-style characters)."""
+    return bool(tokenizer.description.get("byte_level", tokenizer.source_format in _BYTE_LEVEL_FORMATS))
 
 
 class VocabularyTrie:
@@ -151,7 +158,7 @@ class MergeFreeEncoder:
         tok = self.tokenizer
         if merges is None:
             raise UnsupportedTokenizerError(f"{tok.name}: mode 'bpe' needs a merge list and this model has none")
-        if not tok.description.get("byte_level", tok.source_format in ("tiktoken", "tekken", "gpt2-files", "trained")):
+        if not is_byte_level(tok):
             raise UnsupportedTokenizerError(
                 f"{tok.name}: the numba BPE kernel merges bytes, and this model merges characters "
                 "(SentencePiece-style); use greedy/minimal, or tok.encode(backend='native')")

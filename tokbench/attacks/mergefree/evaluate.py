@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...corpora import Corpus
 from ...errors import UnsupportedTokenizerError
 from ...model.pretokenizers import SPACE_MARK
-from ...results import Signature
 from ...model.tokenizer import Tokenizer
-from .encoders import MergeFreeEncoder, corrupt_merges
+from ...results import Signature
+from .encoders import MergeFreeEncoder, corrupt_merges, is_byte_level
 
 __all__ = ["Variant", "default_variants", "evaluate_mergefree", "MergeFreeResult"]
 
@@ -44,7 +44,7 @@ def default_variants(tokenizer: Tokenizer, *, delete_fraction: float = 0.1, trun
     """greedy and minimal always; merge-list corruptions where the model has byte-level merges."""
     variants = [Variant("greedy", "greedy"), Variant("minimal", "minimal")]
     merges = tokenizer.merges if tokenizer.has_merges else None
-    if merges and _byte_level(tokenizer):
+    if merges and is_byte_level(tokenizer):
         keep = int(len(merges) * truncate_share)
         variants += [
             Variant("shuffled merges", "bpe", "shuffle"),
@@ -54,16 +54,19 @@ def default_variants(tokenizer: Tokenizer, *, delete_fraction: float = 0.1, trun
     return variants
 
 
-def _byte_level(tokenizer: Tokenizer) -> bool:
-    return bool(tokenizer.description.get("byte_level", tokenizer.source_format in ("tiktoken", "tekken", "gpt2-files", "trained")))
-
-
 @dataclass(frozen=True)
 class MergeFreeResult:
+    """Rows of (tokenizer, category, variant) counts; follows :class:`tokbench.results.Result`.
+
+    ``notes`` names the variants that could not be built for this tokenizer, and why.
+    """
+
     rows: list[dict[str, Any]]
     signature: Signature
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> Any:
+        """One row per (category, variant), with ``tokens_per_byte`` and ``vocab_used_share``."""
         import pandas as pd
 
         frame = pd.DataFrame(self.rows)
@@ -74,7 +77,7 @@ class MergeFreeResult:
 
 def _standard_segments(tokenizer: Tokenizer, pieces: Sequence[bytes]) -> dict[bytes, tuple[int, ...]]:
     """Each distinct piece under the tokenizer's own merge-list encoding."""
-    if _byte_level(tokenizer) and tokenizer.has_merges:
+    if is_byte_level(tokenizer) and tokenizer.has_merges:
         encoder = MergeFreeEncoder(tokenizer, "bpe")
         return dict(zip(pieces, map(tuple, encoder.encode_pieces(list(pieces))), strict=True))
     native = tokenizer.native
@@ -107,6 +110,51 @@ def _row(name: str, segments: dict[bytes, tuple[int, ...]], *, tokenizer: Tokeni
     }
 
 
+def _build_encoders(tokenizer: Tokenizer, variants: Sequence[Variant],
+                    seed: int) -> tuple[dict[str, MergeFreeEncoder], list[str]]:
+    """An encoder per variant; a variant this tokenizer cannot run is left out with a note."""
+    merges = tokenizer.merges if tokenizer.has_merges else None
+    encoders: dict[str, MergeFreeEncoder] = {}
+    notes: list[str] = []
+    for v in variants:
+        try:
+            damaged = None
+            if v.corruption is not None:
+                if merges is None:
+                    raise UnsupportedTokenizerError(f"{tokenizer.name}: has no merge list to corrupt")
+                damaged = corrupt_merges(merges, v.corruption, fraction=v.fraction, keep=v.keep, seed=seed)  # type: ignore[arg-type]
+            encoders[v.name] = MergeFreeEncoder(tokenizer, v.mode, merges=damaged, name=v.name)  # type: ignore[arg-type]
+        except UnsupportedTokenizerError as err:
+            notes.append(f"variant {v.name!r} was not run: {err}")
+    return encoders, notes
+
+
+def _category_rows(tokenizer: Tokenizer, category: str, documents: Sequence[str], n_bytes: int,
+                   encoders: dict[str, MergeFreeEncoder]) -> list[dict[str, Any]]:
+    """The standard row and one row per variant for one category."""
+    pipeline = tokenizer.native
+    counts: Counter[bytes] = Counter()
+    added = 0
+    for doc in documents:
+        for piece, added_id in pipeline.piece_bytes(doc):
+            if added_id is None:
+                counts[piece] += 1
+            else:
+                added += 1
+    distinct = list(counts)
+    standard = _standard_segments(tokenizer, distinct)
+    context = {"tokenizer": tokenizer, "category": category, "n_bytes": n_bytes,
+               "counts": counts, "added": added, "standard": standard}
+    base = _row("standard", standard, **context)
+    rows = [{**base, "relative_to_standard": 1.0}]
+    for name, encoder in encoders.items():
+        segments = dict(zip(distinct, map(tuple, encoder.encode_pieces(distinct)), strict=True))
+        r = _row(name, segments, **context)
+        r["relative_to_standard"] = r["tokens"] / base["tokens"]
+        rows.append(r)
+    return rows
+
+
 def evaluate_mergefree(
     tokenizer: Tokenizer,
     corpus: Corpus,
@@ -114,40 +162,18 @@ def evaluate_mergefree(
     variants: Sequence[Variant] | None = None,
     seed: int = 0,
 ) -> MergeFreeResult:
-    """Compare standard BPE with merge-free and corrupted-merge encoders on every category."""
+    """Compare standard BPE with merge-free and corrupted-merge encoders on every category.
+
+    Raises :class:`~tokbench.errors.UnsupportedTokenizerError` when the tokenizer has no
+    native pretokenizer pipeline; a single variant it cannot run is skipped and noted.
+    """
     variants = list(variants) if variants is not None else default_variants(tokenizer)
-    merges = tokenizer.merges if tokenizer.has_merges else None
-    encoders: dict[str, MergeFreeEncoder] = {}
-    for v in variants:
-        damaged = None
-        if v.corruption is not None:
-            if merges is None:
-                raise UnsupportedTokenizerError(f"{tokenizer.name}: has no merge list to corrupt")
-            damaged = corrupt_merges(merges, v.corruption, fraction=v.fraction, keep=v.keep, seed=seed)  # type: ignore[arg-type]
-        encoders[v.name] = MergeFreeEncoder(tokenizer, v.mode, merges=damaged, name=v.name)  # type: ignore[arg-type]
-    pipeline = tokenizer.native
+    if not hasattr(tokenizer.native, "piece_bytes"):
+        raise UnsupportedTokenizerError(f"{tokenizer.name}: no pretokenizer pipeline to run merge-free encoders on")
+    encoders, notes = _build_encoders(tokenizer, variants, seed)
     rows: list[dict[str, Any]] = []
     for category, documents in corpus:
-        counts: Counter[bytes] = Counter()
-        added = 0
-        for doc in documents:
-            for piece, added_id in pipeline.piece_bytes(doc):
-                if added_id is None:
-                    counts[piece] += 1
-                else:
-                    added += 1
-        distinct = list(counts)
-        standard = _standard_segments(tokenizer, distinct)
-
-        context = {"tokenizer": tokenizer, "category": category, "n_bytes": corpus.n_bytes(category),
-                   "counts": counts, "added": added, "standard": standard}
-        base = _row("standard", standard, **context)
-        rows.append({**base, "relative_to_standard": 1.0})
-        for name, encoder in encoders.items():
-            segments = dict(zip(distinct, map(tuple, encoder.encode_pieces(distinct)), strict=True))
-            r = _row(name, segments, **context)
-            r["relative_to_standard"] = r["tokens"] / base["tokens"]
-            rows.append(r)
+        rows.extend(_category_rows(tokenizer, category, documents, corpus.n_bytes(category), encoders))
     signature = Signature(tokenizers={tokenizer.name: tokenizer.fingerprint}, corpus=corpus.signature(), seed=seed,
                           extra={"variants": [v.__dict__ for v in variants]})
-    return MergeFreeResult(rows=rows, signature=signature)
+    return MergeFreeResult(rows=rows, signature=signature, notes=notes)

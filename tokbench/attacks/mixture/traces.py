@@ -16,8 +16,9 @@ pair-count pattern no real corpus has, and the LP then shifts weight away from s
 see :meth:`tokbench.attacks.mixture.MixtureResult.intervals`.)
 
 The numba kernel is :func:`tokbench.attacks.mixture._kernels.trace_kernel`; :func:`trace_reference`
-is its plain-Python twin. Traces are cached on disk keyed by (tokenizer fingerprint, sample
-hash, merges, replicates) and written atomically.
+is its plain-Python twin. Traces are cached on disk (:class:`tokbench.cache.Cache`, namespace
+``traces``) keyed by (:data:`TRACE_VERSION`, tokenizer fingerprint, sample hash, merges,
+replicates); a damaged entry is recomputed.
 
 Example:
     >>> tr = trace_category(tok, docs, merges.head(1000))    # doctest: +SKIP
@@ -27,8 +28,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,12 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from ...cache import Cache, Record, default_cache_root
 from ...errors import TokbenchError, UnsupportedTokenizerError
 from ...model.tokenizer import Tokenizer
 from .merges import MergeList
 
 __all__ = ["PairTrace", "WordTable", "word_table", "trace_words", "trace_reference", "trace_category",
-           "pair_key", "default_cache_dir"]
+           "pair_key", "default_cache_dir", "trace_cache", "TRACE_VERSION"]
 
 #: Bump when the trace format or algorithm changes: old cache entries are then ignored.
 TRACE_VERSION = 3  # 2: replicates are half-samples; 3: SentencePiece training split
@@ -100,7 +100,10 @@ class PairTrace:
         return total + int(self.d_vals[:end][hit, replicate].sum())
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in ("init_keys", "init_vals", "merged", "d_off", "d_keys", "d_vals", "n_bytes")}
+        return {k: getattr(self, k) for k in _TRACE_FIELDS}
+
+
+_TRACE_FIELDS = ("init_keys", "init_vals", "merged", "d_off", "d_keys", "d_vals", "n_bytes")
 
 
 # --------------------------------------------------------------------------------- words
@@ -197,12 +200,12 @@ def word_table(tok: Tokenizer, documents: Sequence[str], *, replicates: int = 0,
 
 def trace_words(table: WordTable, merges: MergeList) -> PairTrace:
     """Run the numba trace kernel over a word table."""
-    from . import _kernels as K
+    from ._kernels import trace_kernel
 
     wstart = np.zeros(table.n_words, np.int64)
     if table.n_words > 1:
         np.cumsum(table.lengths[:-1], out=wstart[1:])
-    out = K.trace_kernel(table.syms.astype(np.int64).copy(), wstart, table.lengths.astype(np.int64).copy(),
+    out = trace_kernel(table.syms.astype(np.int64).copy(), wstart, table.lengths.astype(np.int64).copy(),
                          np.ascontiguousarray(table.counts, dtype=np.int64),
                          merges.left, merges.right, merges.result)
     return PairTrace(*out, n_bytes=np.asarray(table.n_bytes, np.int64))
@@ -252,8 +255,16 @@ def trace_reference(words: Sequence[Sequence[int]], counts: Sequence[int],
 
 def default_cache_dir() -> Path:
     """``$TOKBENCH_CACHE/traces`` or ``~/.cache/tokbench/traces``."""
-    root = os.environ.get("TOKBENCH_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "tokbench") / "traces"
+    return default_cache_root() / "traces"
+
+
+def trace_cache(cache_dir: str | Path | None = None) -> Cache:
+    """The :class:`~tokbench.cache.Cache` of traces: entries directly in ``cache_dir`` when it is
+    given (as they always were), else in :func:`default_cache_dir`."""
+    if cache_dir is None:
+        return Cache(namespace="traces")
+    folder = Path(cache_dir)
+    return Cache(folder.parent, namespace=folder.name)
 
 
 def _sample_hash(documents: Sequence[str]) -> str:
@@ -271,25 +282,33 @@ def _merges_hash(merges: MergeList) -> str:
     return digest.hexdigest()[:16]
 
 
+def _trace_from_record(record: Record | None) -> PairTrace | None:
+    """The cached trace, or None when the entry is missing or does not hold a whole trace."""
+    if record is None or set(record.arrays) != set(_TRACE_FIELDS):
+        return None
+    trace = PairTrace(**record.arrays)
+    n_steps, n_rep = trace.merged.shape if trace.merged.ndim == 2 else (-1, -1)
+    if trace.d_off.shape != (n_steps + 1,) or trace.n_bytes.shape != (n_rep,) \
+            or trace.init_vals.shape != (len(trace.init_keys), n_rep) \
+            or trace.d_vals.shape != (len(trace.d_keys), n_rep):
+        return None
+    return trace
+
+
 def trace_category(tok: Tokenizer, documents: Sequence[str], merges: MergeList, *, replicates: int = 0,
                    seed: int = 0, cache_dir: str | Path | None = None, use_cache: bool = True) -> PairTrace:
-    """Word table + trace of one category sample, cached on disk (see the module docstring)."""
-    from ..._io import atomic_write
-
-    key = json.dumps({"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
-                      "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
-                      "seed": seed if replicates else None}, sort_keys=True)
-    name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz"
-    path = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = path / name
-    if use_cache and target.is_file():
-        try:
-            with np.load(target) as data:
-                return PairTrace(**{k: data[k] for k in data.files})
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache entry is recomputed and overwritten
+    """Word table + trace of one category sample, cached on disk (see the module docstring):
+    a missing, damaged or foreign cache entry is recomputed and overwritten."""
+    cache = trace_cache(cache_dir) if use_cache else None
+    if cache is not None:
+        key = cache.key({"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
+                         "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
+                         "seed": seed if replicates else None})
+        cached = _trace_from_record(cache.load(key))
+        if cached is not None:
+            return cached
     trace = trace_words(word_table(tok, documents, replicates=replicates, seed=seed), merges)
-    if use_cache:
-        with atomic_write(target, "wb") as handle:
-            np.savez(handle, **trace.to_arrays())
+    if cache is not None:
+        cache.store(key, Record(meta={"trace_version": TRACE_VERSION, "tokenizer": tok.name},
+                                arrays=trace.to_arrays()))
     return trace

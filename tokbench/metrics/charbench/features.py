@@ -43,11 +43,14 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ...results import Signature
 from ...model.tokenizer import Tokenizer
+from ...results import RowsResult, Signature
 from .tasks import TASKS, CharBenchError, CharBenchItem, items_digest
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = [
     "Segmentation",
@@ -211,16 +214,12 @@ def item_features(item: CharBenchItem, seg: Segmentation) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class FeatureResult:
-    """Feature rows of every item under every tokenizer, with the signature."""
+class FeatureResult(RowsResult):
+    """Feature rows of every item under every tokenizer, with the signature; ``notes`` name the
+    tokenizers whose segmentation of some words could not be aligned with the characters."""
 
-    rows: list[dict[str, Any]]
-    signature: Signature
-
-    def to_frame(self) -> Any:
-        import pandas as pd
-
-        frame = pd.DataFrame(self.rows)
+    def to_frame(self) -> pd.DataFrame:
+        frame = super().to_frame()
         for col in ("target_split",):
             frame[col] = frame[col].astype("boolean")
         return frame
@@ -253,7 +252,18 @@ def charbench_features(
         tokenizers={t.name: t.fingerprint for t in toks},
         extra={"items_sha256": items_digest(list(items)), "items": len(items), "space": space},
     )
-    return FeatureResult(rows=rows, signature=signature)
+    return FeatureResult(rows=rows, signature=signature, notes=_alignment_notes(rows, names))
+
+
+def _alignment_notes(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
+    notes = []
+    for name in names:
+        flags = [r["aligned"] for r in rows if r["tokenizer"] == name]
+        unaligned = len(flags) - sum(bool(f) for f in flags)
+        if unaligned:
+            notes.append(f"{name}: {unaligned} of {len(flags)} words could not be aligned with their "
+                         "characters (unknown token or length-changing normalization); their features are missing")
+    return notes
 
 
 def feature_table(frame: Any) -> Any:

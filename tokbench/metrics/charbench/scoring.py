@@ -19,17 +19,20 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ...corpora.reading import json_lines
 from ...results import Signature
-from .tasks import TASKS, CharBenchError, CharBenchItem, items_digest
 from .features import FEATURE_COLUMNS
+from .tasks import TASKS, CharBenchError, CharBenchItem, items_digest, read_text_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["parse_answer", "load_answers", "score_answers", "ScoreResult"]
 
@@ -55,25 +58,15 @@ def load_answers(path: str | Path) -> dict[str, str | None]:
     A ``reply`` may be ``null`` (the model returned nothing): it is kept and scored invalid.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CharBenchError(f"{path}: no such answer file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise CharBenchError(f"{path}: cannot read the answer file ({err})") from None
+    text = read_text_file(path, "answer file")
     answers: dict[str, str | None] = {}
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
+    lines = text.split("\n")
+    shape = '{"id": ..., "reply": ...}'
+    for lineno, obj in json_lines(lines, source=path, error=CharBenchError, shape=shape):
         where = f"{path}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise CharBenchError(
-                f'{where}: not valid JSON ({err.msg}); each line must be {{"id": ..., "reply": ...}}'
-            ) from None
         if not isinstance(obj, dict) or "id" not in obj or "reply" not in obj:
-            raise CharBenchError(f'{where}: expected an object with "id" and "reply", got {line[:80]!r}')
+            got = lines[lineno - 1][:80]
+            raise CharBenchError(f'{where}: expected an object with "id" and "reply", got {got!r}')
         if not isinstance(obj["id"], str):
             raise CharBenchError(f"{where}: id must be a string, got {obj['id']!r}")
         if obj["reply"] is not None and not isinstance(obj["reply"], str):
@@ -103,6 +96,16 @@ class ScoreResult:
     signature: Signature
     feature_bins: int = 4
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """Cautions: models that left items unanswered (their accuracies cover fewer items)."""
+        return [f"{model}: {n} item(s) without an answer are left out of its accuracies"
+                for model, n in self.missing.items() if n]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The main table: per model, answered, missing, invalid and overall accuracy (:meth:`summary`)."""
+        return self.summary()
 
     def _accuracy(self, frame: Any, by: list[str]) -> Any:
         import pandas as pd

@@ -41,11 +41,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ...corpora import Corpus
 from ...errors import TokbenchError, UnknownNameError
 from ...results import Signature
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = [
     "CharBenchError",
@@ -182,7 +185,15 @@ class CharBench:
     #: (task, length) buckets that held fewer words than ``per_length``: "task/length" -> count
     short_buckets: dict[str, int] = field(default_factory=dict)
 
-    def to_frame(self) -> Any:
+    @property
+    def notes(self) -> list[str]:
+        """Cautions: (task, length) buckets with fewer words than asked (their accuracy is noisier)."""
+        if not self.short_buckets:
+            return []
+        return ["buckets with fewer words than per_length: "
+                + ", ".join(f"{k}={v}" for k, v in self.short_buckets.items())]
+
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame([i.to_dict() for i in self.items])
@@ -214,6 +225,16 @@ def items_digest(items: Sequence[CharBenchItem]) -> str:
 _REQUIRED = {"id": str, "task": str, "word": str, "answer": int, "prompt": str}
 
 
+def read_text_file(path: Path, what: str, *, missing: str = "") -> str:
+    """The UTF-8 text of a CharBench input file, or a :class:`CharBenchError` saying what is wrong."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CharBenchError(f"{path}: no such {what}{missing}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise CharBenchError(f"{path}: cannot read the {what} ({err})") from None
+
+
 def read_items(path: str | Path) -> list[CharBenchItem]:
     """Read an item file written by :meth:`CharBench.write_jsonl` and check every gold answer.
 
@@ -221,12 +242,7 @@ def read_items(path: str | Path) -> list[CharBenchItem]:
     unknown tasks, duplicate ids, and gold answers that disagree with the word.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CharBenchError(f"{path}: no such item file; create one with `tokbench charbench generate`") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise CharBenchError(f"{path}: cannot read the item file ({err})") from None
+    text = read_text_file(path, "item file", missing="; create one with `tokbench charbench generate`")
     items: list[CharBenchItem] = []
     seen: set[str] = set()
     for lineno, line in enumerate(text.split("\n"), start=1):
@@ -363,9 +379,25 @@ def generate_charbench(
     by_length: dict[int, list[str]] = {n: [] for n in range(min_length, max_length + 1)}
     for word in words:
         by_length[len(word)].append(word)
+    items, short = _draw_items(chosen, by_length, words, per_length=per_length, seed=seed)
+    options = {
+        "tasks": [t.name for t in chosen], "per_length": per_length, "pattern": pattern,
+        "min_length": min_length, "max_length": max_length, "case": case,
+        "normalization": normalization, "unique_words": len(words),
+        "words_per_length": {str(n): len(b) for n, b in by_length.items()},
+        "instruction": INSTRUCTION,
+    }
+    signature = Signature(tokenizers={}, corpus=corpus.signature(), seed=seed,
+                          extra={"charbench": options, "items_sha256": items_digest(items)})
+    return CharBench(items=items, signature=signature, short_buckets=short)
+
+
+def _draw_items(tasks: Sequence[Task], by_length: dict[int, list[str]], words: dict[str, str], *,
+                per_length: int, seed: int) -> tuple[list[CharBenchItem], dict[str, int]]:
+    """The items of every (task, length) bucket, and the buckets that held too few words."""
     items: list[CharBenchItem] = []
     short: dict[str, int] = {}
-    for task in chosen:
+    for task in tasks:
         for length, bucket in by_length.items():
             rng = random.Random(f"charbench:{seed}:{task.name}:{length}")
             pool = list(bucket)
@@ -379,13 +411,4 @@ def generate_charbench(
                     answer=task.answer(word, char), prompt=task.prompt(word, char), length=length,
                     category=words[word],
                 ))
-    options = {
-        "tasks": [t.name for t in chosen], "per_length": per_length, "pattern": pattern,
-        "min_length": min_length, "max_length": max_length, "case": case,
-        "normalization": normalization, "unique_words": len(words),
-        "words_per_length": {str(n): len(b) for n, b in by_length.items()},
-        "instruction": INSTRUCTION,
-    }
-    signature = Signature(tokenizers={}, corpus=corpus.signature(), seed=seed,
-                          extra={"charbench": options, "items_sha256": items_digest(items)})
-    return CharBench(items=items, signature=signature, short_buckets=short)
+    return items, short

@@ -1,0 +1,57 @@
+"""The whole mixture attack on one tokenizer: trace, solve, resample (Hayase et al. 2024).
+
+:func:`run_mixture_attack` traces every category of a corpus under the tokenizer's first
+``n_steps`` merges (:class:`~tokbench.attacks.mixture.traceset.TraceSet`), solves the LP
+(:func:`~tokbench.attacks.mixture.lp.infer_mixture`) and, with ``bootstrap`` > 0, re-solves it
+on half-sample replicates warm-started with the main solve's rows, returning a
+:class:`~tokbench.attacks.mixture.result.MixtureResult`. :func:`mse` scores an estimate
+against known proportions (controlled experiments).
+
+Example:
+    >>> res = run_mixture_attack(tok, corpus, n_steps=2000, bootstrap=10)   # doctest: +SKIP
+    >>> res.to_frame()[["category", "proportion", "ci_low", "ci_high"]]    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from .lp import infer_mixture
+from .result import MixtureResult
+from .traceset import TraceSet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...model.tokenizer import Tokenizer
+
+__all__ = ["run_mixture_attack", "mse"]
+
+
+def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int | Literal["auto"] = 0,
+                       solver: str = "highs", bootstrap: int = 0, seed: int = 0, cache_dir: Any = None,
+                       use_cache: bool = True, progress: bool = False, **lp_options: Any) -> MixtureResult:
+    """Trace every category of ``corpus`` under ``tok``, solve, and resample (``bootstrap``
+    half-sample replicates, see :meth:`MixtureResult.intervals`); ``lp_options`` go to
+    :func:`~tokbench.attacks.mixture.lp.infer_mixture`."""
+    ts = TraceSet.from_corpus(tok, corpus, n_steps=n_steps, skip=skip, replicates=bootstrap, seed=seed,
+                              cache_dir=cache_dir, use_cache=use_cache, progress=progress)
+    fit = infer_mixture(ts, solver=solver, progress=progress, **lp_options)
+    rep_fits = [infer_mixture(ts, solver=solver, replicate=r, warm_rows=fit.rows, **lp_options)
+                for r in range(1, bootstrap + 1)]
+    reps = [f.proportions for f in rep_fits]
+    return MixtureResult(
+        tokenizer=tok.name, fingerprint=tok.fingerprint, fit=fit, n_steps=ts.n_steps,
+        replicates=np.array(reps).reshape(len(reps), len(ts.categories)), corpus=ts.corpus,
+        options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
+                 **lp_options}, seed=seed, replicates_converged=sum(f.converged for f in rep_fits),
+    )
+
+
+def mse(estimate: Sequence[float], truth: Sequence[float]) -> float:
+    """Mean squared error between two proportion vectors."""
+    e = np.asarray(estimate, np.float64)
+    t = np.asarray(truth, np.float64)
+    return float(np.mean((e - t) ** 2))
+

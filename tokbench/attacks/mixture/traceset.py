@@ -1,0 +1,162 @@
+"""The traces of every category under one merge list, and their packing for the sweep kernel.
+
+A :class:`TraceSet` is the input of the mixture LP (Hayase et al. 2024): one
+:class:`~tokbench.attacks.mixture.traces.PairTrace` per category sample, all over the same first
+``T`` merges of the tokenizer. :meth:`TraceSet.pack` flattens one replicate column of all traces
+into the arrays :func:`tokbench.attacks.mixture._kernels.sweep_kernel` reads (a global pair
+index, per-category local counts and sparse per-step deltas). Pairs the tokenizer's trainer
+could never merge (SentencePiece's ``IsValidSentencePiece``,
+:func:`tokbench.attacks.training_split.pair_validity`) get infinite pair slack there, so they
+compete with nothing.
+
+It differs from :mod:`~tokbench.attacks.mixture.traces` (one category's counting) by joining
+categories, and from :mod:`~tokbench.attacks.mixture.lp` by not solving anything.
+
+Example:
+    >>> ts = TraceSet.from_corpus(tok, corpus, n_steps=3000)   # doctest: +SKIP
+    >>> ts.pack().n_pairs                                       # doctest: +SKIP
+    184311
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from ...errors import TokbenchError
+from .merges import MergeList, extract_merges
+from .traces import PairTrace, trace_category
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...model.tokenizer import Tokenizer
+
+__all__ = ["TraceSet", "PackedTraces"]
+
+
+@dataclass(eq=False)
+class PackedTraces:
+    """One replicate of a :class:`TraceSet` as the flat arrays the sweep kernel reads."""
+
+    n_pairs: int
+    cat_off: np.ndarray
+    loc_glob: np.ndarray
+    init_cnt: np.ndarray
+    d_off: np.ndarray
+    d_loc: np.ndarray
+    d_val: np.ndarray
+    merged_glob: np.ndarray
+    merged: np.ndarray  # (n, T)
+    total_pairs: np.ndarray  # (n,)
+    n_bytes: np.ndarray  # (n,)
+    exempt: np.ndarray | None = None  # (n_pairs,) +inf for pairs the trainer could never merge, else 0
+
+
+@dataclass(eq=False)
+class TraceSet:
+    """The traces of ``n`` categories under one merge list (same steps for all)."""
+
+    categories: list[str]
+    traces: list[PairTrace]
+    merges: MergeList
+    corpus: dict[str, Any] = field(default_factory=dict)
+    #: ``valid(left, right)``: whether the tokenizer's trainer could merge a pair at all
+    #: (:func:`tokbench.attacks.training_split.pair_validity`); pairs it could not are no competitors.
+    valid_pair: Callable[[int, int], bool] | None = field(default=None, repr=False)
+    _packed: dict[int, PackedTraces] = field(default_factory=dict, repr=False)
+    _exempt_cache: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.categories:
+            raise TokbenchError("mixture inference needs at least one category")
+        if len(self.categories) != len(self.traces):
+            raise TokbenchError("one trace per category is needed")
+        for name, tr in zip(self.categories, self.traces, strict=True):
+            if tr.n_steps != len(self.merges):
+                raise TokbenchError(f"category {name!r}: trace has {tr.n_steps} steps, merges {len(self.merges)}")
+            if (tr.total_pairs() <= 0).any():
+                raise TokbenchError(
+                    f"category {name!r} has no adjacent symbol pairs in its sample (no data, or only "
+                    "one-symbol words); give it more text or leave it out"
+                )
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.merges)
+
+    @property
+    def n_replicates(self) -> int:
+        return min(tr.n_replicates for tr in self.traces)
+
+    @classmethod
+    def from_corpus(cls, tok: Tokenizer, corpus: Any, *, n_steps: int, merges: MergeList | None = None,
+                    skip: int | Literal["auto"] = 0, replicates: int = 0, seed: int = 0,
+                    cache_dir: Any = None, use_cache: bool = True, progress: bool = False) -> TraceSet:
+        """Trace every category of a :class:`~tokbench.corpora.Corpus` under ``tok``'s first
+        ``n_steps`` merges."""
+        from tqdm.auto import tqdm
+
+        from ..training_split import pair_validity
+
+        ml = (merges if merges is not None else extract_merges(tok, skip=skip)).head(n_steps)
+        traces = []
+        for cat in tqdm(corpus.category_names, desc="pair traces", disable=not progress, leave=False):
+            traces.append(trace_category(tok, corpus.documents(cat), ml, replicates=replicates, seed=seed,
+                                         cache_dir=cache_dir, use_cache=use_cache))
+        return cls(list(corpus.category_names), traces, ml, corpus.signature(), valid_pair=pair_validity(tok))
+
+    def pack(self, replicate: int = 0) -> PackedTraces:
+        """Flat arrays for the sweep kernel (column ``replicate`` of every trace)."""
+        if replicate in self._packed:
+            return self._packed[replicate]
+        keys = np.unique(np.concatenate([np.concatenate([t.init_keys, t.d_keys]) for t in self.traces]))
+        cat_off = [0]
+        loc_glob, init_cnt, d_loc, d_val, d_offs = [], [], [], [], []
+        base = 0
+        for tr in self.traces:
+            local = np.unique(np.concatenate([tr.init_keys, tr.d_keys]))
+            loc_glob.append(np.searchsorted(keys, local))
+            cnt = np.zeros(len(local), np.int64)
+            cnt[np.searchsorted(local, tr.init_keys)] = tr.init_vals[:, replicate]
+            init_cnt.append(cnt)
+            d_loc.append(np.searchsorted(local, tr.d_keys).astype(np.int64))
+            d_val.append(np.ascontiguousarray(tr.d_vals[:, replicate]))
+            d_offs.append(tr.d_off + base)
+            base += len(tr.d_keys)
+            cat_off.append(cat_off[-1] + len(local))
+        packed = PackedTraces(
+            n_pairs=len(keys), cat_off=np.asarray(cat_off, np.int64),
+            loc_glob=np.concatenate(loc_glob).astype(np.int64), init_cnt=np.concatenate(init_cnt),
+            d_off=np.ascontiguousarray(np.stack(d_offs)).astype(np.int64),
+            d_loc=np.concatenate(d_loc), d_val=np.concatenate(d_val).astype(np.int64),
+            merged_glob=self._merged_positions(keys),
+            merged=np.stack([tr.merged[:, replicate] for tr in self.traces]).astype(np.int64),
+            total_pairs=np.array([tr.total_pairs()[replicate] for tr in self.traces], np.float64),
+            n_bytes=np.array([tr.n_bytes[replicate] for tr in self.traces], np.float64),
+            exempt=self._exempt(keys),
+        )
+        self._packed[replicate] = packed
+        self._keys = keys
+        return packed
+
+    def _merged_positions(self, keys: np.ndarray) -> np.ndarray:
+        """Global index of each step's merged pair (-1 when no sample ever holds it)."""
+        mkeys = (self.merges.left << 32) | self.merges.right
+        pos = np.searchsorted(keys, mkeys).clip(0, max(len(keys) - 1, 0))
+        merged_glob = np.where(keys[pos] == mkeys, pos, -1) if len(keys) else np.full(len(mkeys), -1)
+        return merged_glob.astype(np.int64)
+
+    def _exempt(self, keys: np.ndarray) -> np.ndarray | None:
+        # Shared by all replicates (same pair universe), so computed once.
+        if self.valid_pair is None:
+            return None
+        if self._exempt_cache is None or len(self._exempt_cache) != len(keys):
+            ok = np.fromiter((self.valid_pair(int(k) >> 32, int(k) & 0xFFFFFFFF) for k in keys), bool, len(keys))
+            self._exempt_cache = np.where(ok, 0.0, np.inf)
+        return self._exempt_cache
+
+    def pair_of(self, glob: int) -> tuple[int, int]:
+        key = int(self._keys[glob])
+        return key >> 32, key & 0xFFFFFFFF

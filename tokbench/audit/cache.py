@@ -1,0 +1,77 @@
+"""The audit's on-disk cache: one :class:`~tokbench.cache.Record` per (analysis, tokenizer).
+
+Entries live under ``<cache root>/audit/`` (the audit's root is ``<out>/.cache``), keyed by the
+analysis, its options and budget, the tokenizer's fingerprint and name, the corpus content hash
+and the tokbench version. A :class:`~tokbench.audit.result.PartResult` is stored as its frames
+(Parquet inside the entry) and JSON metadata (signature, notes, frame order). A missing,
+damaged or foreign entry reads as ``None`` and the audit recomputes and overwrites it; nothing
+read from the cache is ever executed.
+
+Example:
+    >>> cache = AuditCache(tempfile.mkdtemp())                        # doctest: +SKIP
+    >>> key = cache.key(ANALYSES["compression"], tok, corpus, {})     # doctest: +SKIP
+    >>> cache.load(key) is None                                       # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..cache import Cache, Record
+from ..results import Signature
+from .result import PartResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..corpora import Corpus
+    from ..model.tokenizer import Tokenizer
+    from .registry import Analysis
+
+__all__ = ["AuditCache", "encode_part", "decode_part"]
+
+NAMESPACE = "audit"
+
+
+def encode_part(analysis: str, part: PartResult) -> Record:
+    """A part as a cache record; metadata goes through JSON now, so anything odd becomes text."""
+    meta = {"analysis": analysis, "frames": list(part.frames), "notes": list(part.notes),
+            "signature": part.signature.to_dict()}
+    return Record(meta=json.loads(json.dumps(meta, default=str)), frames=dict(part.frames))
+
+
+def decode_part(analysis: str, record: Record) -> PartResult | None:
+    """The part a record holds, or ``None`` when it is not a well-formed entry of ``analysis``."""
+    meta = record.meta
+    if not isinstance(meta, dict) or meta.get("analysis") != analysis:
+        return None
+    names, notes, signature = meta.get("frames"), meta.get("notes"), meta.get("signature")
+    if not isinstance(names, list) or set(names) != set(record.frames) or not isinstance(signature, dict):
+        return None
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        return None
+    return PartResult({name: record.frames[name] for name in names}, Signature.from_dict(signature), tuple(notes))
+
+
+class AuditCache:
+    """Load and store :class:`PartResult` entries under ``root/audit``."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.cache = Cache(root, namespace=NAMESPACE)
+
+    def key(self, analysis: Analysis, tok: Tokenizer, corpus: Corpus, options: Mapping[str, Any]) -> str:
+        description = {**analysis.cache_description(options), "tokenizer": tok.fingerprint, "name": tok.name,
+                       "corpus": corpus.content_hash}
+        return self.cache.key(description)
+
+    def load(self, analysis: Analysis, key: str) -> PartResult | None:
+        record = self.cache.load(key)
+        return None if record is None else decode_part(analysis.name, record)
+
+    def store(self, analysis: Analysis, key: str, part: PartResult) -> None:
+        try:
+            self.cache.store(key, encode_part(analysis.name, part))
+        except (TypeError, ValueError, NotImplementedError):
+            pass  # a frame Parquet cannot hold only costs a recomputation next time

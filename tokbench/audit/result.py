@@ -1,0 +1,174 @@
+"""What an audit returns: :class:`AuditResult`, plain data the reports render.
+
+One :class:`PartResult` per (analysis, tokenizer) holds named pandas frames, the analysis's
+:class:`~tokbench.results.Signature` and its notes; :class:`AuditResult` gathers them with the
+tokenizers' descriptions, the corpus signature, what was skipped or failed and why, and each
+analysis's title and explanation (so :mod:`tokbench.reports.audit_report` needs nothing from
+this package). ``write`` renders the HTML and PDF reports in memory first, then writes every
+file atomically.
+
+Example:
+    >>> res = audit(["gpt2/"], corpus="sample:eng_Latn,fra_Latn")   # doctest: +SKIP
+    >>> res.to_frames()["compression"].head()                        # doctest: +SKIP
+    >>> res.write("audit-report")                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..results import Signature
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..reports.document import Report
+
+__all__ = ["PartResult", "Skip", "AuditResult"]
+
+
+class Skip(Exception):
+    """An analysis does not apply to this tokenizer or corpus (not a failure)."""
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One analysis on one tokenizer: named frames, the result's signature and its notes."""
+
+    frames: dict[str, pd.DataFrame]
+    signature: Signature
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class AuditResult:
+    """Everything an audit found: per analysis and tokenizer a :class:`PartResult`, what was
+    skipped and why, what failed and why, the corpus signature, and each analysis's title and
+    explanation (``titles``, ``explanations``: name -> text, for the report)."""
+
+    tokenizers: list[dict[str, Any]]
+    analyses: list[str]
+    parts: dict[str, dict[str, PartResult]]
+    corpus: dict[str, Any]
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    cache_hits: int = 0
+    titles: dict[str, str] = field(default_factory=dict)
+    explanations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+    @property
+    def signature(self) -> Signature:
+        """The audit as a whole: every tokenizer's fingerprint, the corpus, the seed and options."""
+        return Signature(tokenizers={t["name"]: t["fingerprint"] for t in self.tokenizers}, corpus=self.corpus,
+                         seed=self.options.get("seed"), options=dict(self.options))
+
+    @property
+    def notes(self) -> list[str]:
+        """Every part's notes, prefixed with the analysis and tokenizer they belong to."""
+        return [f"{analysis} on {tok}: {note}" for analysis in self.analyses
+                for tok, part in self.parts.get(analysis, {}).items() for note in part.notes]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (analysis, tokenizer) that ran or was skipped, and per failed item."""
+        import pandas as pd
+
+        rows = [{"analysis": analysis, "item": tok, "status": "ok", "detail": part.signature.short()}
+                for analysis in self.analyses for tok, part in self.parts.get(analysis, {}).items()]
+        rows += [{"analysis": a, "item": tok, "status": "skipped", "detail": why} for a, tok, why in self.skipped]
+        rows += [{"analysis": "", "item": item, "status": "failed", "detail": msg} for item, msg in self.failures]
+        return pd.DataFrame(rows, columns=["analysis", "item", "status", "detail"])
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """Named pandas frames: ``tokenizers``, ``coverage``, ``coverage_scripts``, ``compression``,
+        ``premiums``, ``premiums_summary``, ``mergefree``, ``mixture`` (those that ran), ``issues``."""
+        import pandas as pd
+
+        out: dict[str, pd.DataFrame] = {"tokenizers": pd.DataFrame(self.tokenizers)}
+        for analysis in self.analyses:
+            for name, frames in self._collected(analysis).items():
+                frames = [f for f in frames if len(f.columns)]
+                if frames:
+                    out[name] = _concat(name, frames)
+        issues = [{"status": "failed", "item": item, "analysis": "", "reason": msg} for item, msg in self.failures]
+        issues += [{"status": "skipped", "item": tok, "analysis": a, "reason": msg} for a, tok, msg in self.skipped]
+        out["issues"] = pd.DataFrame(issues, columns=["status", "item", "analysis", "reason"])
+        return out
+
+    def _collected(self, analysis: str) -> dict[str, list[pd.DataFrame]]:
+        collected: dict[str, list[pd.DataFrame]] = {}
+        for part in self.parts.get(analysis, {}).values():
+            for name, frame in part.frames.items():
+                collected.setdefault(name, []).append(frame)
+        return collected
+
+    def signatures(self) -> list[tuple[str, Signature]]:
+        """``("analysis: tokenizer", signature)`` of every part, in report order."""
+        return [(f"{analysis}: {tok}", part.signature)
+                for analysis in self.analyses for tok, part in self.parts.get(analysis, {}).items()]
+
+    def report(self, *, title: str | None = None) -> Report:
+        """The :class:`~tokbench.reports.document.Report` (for HTML and PDF)."""
+        from ..reports.audit_report import build_report
+
+        return build_report(self, title=title)
+
+    def to_html(self, path: str | Path, *, title: str | None = None) -> Path:
+        from ..reports.html import write_html
+
+        return write_html(self.report(title=title), path)
+
+    def to_pdf(self, path: str | Path, *, title: str | None = None) -> Path:
+        from ..reports.pdf import write_pdf
+
+        return write_pdf(self.report(title=title), path)
+
+    def write(self, out: str | Path, *, title: str | None = None, pdf: bool = True) -> list[Path]:
+        """report.html, report.pdf and tables/<name>.csv under ``out``. Both reports are rendered
+        in memory before either is written, so a rendering failure leaves no partial report."""
+        import io
+
+        from .._io import atomic_write
+        from ..reports.bundle import write_frame_csv
+        from ..reports.document import safe_filename
+        from ..reports.html import render_html
+        from ..reports.pdf import render_pdf
+
+        out = Path(out)
+        report = self.report(title=title)
+        html = render_html(report)
+        pdf_bytes = None
+        if pdf:
+            buffer = io.BytesIO()
+            render_pdf(report, buffer)
+            pdf_bytes = buffer.getvalue()
+        written = [write_frame_csv(frame, out / "tables" / f"{safe_filename(name)}.csv")
+                   for name, frame in self.to_frames().items()]
+        with atomic_write(out / "report.html") as handle:
+            handle.write(html)
+        written.append(out / "report.html")
+        if pdf_bytes is not None:
+            with atomic_write(out / "report.pdf", "wb") as handle:
+                handle.write(pdf_bytes)
+            written.append(out / "report.pdf")
+        return written
+
+
+def _concat(name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack one frame kind over the tokenizers; script columns are aligned, most used first."""
+    import pandas as pd
+
+    stacked = pd.concat(frames, ignore_index=True)
+    if name != "coverage_scripts":
+        return stacked
+    stacked = stacked.fillna(0)
+    cols = ["tokenizer"] + sorted((c for c in stacked.columns if c != "tokenizer"), key=lambda c: -stacked[c].sum())
+    return stacked[cols]

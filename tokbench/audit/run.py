@@ -1,0 +1,209 @@
+"""Run the audit: every chosen analysis on every tokenizer over one corpus, failures recorded.
+
+:func:`audit` loads the tokenizers and the corpus (a file that fails to load, a corpus part that
+fails or a requested language the corpus lacks becomes a failed item, not an exception), then
+runs each (analysis, tokenizer) step through its adapter, reusing the on-disk cache
+(:mod:`tokbench.audit.cache`) when the same step ran before. An analysis that does not apply is
+skipped with its reason; one that fails on one tokenizer is recorded and the rest still runs.
+
+Example:
+    >>> res = audit(["gpt2/"], corpus="sample:eng_Latn,fra_Latn", analyses=["compression"])   # doctest: +SKIP
+    >>> res.to_frames()["compression"][["category", "bytes_per_token"]]                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+from ..errors import TokbenchError, UnknownNameError
+from .cache import AuditCache
+from .registry import ANALYSES, available_analyses
+from .result import AuditResult, PartResult, Skip
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..corpora import Corpus
+    from ..model.tokenizer import Tokenizer
+
+__all__ = ["audit", "TokenizerInput"]
+
+
+class _HasTokenizer(Protocol):
+    """A training result (TrainedBPE and friends) carrying its ``Tokenizer``."""
+
+    tokenizer: Tokenizer
+
+
+#: What :func:`audit` accepts as one tokenizer: a path, a ``Tokenizer`` or a training result.
+TokenizerInput: TypeAlias = "str | os.PathLike[str] | Tokenizer | _HasTokenizer"
+Failures: TypeAlias = "list[tuple[str, str]]"
+
+
+def audit(
+    tokenizers: TokenizerInput | Sequence[TokenizerInput],
+    *,
+    corpus: str | Corpus = "sample:",
+    analyses: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    pattern: str | None = None,
+    n_bootstrap: int = 200,
+    seed: int = 0,
+    progress: bool = True,
+) -> AuditResult:
+    """Run the analyses on each tokenizer over ``corpus`` and collect the results.
+
+    ``tokenizers`` are paths (any format :func:`~tokbench.formats.load_tokenizer` reads),
+    ``Tokenizer`` objects or trained results with a ``.tokenizer``. ``corpus`` is a spec or a
+    :class:`~tokbench.corpora.Corpus`; ``languages`` keeps only these categories (missing ones
+    are failed items). ``analyses`` names entries of :data:`~tokbench.audit.registry.ANALYSES`
+    (default: all available). ``out`` (or ``cache_dir``) enables the on-disk cache
+    (``<out>/.cache``); nothing else is written — call :meth:`AuditResult.write` for the reports.
+    """
+    from tqdm.auto import tqdm
+
+    items = _as_items(tokenizers)
+    chosen = _choose_analyses(analyses)
+    failures: Failures = []
+    corpus_obj = _load_corpus(corpus, languages, failures)
+    toks = _load_tokenizers(items, pattern, failures)
+    options: dict[str, Any] = {"n_bootstrap": n_bootstrap, "seed": seed, "reference": "eng_Latn"}
+    root = cache_dir if cache_dir is not None else (Path(out) / ".cache" if out is not None else None)
+    cache = AuditCache(root) if root is not None else None
+    result = AuditResult(
+        tokenizers=[_tokenizer_info(t) for t in toks], analyses=chosen, parts={name: {} for name in chosen},
+        corpus=corpus_obj.signature(), failures=failures,
+        unavailable=[name for name in ANALYSES if name not in available_analyses()],
+        options={**options, "analyses": chosen},
+        titles={name: ANALYSES[name].title for name in chosen},
+        explanations={name: ANALYSES[name].explanation for name in chosen},
+    )
+    steps = [(a, t) for t in toks for a in chosen]
+    bar = tqdm(steps, desc="audit", unit="step", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    for name, tok in bar:
+        bar.set_postfix_str(f"{name}: {tok.name}"[:60])
+        _run_step(result, name, tok, corpus_obj, options, cache)
+    bar.close()
+    return result
+
+
+def _as_items(tokenizers: TokenizerInput | Sequence[TokenizerInput]) -> list[TokenizerInput]:
+    single = isinstance(tokenizers, str | os.PathLike) or hasattr(tokenizers, "vocab")
+    return [tokenizers] if single else list(tokenizers)  # type: ignore[arg-type, list-item]
+
+
+def _choose_analyses(analyses: Sequence[str] | None) -> list[str]:
+    """The analyses to run, in the given order without repeats; unknown names raise."""
+    available = available_analyses()
+    if analyses is None:
+        return available
+    for name in analyses:
+        if name not in ANALYSES:
+            raise UnknownNameError("analysis", name, available)
+        if name not in available:
+            raise TokbenchError(f"analysis {name!r} is not available here (its module is not installed); "
+                                f"available: {', '.join(available)}")
+    return list(dict.fromkeys(analyses))
+
+
+def _run_step(result: AuditResult, name: str, tok: Tokenizer, corpus: Corpus, options: dict[str, Any],
+              cache: AuditCache | None) -> None:
+    """One (analysis, tokenizer) step: from the cache, or computed and stored; outcome recorded."""
+    analysis = ANALYSES[name]
+    key = cache.key(analysis, tok, corpus, options) if cache is not None else ""
+    part = cache.load(analysis, key) if cache is not None else None
+    if part is not None:
+        result.cache_hits += 1
+    else:
+        part = _compute(result, name, tok, corpus, options)
+        if part is None:
+            return
+        if cache is not None:
+            cache.store(analysis, key, part)
+    result.parts[name][tok.name] = part
+
+
+def _compute(result: AuditResult, name: str, tok: Tokenizer, corpus: Corpus,
+             options: dict[str, Any]) -> PartResult | None:
+    try:
+        return ANALYSES[name].run(tok, corpus, options)
+    except Skip as why:
+        result.skipped.append((name, tok.name, str(why)))
+    except KeyboardInterrupt:
+        raise
+    except TokbenchError as err:
+        result.failures.append((f"{name} on {tok.name}", str(err)))
+    except Exception as err:  # one analysis's bug must not lose the other results
+        result.failures.append((f"{name} on {tok.name}", f"{type(err).__name__}: {err}"))
+    return None
+
+
+def _load_tokenizers(items: Sequence[TokenizerInput], pattern: str | None, failures: Failures) -> list[Tokenizer]:
+    from ..formats import load_tokenizer
+    from ..model.tokenizer import Tokenizer
+
+    loaded = []
+    for item in items:
+        if isinstance(item, Tokenizer):
+            loaded.append(item)
+        elif isinstance(getattr(item, "tokenizer", None), Tokenizer):  # TrainedBPE and friends
+            loaded.append(item.tokenizer)  # type: ignore[union-attr]
+        else:
+            try:
+                loaded.append(load_tokenizer(item, pattern=pattern))  # type: ignore[arg-type]
+            except TokbenchError as err:
+                failures.append((f"tokenizer {item}", str(err)))
+            except Exception as err:  # a loader bug on a strange file must not sink the audit
+                failures.append((f"tokenizer {item}", f"{type(err).__name__}: {err}"))
+    return _unique_names(loaded)
+
+
+def _unique_names(loaded: list[Tokenizer]) -> list[Tokenizer]:
+    """Two files with one stem would overwrite each other's rows: the second becomes ``name#2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for tok in loaded:
+        seen[tok.name] = seen.get(tok.name, 0) + 1
+        if seen[tok.name] > 1:
+            tok = copy.copy(tok)
+            tok.name = f"{tok.name}#{seen[tok.name]}"
+        out.append(tok)
+    return out
+
+
+def _load_corpus(corpus: Any, languages: Sequence[str] | None, failures: list[tuple[str, str]]) -> Any:
+    from ..corpora import Corpus, load_corpus_parts
+
+    if isinstance(corpus, Corpus):
+        loaded = corpus
+    else:
+        spec = str(corpus)
+        parts = load_corpus_parts(
+            spec, on_error=lambda part, err: failures.append((f"corpus part {part.text}", str(err)))
+        )
+        if not parts:
+            raise TokbenchError(f"corpus {spec!r}: no part could be loaded; see the errors above")
+        loaded = Corpus.combine(parts, name=spec) if len(parts) > 1 else parts[0]
+    if languages:
+        wanted = list(dict.fromkeys(languages))
+        missing = [name for name in wanted if name not in loaded]
+        for name in missing:
+            failures.append((f"language {name}", f"not in corpus {loaded.name!r} (it has {', '.join(loaded.category_names[:12])}"
+                             f"{', …' if len(loaded) > 12 else ''})"))
+        present = [name for name in wanted if name in loaded]
+        if not present:
+            raise TokbenchError(f"none of the requested languages {', '.join(wanted)} is in corpus {loaded.name!r}")
+        loaded = loaded.subset(present)
+    return loaded
+
+
+def _tokenizer_info(tok: Tokenizer) -> dict[str, Any]:
+    info = tok.info()
+    return {"name": tok.name, "kind": info["kind"], "format": info["format"], "vocab_size": info["vocab_size"],
+            "merges": info["merges"], "special_tokens": len(info["special_tokens"]),
+            "fingerprint": tok.fingerprint[:16]}

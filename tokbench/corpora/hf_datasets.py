@@ -1,0 +1,139 @@
+"""The Hugging Face ``datasets`` loader: one text column of any ``datasets.load_dataset`` source.
+
+``datasets`` is imported only when a ``hf:`` corpus is asked for, because it is heavy and
+optional. Packaged builders (``json``, ``text``, ``csv``, ``parquet``, ...) read local or remote
+data files; streaming with ``max_documents`` reads the first rows of a large dataset without
+downloading it.
+
+Example:
+    >>> corpus = load_hf_dataset("json", data_files="news.jsonl", field="body")  # doctest: +SKIP
+    >>> corpus.category_names  # doctest: +SKIP
+    ['news']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import CorpusError
+from .corpus import Corpus
+from .reading import Errors, decode_utf8, file_stem
+
+__all__ = ["load_hf_dataset"]
+
+_PACKAGED_BUILDERS = {"json", "text", "csv", "parquet", "arrow", "webdataset"}
+
+
+def load_hf_dataset(
+    name: str,
+    *,
+    config: str | None = None,
+    split: str = "train",
+    field: str = "text",
+    streaming: bool = False,
+    data_files: str | Sequence[str] | None = None,
+    max_documents: int | None = None,
+    category: str | None = None,
+    cache_dir: str | Path | None = None,
+    errors: Errors = "strict",
+) -> Corpus:
+    """Documents from ``datasets.load_dataset(name, config, split=..., ...)``, column ``field``.
+
+    ``streaming=True`` avoids downloading a whole dataset; combine it with ``max_documents``.
+    The category is ``category``, else the data file stem for packaged builders (``json``,
+    ``text``, ...), else the last part of ``name``. ``errors`` applies to ``bytes`` values.
+    """
+    if max_documents is not None and max_documents <= 0:
+        raise CorpusError(f"max_documents must be positive, got {max_documents}")
+    files: str | list[str] | None
+    files = data_files if data_files is None or isinstance(data_files, str) else list(data_files)
+    label = f"hf:{name}" + (f"/{config}" if config else "") + f"[{split}]"
+    rows = _open_dataset(
+        name,
+        config,
+        split=split,
+        streaming=streaming,
+        files=files,
+        cache_dir=cache_dir,
+        label=label,
+    )
+    docs, replaced = _column_documents(rows, field, max_documents, label=label, errors=errors)
+    if category is None:
+        if name in _PACKAGED_BUILDERS and isinstance(files, str):
+            category = file_stem(Path(files))
+        else:
+            category = name.rstrip("/").split("/")[-1]
+    if not docs:
+        raise CorpusError(f"{label}: no rows; check the split and data_files")
+    return Corpus(
+        name=label,
+        categories={category: docs},
+        sources={
+            category: f"datasets.load_dataset {label} column {field!r}"
+            + (" (streaming)" if streaming else "")
+        },
+        replaced_chars=replaced,
+        split=split,
+    )
+
+
+def _open_dataset(
+    name: str,
+    config: str | None,
+    *,
+    split: str,
+    streaming: bool,
+    files: str | list[str] | None,
+    cache_dir: str | Path | None,
+    label: str,
+) -> Iterable[dict[str, Any]]:
+    """``datasets.load_dataset`` with its many failure types turned into one CorpusError."""
+    import datasets  # heavy: imported only when a HF corpus is asked for
+
+    try:
+        return datasets.load_dataset(
+            name,
+            config,
+            split=split,
+            streaming=streaming,
+            data_files=files,
+            cache_dir=str(cache_dir) if cache_dir is not None else None,
+        )
+    except Exception as err:  # datasets raises many unrelated types for "cannot load"
+        raise CorpusError(
+            f"{label}: cannot load ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+            "check the name, config, split and data_files, and network access or HF_DATASETS_OFFLINE"
+        ) from err
+
+
+def _column_documents(
+    rows: Iterable[dict[str, Any]],
+    field: str,
+    max_documents: int | None,
+    *,
+    label: str,
+    errors: Errors,
+) -> tuple[list[str], int]:
+    """The text of column ``field`` in the first ``max_documents`` rows, and U+FFFD replacements."""
+    docs: list[str] = []
+    replaced = 0
+    for i, row in enumerate(rows):
+        if max_documents is not None and i >= max_documents:
+            break
+        if field not in row:
+            raise CorpusError(
+                f"{label}: no column {field!r} (columns: {', '.join(map(str, row))}); "
+                "pass field=NAME (spec option ?field=NAME)"
+            )
+        value = row[field]
+        if isinstance(value, bytes):
+            value, n = decode_utf8(value, source=f"{label} row {i}", errors=errors)
+            replaced += n
+        if not isinstance(value, str):
+            raise CorpusError(
+                f"{label}: column {field!r} holds {type(value).__name__}, not text; choose a text column"
+            )
+        docs.append(value)
+    return docs, replaced
