@@ -25,8 +25,9 @@ from tokbench._io import shared_data_dir, write_csv_rows
 
 
 def bench_trace(data: Path, T: int, twin_steps: int) -> list[dict]:
+    from tokbench.attacks.mixture._reference import trace_reference
     from tokbench.attacks.mixture.merges import extract_merges
-    from tokbench.attacks.mixture.traces import trace_reference, trace_words, word_table
+    from tokbench.attacks.mixture.traces import trace_words, word_table
     from tokbench.corpora import load_corpus
     from tokbench.formats import load_tokenizer
 

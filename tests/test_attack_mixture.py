@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokbench.attacks.mixture import TraceSet, infer_mixture, mse, run_mixture_attack, solve_rows
+from tokbench.attacks.mixture._reference import trace_reference
 from tokbench.attacks.mixture.merges import MergeList, extract_merges
 from tokbench.attacks.mixture.traces import (
     PairTrace,
     WordTable,
     pair_key,
     trace_category,
-    trace_reference,
     trace_words,
 )
 from tokbench.corpora import Corpus
@@ -171,8 +171,8 @@ def test_solve_rows_highs_equals_pulp() -> None:
 
 
 def test_no_violated_rows_at_solution() -> None:
-    from tokbench.attacks.mixture import _kernels as K
     from tokbench.attacks.mixture import SCALE
+    from tokbench.attacks.mixture import _kernels as K
 
     ts, _ = _toy_traceset(1)
     fit = infer_mixture(ts, k_add=1, start_steps=10, tol=1e-6)
@@ -192,8 +192,8 @@ def test_no_violated_rows_at_solution() -> None:
 
 
 def test_sweep_finds_the_most_violated_pair_exactly() -> None:
-    from tokbench.attacks.mixture import _kernels as K
     from tokbench.attacks.mixture import SCALE
+    from tokbench.attacks.mixture import _kernels as K
 
     ts, _ = _toy_traceset(2)
     pk = ts.pack()

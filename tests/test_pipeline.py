@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from tokenizers import Regex, normalizers, pre_tokenizers
 
+from tokbench.formats.hf_json import normalizer_from_json, pretokenizer_from_json
 from tokbench.model import normalizers as N
 from tokbench.model import pretokenizers as P
 from tokbench.model.bytelevel import unicode_to_bytes
-from tokbench.formats.hf_json import normalizer_from_json, pretokenizer_from_json
 
 SPACE = P.SPACE_MARK
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from tokbench.corpora import load_code, load_flores
 from tokbench.errors import TokbenchError, UnknownNameError
 from tokbench.trainers import TrainingError, get_trainer
+from tokbench.trainers._reference import train_reference
 from tokbench.trainers.bpe import train_bpe, word_counts
 from tokbench.trainers.engine import run_bpe_kernel
-from tokbench.trainers._reference import train_reference
 
 PARITY_LANGS = "eng_Latn,fra_Latn,rus_Cyrl,zho_Hans"
 
@@ -260,6 +260,39 @@ def test_running_out_of_pairs_is_a_clear_error_unless_allowed():
         train_bpe(["abc abc"], vocab_size=400, progress=False)
     small = train_bpe(["abc abc"], vocab_size=400, allow_smaller=True, progress=False)
     assert small.tokenizer.vocab_size == 259 and small.stop_reason == "no_pairs"
+
+
+def test_trained_results_follow_the_result_protocol(small_real_docs):
+    """Every family's result is a Result: its signature, the merge list (BPE) or the vocabulary
+    as a table, and a note when the vocabulary came out smaller than asked for."""
+    from tokbench.results import Result, Signature
+    from tokbench.trainers.char_bpe import train_char_bpe
+
+    trained = train_bpe(small_real_docs, vocab_size=600, progress=False)
+    assert isinstance(trained, Result) and isinstance(trained.signature, Signature)
+    assert trained.notes == []
+    frame = trained.to_frame()
+    assert list(frame.columns) == ["rank", "left", "right", "merged_id", "count", "token"]
+    assert len(frame) == 600 - 256 and (frame["count"].to_numpy() == trained.merge_counts).all()
+    vocab = trained.tokenizer.vocab
+    assert all(vocab[a] + vocab[b] == t for a, b, t in frame[["left", "right", "token"]].itertuples(index=False))
+    small = train_char_bpe(small_real_docs[:3], vocab_size=100_000, allow_smaller=True, progress=False)
+    assert isinstance(small, Result) and len(small.notes) == 1 and "ran out of pairs" in small.notes[0]
+    baseline = get_trainer("hf-wordpiece")(small_real_docs, vocab_size=3000, progress=False)
+    assert isinstance(baseline, Result)
+    assert baseline.to_frame()["token"].tolist() == baseline.tokenizer.vocab
+
+
+def test_trainer_registry_resolves_aliases_and_lists_names_on_a_typo():
+    from tokbench.registry import Registry
+    from tokbench.trainers import ALIASES, TRAINERS
+    from tokbench.trainers.char_bpe import train_char_bpe
+
+    assert isinstance(TRAINERS, Registry) and "superbpe" in TRAINERS
+    assert all(get_trainer(alias) is get_trainer(name) for alias, name in ALIASES.items())
+    assert get_trainer("CHAR") is train_char_bpe
+    with pytest.raises(UnknownNameError, match="valid names: bpe, char_bpe"):
+        get_trainer("bpee")
 
 
 def test_bad_options_are_clear_errors():

@@ -232,7 +232,8 @@ class CharBPE(_PipelineEncoder):
         )
         self._cache: dict[str, list[int]] = {}
 
-    def _symbols(self, piece: str) -> list[int]:
+    def base_symbols(self, piece: str) -> list[int]:
+        """The ids a piece starts from before merging: user pieces whole, else characters (bytes when unknown)."""
         symbols: list[int] = []
         i = 0
         while i < len(piece):
@@ -262,7 +263,7 @@ class CharBPE(_PipelineEncoder):
     def encode_piece(self, piece: str) -> list[int]:
         cached = self._cache.get(piece)
         if cached is None:
-            cached = apply_merges(self._symbols(piece), self.lookup)
+            cached = apply_merges(self.base_symbols(piece), self.lookup)
             if len(self._cache) < 200_000:
                 self._cache[piece] = cached
         return cached

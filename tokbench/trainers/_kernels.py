@@ -112,10 +112,10 @@ def _st_find(st_hash, st_ids, st_shift, units, tok_off, h, a, b):
         t = st_ids[i]
         if t == EMPTY:
             return i
-        if (st_hash[i] == h and tok_off[t + 1] - tok_off[t] == la + lb
-                and _same_units(units, tok_off[t], tok_off[a], la)
-                and _same_units(units, tok_off[t] + la, tok_off[b], lb)):
-            return i
+        if st_hash[i] == h and tok_off[t + 1] - tok_off[t] == la + lb:
+            if _same_units(units, tok_off[t], tok_off[a], la):
+                if _same_units(units, tok_off[t] + la, tok_off[b], lb):
+                    return i
         i = (i + 1) & mask
 
 
@@ -131,8 +131,9 @@ def _st_insert_existing(st_hash, st_ids, st_shift, units, tok_off, h, t):
             st_hash[i] = h
             st_ids[i] = t
             return
-        if st_hash[i] == h and tok_off[u + 1] - tok_off[u] == n and _same_units(units, tok_off[u], tok_off[t], n):
-            return
+        if st_hash[i] == h and tok_off[u + 1] - tok_off[u] == n:
+            if _same_units(units, tok_off[u], tok_off[t], n):
+                return  # an earlier id keeps the string
         i = (i + 1) & mask
 
 
@@ -173,8 +174,9 @@ def _count_pair_occurrences(syms, wstart, wlen, wcount):
             if pt_keys[s] == EMPTY:
                 pt_keys[s] = key
                 pt_last[s] = n_pairs
-                seg_len = grow(seg_len, n_pairs + 1)
-                seg_lastw = grow_filled(seg_lastw, n_pairs + 1, EMPTY)
+                if n_pairs >= seg_len.shape[0]:
+                    seg_len = grow(seg_len, n_pairs + 1)
+                    seg_lastw = grow_filled(seg_lastw, n_pairs + 1, EMPTY)
                 seg_len[n_pairs] = 0
                 seg_lastw[n_pairs] = EMPTY
                 n_pairs += 1
@@ -305,9 +307,11 @@ def _merged_token(units, tok_off, tok_len, tok_hash, tok_pow, st_hash, st_ids, s
 
 @njit(cache=True, inline="always")
 def _record_merge(m_a, m_b, m_new, m_cnt, scal, a, b, new, count):
+    """Append ``(a, b) -> new`` with its count to the merge list."""
     nm = scal[N_MERGES]
-    m_a, m_b = grow(m_a, nm + 1), grow(m_b, nm + 1)
-    m_new, m_cnt = grow(m_new, nm + 1), grow(m_cnt, nm + 1)
+    if nm >= m_a.shape[0]:
+        m_a, m_b = grow(m_a, nm + 1), grow(m_b, nm + 1)
+        m_new, m_cnt = grow(m_new, nm + 1), grow(m_cnt, nm + 1)
     m_a[nm], m_b[nm], m_new[nm], m_cnt[nm] = a, b, new, count
     scal[N_MERGES] = nm + 1
     return m_a, m_b, m_new, m_cnt
@@ -451,28 +455,6 @@ def _push_gained(n_grp, n_buf, buf_g, buf_w, grp_key, grp_fill, pt_keys, pt_cnt,
     scal[HEAP_SIZE] = size
 
 
-@njit(cache=True, inline="always")
-def _reserve(bound, pairs, segments, heap, scratch, scal):
-    """Room for one step's new pairs, positions, segments and heap entries (``bound`` is the
-    total length of the words to visit); returns the groups, possibly reallocated."""
-    pt_keys, pt_cnt, pt_last = pairs
-    if 2 * (scal[N_PAIRS] + bound + 1) > pt_keys.shape[0]:
-        pt_keys, pt_cnt, pt_last, new_shift = _pt_rehash(pt_keys, pt_cnt, pt_last, scal[PT_SHIFT],
-                                                         2 * (scal[N_PAIRS] + bound + 1))
-        scal[PT_SHIFT] = new_shift
-    seg_start, seg_len, seg_next, pool = segments
-    need = scal[N_SEG] + bound + 1
-    segments = (grow(seg_start, need), grow(seg_len, need), grow(seg_next, need),
-                grow(pool, scal[POOL_USED] + bound + 1))
-    h_key, h_pair, h_seg = heap
-    need = scal[HEAP_SIZE] + bound + 1
-    heap = (grow(h_key, need), grow(h_pair, need), grow(h_seg, need))
-    work, buf_g, buf_w, grp_key, grp_lastw, grp_fill = scratch
-    scratch = (work, grow(buf_g, bound + 1), grow(buf_w, bound + 1), grow(grp_key, bound + 1),
-               grow(grp_lastw, bound + 1), grow(grp_fill, bound + 1))
-    return (pt_keys, pt_cnt, pt_last), segments, heap, scratch
-
-
 @njit(cache=True)
 def train_steps(words, strings, stamps, forced, scal, limits, tokens, pairs, segments, heap, merges, scratch):
     """Run up to ``max_steps`` merges (forced ones first); returns the last six groups, possibly
@@ -487,34 +469,53 @@ def train_steps(words, strings, stamps, forced, scal, limits, tokens, pairs, seg
     buf_w, grp_key, grp_lastw, grp_fill)``. ``scal[STOP]`` becomes non-zero when training is over
     (vocabulary reached, no pair left, or ``min_frequency`` reached).
     """
+    syms, wstart, wlen, wcount = words
+    st_hash, st_ids = strings
+    wstamp, side_stamp, side_group = stamps
+    forced_a, forced_b = forced
     vocab_target, min_frequency, max_length, max_steps = limits
+    units, tok_off, tok_len, tok_hash, tok_pow = tokens
+    pt_keys, pt_cnt, pt_last = pairs
+    seg_start, seg_len, seg_next, pool = segments
+    h_key, h_pair, h_seg = heap
+    m_a, m_b, m_new, m_cnt = merges
+    work, buf_g, buf_w, grp_key, grp_lastw, grp_fill = scratch
     steps = 0
     while steps < max_steps:
-        what, a, b, count, segment = _next_pair(pairs[0], pairs[1], heap[0], heap[1], heap[2], forced[0], forced[1],
-                                                scal, vocab_target, min_frequency)
+        what, a, b, count, segment = _next_pair(pt_keys, pt_cnt, h_key, h_pair, h_seg, forced_a, forced_b, scal,
+                                                vocab_target, min_frequency)
         if what == _DONE:
             break
         if what == _RETRY:
             continue
         steps += 1
-        units, new = _merged_token(tokens[0], tokens[1], tokens[2], tokens[3], tokens[4], strings[0], strings[1],
-                                   scal, a, b)
-        tokens = (units, tokens[1], tokens[2], tokens[3], tokens[4])
-        merges = _record_merge(merges[0], merges[1], merges[2], merges[3], scal, a, b, new, count)
+        units, new = _merged_token(units, tok_off, tok_len, tok_hash, tok_pow, st_hash, st_ids, scal, a, b)
+        m_a, m_b, m_new, m_cnt = _record_merge(m_a, m_b, m_new, m_cnt, scal, a, b, new, count)
         scal[STAMP] += 1
-        work, n_work, bound = _words_to_visit(what == _FORCED, (a << 32) | b, segment, pairs[0], pairs[2],
-                                              segments[0], segments[1], segments[2], segments[3], words[2],
-                                              stamps[0], scal[STAMP], scratch[0], scal[PT_SHIFT])
-        scratch = (work, scratch[1], scratch[2], scratch[3], scratch[4], scratch[5])
-        pairs, segments, heap, scratch = _reserve(bound, pairs, segments, heap, scratch, scal)
-        n_grp, n_buf = _merge_words(work, n_work, a, b, new, words[0], words[1], words[2], words[3], tokens[2],
-                                    pairs[0], pairs[1], scal, scal[STAMP], stamps[1], stamps[2], scratch[3],
-                                    scratch[4], scratch[1], scratch[2], max_length)
+        work, n_work, bound = _words_to_visit(what == _FORCED, (a << 32) | b, segment, pt_keys, pt_last, seg_start,
+                                              seg_len, seg_next, pool, wlen, wstamp, scal[STAMP], work,
+                                              scal[PT_SHIFT])
+        # Room for this step's new pairs, segments, positions, heap entries and notes.
+        if 2 * (scal[N_PAIRS] + bound + 1) > pt_keys.shape[0]:
+            pt_keys, pt_cnt, pt_last, scal[PT_SHIFT] = _pt_rehash(pt_keys, pt_cnt, pt_last, scal[PT_SHIFT],
+                                                                  2 * (scal[N_PAIRS] + bound + 1))
+        need = scal[N_SEG] + bound + 1
+        seg_start, seg_len, seg_next = grow(seg_start, need), grow(seg_len, need), grow(seg_next, need)
+        pool = grow(pool, scal[POOL_USED] + bound + 1)
+        need = scal[HEAP_SIZE] + bound + 1
+        h_key, h_pair, h_seg = grow(h_key, need), grow(h_pair, need), grow(h_seg, need)
+        buf_g, buf_w, grp_key = grow(buf_g, bound + 1), grow(buf_w, bound + 1), grow(grp_key, bound + 1)
+        grp_lastw, grp_fill = grow(grp_lastw, bound + 1), grow(grp_fill, bound + 1)
+        n_grp, n_buf = _merge_words(work, n_work, a, b, new, syms, wstart, wlen, wcount, tok_len, pt_keys, pt_cnt,
+                                    scal, scal[STAMP], side_stamp, side_group, grp_key, grp_lastw, buf_g, buf_w,
+                                    max_length)
         if what == _FORCED:
             # Every occurrence is gone; a replayed pair must not be picked again by the heap.
-            s = slot(pairs[0], (a << 32) | b, scal[PT_SHIFT])
-            if pairs[0][s] == (a << 32) | b:
-                pairs[1][s] = 0
-        _push_gained(n_grp, n_buf, scratch[1], scratch[2], scratch[3], scratch[5], pairs[0], pairs[1], pairs[2],
-                     segments[0], segments[1], segments[2], segments[3], heap[0], heap[1], heap[2], scal)
-    return tokens, pairs, segments, heap, merges, scratch
+            s = slot(pt_keys, (a << 32) | b, scal[PT_SHIFT])
+            if pt_keys[s] == (a << 32) | b:
+                pt_cnt[s] = 0
+        _push_gained(n_grp, n_buf, buf_g, buf_w, grp_key, grp_fill, pt_keys, pt_cnt, pt_last, seg_start, seg_len,
+                     seg_next, pool, h_key, h_pair, h_seg, scal)
+    return ((units, tok_off, tok_len, tok_hash, tok_pow), (pt_keys, pt_cnt, pt_last),
+            (seg_start, seg_len, seg_next, pool), (h_key, h_pair, h_seg), (m_a, m_b, m_new, m_cnt),
+            (work, buf_g, buf_w, grp_key, grp_lastw, grp_fill))

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Sequence
 
 __all__ = ["train_reference"]
@@ -44,6 +45,46 @@ def _merge_word(word: list[int], a: int, b: int, new: int, lengths: list[int],
     return changes
 
 
+class _Queue:
+    """HF's merge queue: a max-heap of ``(count as u64, pair, positions)`` entries, ties to the
+    smaller pair (``heapq`` is a min-heap, so counts are negated; a serial number breaks exact ties)."""
+
+    def __init__(self, pair_counts: dict[tuple[int, int], int]):
+        self.counts = pair_counts
+        self.heap: list[tuple[int, tuple[int, int], int, set[int]]] = []
+        self.serial = 0
+
+    def push(self, pair: tuple[int, int], pos: set[int]) -> None:
+        heapq.heappush(self.heap, (-(self.counts[pair] % _U64), pair, self.serial, pos))
+        self.serial += 1
+
+    def pop(self, min_frequency: int) -> tuple[tuple[int, int], set[int]] | None:
+        """The next pair to merge with the words holding it, or ``None`` when training stops;
+        a stale entry is re-queued with today's count first (HF pops and pushes it back)."""
+        while self.heap:
+            neg, pair, _, pos = heapq.heappop(self.heap)
+            current = self.counts[pair] % _U64
+            if -neg != current:
+                heapq.heappush(self.heap, (-current, pair, self.serial, pos))
+                self.serial += 1
+                continue
+            if current < 1 or min_frequency > current:
+                return None
+            return pair, pos
+        return None
+
+
+def _initial_counts(word_list: list[list[int]], counts: list[int]) -> tuple[dict, dict]:
+    """Every pair's count and the words holding it."""
+    pair_counts: dict[tuple[int, int], int] = {}
+    positions: dict[tuple[int, int], set[int]] = {}
+    for i, word in enumerate(word_list):
+        for pair in zip(word, word[1:], strict=False):
+            pair_counts[pair] = pair_counts.get(pair, 0) + counts[i]
+            positions.setdefault(pair, set()).add(i)
+    return pair_counts, positions
+
+
 def train_reference(
     words: Sequence[tuple[Sequence[int], int]],
     token_units: Sequence[tuple[int, ...]],
@@ -66,56 +107,30 @@ def train_reference(
     lengths = [len(u) for u in tokens]
     word_list = [list(w) for w, _ in words]
     counts = [c for _, c in words]
-
-    pair_counts: dict[tuple[int, int], int] = {}
-    positions: dict[tuple[int, int], set[int]] = {}
-    for i, word in enumerate(word_list):
-        for pair in zip(word, word[1:], strict=False):
-            pair_counts[pair] = pair_counts.get(pair, 0) + counts[i]
-            positions.setdefault(pair, set()).add(i)
+    pair_counts, positions = _initial_counts(word_list, counts)
     all_positions = {p: set(s) for p, s in positions.items()}  # only forced merges use these
-    # heapq is a min-heap: order by (-count as u64, pair), a sequence number breaks exact ties.
-    heap: list[tuple[int, tuple[int, int], int, set[int]]] = []
-    serial = 0
-
-    def push(pair: tuple[int, int], pos: set[int]) -> None:
-        nonlocal serial
-        heapq.heappush(heap, (-(pair_counts[pair] % _U64), pair, serial, pos))
-        serial += 1
-
+    queue = _Queue(pair_counts)
     for pair, pos in positions.items():
         if pair_counts[pair] > 0:
-            push(pair, pos)
-
+            queue.push(pair, pos)
     merges: list[tuple[int, int, int, int]] = []
-    n_forced = 0
-    while True:
-        is_forced = n_forced < len(forced)
+    for step in itertools.count():
+        is_forced = step < len(forced)
         if is_forced:
-            pair = forced[n_forced]
-            n_forced += 1
-            count = pair_counts.get(pair, 0)
-            pos = all_positions.get(pair, set())
+            pair, pos = forced[step], all_positions.get(forced[step], set())
         else:
-            if len(ids) >= vocab_size or not heap:
+            found = queue.pop(min_frequency) if len(ids) < vocab_size else None
+            if found is None:
                 break
-            neg, pair, _, pos = heapq.heappop(heap)
-            current = pair_counts[pair] % _U64
-            if -neg != current:
-                heapq.heappush(heap, (-current, pair, serial, pos))
-                serial += 1
-                continue
-            if current < 1 or min_frequency > current:
-                break
-            count = pair_counts[pair]
+            pair, pos = found
+        count = pair_counts.get(pair, 0)
         a, b = pair
         units = tokens[a] + tokens[b]
-        new = ids.get(units)
-        if new is None:
-            new = len(tokens)
+        if units not in ids:
+            ids[units] = len(tokens)
             tokens.append(units)
             lengths.append(len(units))
-            ids[units] = new
+        new = ids[units]
         merges.append((a, b, new, count))
         gained: dict[tuple[int, int], set[int]] = {}
         for w in sorted(pos):
@@ -128,5 +143,5 @@ def train_reference(
         for changed, where in gained.items():
             if pair_counts[changed] > 0:
                 all_positions.setdefault(changed, set()).update(where)
-                push(changed, where)
+                queue.push(changed, where)
     return merges, tokens

@@ -293,6 +293,16 @@ def _lexicon_for(texts: list[str], *, vocab_size: int, lexicon: Lexicon | str | 
                              max_epochs=morfessor_epochs)
 
 
+def _analyser(table: list[tuple[str, str, int]], casing: Casing, apostrophe_suffixes: bool) -> HybridEncoder:
+    """The lexicon's segmenter over its token table (the first id of a surface form wins)."""
+    by_class: dict[str, dict[str, int]] = {"root": {}, "affix": {}, "space": {}, "special": {}}
+    for i, (surface, cls, _) in enumerate(table):
+        by_class[cls].setdefault(surface, i)
+    return HybridEncoder(roots=by_class["root"], affixes=by_class["affix"], spaces=by_class["space"],
+                         uppercase_id=by_class["special"][UPPERCASE], casing=casing,
+                         apostrophe_suffixes=apostrophe_suffixes)
+
+
 def _leftovers(texts: list[str], analyser: HybridEncoder) -> tuple[Counter[str], int, int]:
     """What the lexicon leaves uncovered (unknown words, leftovers after the affix chain, digits,
     punctuation), with the words seen and those fully covered."""
@@ -395,13 +405,7 @@ def train_hybrid(
             f"vocab_size {vocab_size} leaves {fallback_size} tokens for the BPE fallback after the "
             f"lexicon's {n_lex:,} surface forms; it needs at least 256 (the bytes): use vocab_size >= "
             f"{n_lex + 256:,}")
-    by_class: dict[str, dict[str, int]] = {"root": {}, "affix": {}, "space": {}, "special": {}}
-    for i, (surface, cls, _) in enumerate(table):
-        by_class[cls].setdefault(surface, i)
-    analyser = HybridEncoder(roots=by_class["root"], affixes=by_class["affix"], spaces=by_class["space"],
-                             uppercase_id=by_class["special"][UPPERCASE], casing=use_casing,
-                             apostrophe_suffixes=apostrophe_suffixes)
-    leftovers, words_total, words_covered = _leftovers(texts, analyser)
+    leftovers, words_total, words_covered = _leftovers(texts, _analyser(table, use_casing, apostrophe_suffixes))
     fallback = _train_fallback(leftovers, fallback_size, n_lex, min_frequency=min_frequency,
                                allow_smaller=allow_smaller, progress=progress)
     fb_tok = fallback.tokenizer

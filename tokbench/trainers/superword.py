@@ -24,7 +24,7 @@ It differs from :mod:`tokbench.trainers.bpe` only in the second-stage pieces; th
 
 Example:
     >>> texts = ["the cat sat on the mat. the cat sat on the hat."] * 20
-    >>> t = train_superword(texts, vocab_size=300, transition=280, progress=False)
+    >>> t = train_superword(texts, vocab_size=278, transition=265, progress=False)
     >>> t.tokenizer.tokens("the cat sat on the mat.")[:2]
     [b'the cat sat on', b' the mat.']
 """

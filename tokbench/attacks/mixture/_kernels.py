@@ -9,7 +9,7 @@
   weighted count of every pair and a lazy max-heap over them, and reports the LP constraints
   ``(t, p)`` that the current solution violates most (delayed row generation).
 
-:func:`tokbench.attacks.mixture.traces.trace_reference` is the readable twin of :func:`trace_kernel`;
+:func:`tokbench.attacks.mixture._reference.trace_reference` is the readable twin of :func:`trace_kernel`;
 tests hold them equal. Kernels take and return numpy arrays only and do no I/O; the hash table,
 heap and growable arrays are :mod:`tokbench._numba`'s.
 

@@ -15,8 +15,8 @@ traces are linear in counts, so all replicates are traced in one pass as extra c
 pair-count pattern no real corpus has, and the LP then shifts weight away from such categories —
 see :meth:`tokbench.attacks.mixture.MixtureResult.intervals`.)
 
-The numba kernel is :func:`tokbench.attacks.mixture._kernels.trace_kernel`; :func:`trace_reference`
-is its plain-Python twin. Traces are cached on disk (:class:`tokbench.cache.Cache`, namespace
+The numba kernel is :func:`tokbench.attacks.mixture._kernels.trace_kernel`;
+:func:`tokbench.attacks.mixture._reference.trace_reference` is its plain-Python twin. Traces are cached on disk (:class:`tokbench.cache.Cache`, namespace
 ``traces``) keyed by (:data:`TRACE_VERSION`, tokenizer fingerprint, sample hash, merges,
 replicates); a damaged entry is recomputed.
 
@@ -41,7 +41,7 @@ from ...errors import TokbenchError, UnsupportedTokenizerError
 from ...model.tokenizer import Tokenizer
 from .merges import MergeList
 
-__all__ = ["PairTrace", "WordTable", "word_table", "trace_words", "trace_reference", "trace_category",
+__all__ = ["PairTrace", "WordTable", "word_table", "trace_words", "trace_category",
            "pair_key", "default_cache_dir", "trace_cache", "TRACE_VERSION"]
 
 #: Bump when the trace format or algorithm changes: old cache entries are then ignored.
@@ -129,7 +129,7 @@ def _symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
     elif isinstance(enc, CharBPE):
         from ..training_split import is_sentencepiece_style, training_splitter
 
-        symbols = enc._symbols  # characters of the ▁-escaped piece, byte fallback, user pieces
+        symbols = enc.base_symbols  # characters of the ▁-escaped piece, byte fallback, user pieces
         if is_sentencepiece_style(tok):
             train_split = training_splitter(tok)
     else:
@@ -209,45 +209,6 @@ def trace_words(table: WordTable, merges: MergeList) -> PairTrace:
                          np.ascontiguousarray(table.counts, dtype=np.int64),
                          merges.left, merges.right, merges.result)
     return PairTrace(*out, n_bytes=np.asarray(table.n_bytes, np.int64))
-
-
-def trace_reference(words: Sequence[Sequence[int]], counts: Sequence[int],
-                    merges: Sequence[tuple[int, int, int]]) -> dict[str, Any]:
-    """Readable twin of the kernel for one count column: plain dicts and lists.
-
-    Returns ``{"init": {key: count}, "merged": [count per step], "deltas": [{key: change}]}``.
-    """
-    seqs = [list(w) for w in words]
-    pairs: Counter[int] = Counter()
-    for w, n in zip(seqs, counts, strict=True):
-        for x, y in zip(w, w[1:], strict=False):
-            pairs[pair_key(x, y)] += n
-    init = {k: v for k, v in pairs.items() if v}
-    merged: list[int] = []
-    deltas: list[dict[int, int]] = []
-    for a, b, c in merges:
-        merged.append(pairs.get(pair_key(a, b), 0))
-        before = dict(pairs)
-        for k, (w, n) in enumerate(zip(seqs, counts, strict=True)):
-            if not any(x == a and y == b for x, y in zip(w, w[1:], strict=False)):
-                continue
-            for x, y in zip(w, w[1:], strict=False):
-                pairs[pair_key(x, y)] -= n
-            out: list[int] = []
-            j = 0
-            while j < len(w):
-                if j + 1 < len(w) and w[j] == a and w[j + 1] == b:
-                    out.append(c)
-                    j += 2
-                else:
-                    out.append(w[j])
-                    j += 1
-            seqs[k] = w = out
-            for x, y in zip(w, w[1:], strict=False):
-                pairs[pair_key(x, y)] += n
-        deltas.append({k: pairs.get(k, 0) - before.get(k, 0) for k in set(pairs) | set(before)
-                       if pairs.get(k, 0) != before.get(k, 0)})
-    return {"init": init, "merged": merged, "deltas": deltas}
 
 
 # --------------------------------------------------------------------------------- caching
