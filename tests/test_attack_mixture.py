@@ -291,7 +291,12 @@ def test_bootstrap_intervals_and_frame() -> None:
     frame = res.to_frame()
     assert list(frame["category"])[0] == "a" and frame["proportion"].sum() == pytest.approx(1.0)
     assert "mixture" in res.signature.to_dict()["extra"]["attack"]
-    assert {"ci_low", "ci_high", "converged", "max_violation"} <= set(frame.columns)
+    assert {"ci_low", "ci_high", "converged", "max_violation", "reliable", "caution"} <= set(frame.columns)
+    # Intervals exist here, so (and only so) the figure's axis promises them.
+    from tokbench.reports.mixture_figures import mixture_groups_figure, mixture_proportions_figure
+
+    assert "95% interval" in mixture_proportions_figure(frame).axes[0].get_xlabel()
+    assert "95% interval" in mixture_groups_figure(g).get_supxlabel()
 
 
 def test_audit_runs_the_mixture_analysis(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -430,7 +435,9 @@ def test_results_follow_the_result_protocol() -> None:
         assert isinstance(res, Result) and isinstance(res.fit, Result)
         assert res.signature.tokenizers == {tok.name: tok.fingerprint} == res.fit.signature.tokenizers
         assert list(res.fit.to_frame()["category"]) == ["a", "b"]
-    assert done.notes == [] and done.fit.notes == []
+    # Two candidates: the only caution of a finished fit is that shares are among them alone.
+    assert done.fit.notes == [] and done.notes == [n for n in done.notes if n.startswith("shares are among these 2")]
+    assert len(done.notes) == 1 and done.reliable and not capped.reliable
     assert not capped.fit.converged and "iteration cap" in capped.notes[0]
     assert any("2 of 2 resampling replicates" in note for note in capped.notes)
     # Extrapolated shares are cautions too.
@@ -443,3 +450,105 @@ def _fit_with_a_sparse_category():  # type: ignore[no-untyped-def]
 
     return MixtureFit(["eng", "deu", "fra", "zho"], np.full(4, 0.25), np.array([0.4, 0.15, 0.15, 0.3]),
                       0.0, 1, 0, True, pairs_per_byte=np.array([0.8, 0.75, 0.7, 0.18]))
+
+
+# ------------------------------------------------------------------- unreliable fits and cautions
+
+
+def _texts(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t.get_text() for ax in fig.axes for t in ax.texts + [ax.title]]
+
+
+def test_capped_real_fit_is_marked_unreliable_and_drawn_as_such(tokenizer_dir, flores_dir) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.attacks.mixture.result import FEW_CATEGORIES
+    from tokbench.corpora import load_flores
+    from tokbench.formats import load_tokenizer
+    from tokbench.reports.mixture_figures import mixture_groups_figure, mixture_proportions_figure
+
+    tok = load_tokenizer(tokenizer_dir / "gpt2")
+    corpus = load_flores("eng_Latn,fra_Latn,rus_Cyrl", flores_dir=flores_dir).sample(max_bytes=15_000, seed=0)
+    capped = run_mixture_attack(tok, corpus, n_steps=300, use_cache=False, max_iter=1, start_steps=None, tol=1e-9)
+    assert capped.fit.stop_reason == "max_iter" and not capped.reliable
+    assert capped.unreliable_reason.startswith("stopped at max_iter")
+    frame = capped.to_frame()
+    assert not frame["reliable"].any() and (frame["unreliable_reason"] == capped.unreliable_reason).all()
+    assert any(n.startswith("UNRELIABLE fit (stopped at max_iter") for n in capped.notes)
+    assert len(capped.categories) < FEW_CATEGORIES
+    assert any(n.startswith("shares are among these 3 categories only") for n in capped.notes)
+    # The figures draw it hatched and grey with its reason, and promise no intervals (none exist).
+    fig = mixture_proportions_figure(frame)
+    assert f"unreliable: {capped.unreliable_reason}" in _texts(fig)
+    bars = [p for p in fig.axes[0].patches if p.get_width() > 0]
+    assert bars and all(p.get_hatch() == "///" for p in bars)
+    assert "interval" not in fig.axes[0].get_xlabel()
+    groups = mixture_groups_figure(capped.grouped())
+    assert any(f"unreliable: {capped.unreliable_reason}" in t for t in _texts(groups))
+    assert "interval" not in groups.get_supxlabel()
+    # The same data solved to the end is a result: no marking, ordinary colours.
+    done = run_mixture_attack(tok, corpus, n_steps=300, use_cache=False)
+    assert done.reliable and done.to_frame()["reliable"].all()
+    assert not any("UNRELIABLE" in n for n in done.notes)
+    assert not any(p.get_hatch() for p in mixture_proportions_figure(done.to_frame()).axes[0].patches)
+
+
+def test_gap_above_the_threshold_is_unreliable() -> None:
+    from dataclasses import replace
+
+    from tokbench.attacks.mixture.result import MAX_RELIABLE_GAP, MixtureResult
+
+    ts, _ = _toy_traceset()
+    fit = infer_mixture(ts)
+
+    def stopped_stable(gap: float) -> MixtureResult:
+        # A "stable" stop is not a cap: only its gap decides.
+        f = replace(fit, converged=False, stop_reason="stable", objective=1.0, upper_bound=1.0 / (1.0 - gap))
+        return MixtureResult("toy", "0" * 64, f, ts.n_steps, np.zeros((0, 3)), ts.corpus, {})
+
+    wide, narrow = stopped_stable(4 * MAX_RELIABLE_GAP), stopped_stable(MAX_RELIABLE_GAP / 5)
+    assert wide.fit.gap > MAX_RELIABLE_GAP >= narrow.fit.gap
+    assert not wide.reliable and wide.unreliable_reason == f"gap {wide.fit.gap:.2g} > {MAX_RELIABLE_GAP}"
+    assert narrow.reliable and narrow.unreliable_reason == ""
+
+
+def _mistral_six(tokenizer_dir, flores_dir, max_bytes, steps):  # type: ignore[no-untyped-def]
+    from tokbench.corpora import load_flores
+    from tokbench.formats import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir / "mistral_v1.model")
+    corpus = load_flores("eng_Latn,fra_Latn,rus_Cyrl,zho_Hans,jpn_Jpan,tha_Thai", flores_dir=flores_dir)
+    if max_bytes:
+        corpus = corpus.sample(max_bytes=max_bytes, seed=0)
+    return run_mixture_attack(tok, corpus, n_steps=steps, use_cache=False, time_limit=120.0)
+
+
+def _assert_inflated_share_is_cautioned(res) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.attacks.mixture.result import INFLATED_RATIO, INFLATED_SHARE
+
+    fit = res.fit
+    ppb = dict(zip(fit.categories, fit.pairs_per_byte, strict=True))
+    share = fit.as_dict()
+    median = float(np.median(fit.pairs_per_byte))
+    # The case: Chinese has far fewer pairs per byte than the median and a large share,
+    # which the 0.4 x median rule of MixtureFit.extrapolated does not catch.
+    assert "zho_Hans" not in fit.extrapolated()
+    assert ppb["zho_Hans"] < INFLATED_RATIO * median and share["zho_Hans"] >= INFLATED_SHARE
+    assert "zho_Hans" in res.inflated()
+    frame = res.to_frame().set_index("category")
+    assert bool(frame.loc["zho_Hans", "caution"]) and not frame.loc["eng_Latn", "caution"]
+    assert any(n.startswith("zho_Hans's") and "may be inflated" in n for n in res.notes)
+    # The rule flags exactly the large shares below the ratio.
+    expected = [c for c in fit.categories if ppb[c] < INFLATED_RATIO * median and share[c] >= INFLATED_SHARE]
+    assert res.inflated() == expected
+
+
+def test_inflated_share_caution_on_real_mistral_traces(tokenizer_dir, flores_dir) -> None:  # type: ignore[no-untyped-def]
+    _assert_inflated_share_is_cautioned(_mistral_six(tokenizer_dir, flores_dir, 15_000, 300))
+
+
+@pytest.mark.slow
+def test_inflated_share_caution_mistral_six_languages_at_audit_budget(tokenizer_dir, flores_dir) -> None:  # type: ignore[no-untyped-def]
+    from tokbench.audit.registry import ANALYSES
+
+    res = _mistral_six(tokenizer_dir, flores_dir, None, ANALYSES["mixture"].budget["steps"])
+    assert res.reliable
+    _assert_inflated_share_is_cautioned(res)

@@ -201,3 +201,140 @@ def test_audit_result_is_plain_data_following_the_result_protocol(audited) -> No
     assert set(table["status"]) >= {"ok", "failed"}
     assert "language xxx_Latn" in set(table[table["status"] == "failed"]["item"])
     assert all(note.split(" on ")[0] in result.analyses for note in result.notes)
+
+
+def duplicated_rank_tiktoken(source: Path, folder: Path) -> Path:
+    """A copy of a real .tiktoken file whose second entry takes the first entry's rank: it parses,
+    but tiktoken's Rust core panics (``pyo3_runtime.PanicException``, a BaseException) on it."""
+    lines = source.read_bytes().splitlines()
+    first_rank = lines[0].split()[1]
+    lines[1] = lines[1].split()[0] + b" " + first_rank
+    path = folder / "r50k_duplicated_rank.tiktoken"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_a_tokenizer_whose_reference_panics_is_a_failed_item(tmp_path, tokenizer_dir, capsys) -> None:
+    """The panic is recorded in one line next to the broken file, gpt2 is still audited, the
+    report is written and the command exits 1."""
+    from tokbench.cli import audit as cmd
+
+    broken = duplicated_rank_tiktoken(tokenizer_dir / "r50k_base.tiktoken", tmp_path)
+    out = tmp_path / "rep"
+    status = cmd.run(_args(tokenizer=[broken, tokenizer_dir / "gpt2"], corpus="sample:eng_Latn,fra_Latn", out=out,
+                           analyses="coverage,compression", quiet=True))
+    assert status == 1
+    assert f"FAILED tokenizer {broken}: PanicException" in capsys.readouterr().err
+    issues = (out / "tables" / "issues.csv").read_text(encoding="utf-8")
+    assert "r50k_duplicated_rank.tiktoken" in issues and "duplicate" in issues
+    for table in ("compression", "coverage"):
+        frame = pd_read(out / "tables" / f"{table}.csv")
+        assert set(frame["tokenizer"]) == {"gpt2"} and len(frame) > 0
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "r50k_duplicated_rank" in html and "Failed items" in html
+
+
+def pd_read(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path)
+
+
+def test_an_analysis_raising_a_base_exception_is_recorded(monkeypatch, tmp_path) -> None:
+    """Whatever an analysis raises becomes a failed item in one line, the other analyses' results
+    stay; KeyboardInterrupt and SystemExit still stop the audit."""
+    from tokbench.audit import registry
+
+    class Panic(BaseException):  # what pyo3 raises on a Rust panic: not an Exception
+        pass
+
+    def broken(tok, corpus, options):
+        raise Panic("the core gave up\nsecond line")
+
+    real = ANALYSES["coverage"]
+    monkeypatch.setitem(registry.ANALYSES, "coverage", replace_run(real, broken))
+    result = audit([sample_tokenizer()], corpus="sample:eng_Latn", analyses=["coverage", "compression"],
+                   progress=False)
+    failed = dict(result.failures)
+    assert failed[f"coverage on {result.tokenizers[0]['name']}"] == "Panic: the core gave up second line"
+    assert list(result.parts["compression"]) == [result.tokenizers[0]["name"]]
+    result.write(tmp_path, pdf=False)
+    assert (tmp_path / "tables" / "compression.csv").is_file()
+    for stop in (KeyboardInterrupt, SystemExit):
+        def stopping(tok, corpus, options, stop=stop):
+            raise stop()
+
+        monkeypatch.setitem(registry.ANALYSES, "coverage", replace_run(real, stopping))
+        with pytest.raises(stop):
+            audit([sample_tokenizer()], corpus="sample:eng_Latn", analyses=["coverage"], progress=False)
+
+
+def replace_run(analysis, adapter):
+    """The registered analysis with its adapter swapped for ``adapter``."""
+    import dataclasses
+
+    class Swapped(type(analysis)):
+        def load(self):
+            return adapter
+
+    return Swapped(**{f.name: getattr(analysis, f.name) for f in dataclasses.fields(analysis)})
+
+
+def sample_tokenizer():
+    from tokbench.corpora import load_sample
+    from tokbench.trainers.bpe import train_bpe
+
+    return train_bpe(load_sample("eng_Latn"), vocab_size=280, progress=False, name="small").tokenizer
+
+
+def test_unknown_language_in_corpus_spec_is_a_failed_item(tmp_path, tokenizer_dir, capsys) -> None:
+    """`--corpus flores:eng_Latn,xxx_Latn@devtest`: eng_Latn is audited, xxx_Latn is a failed item
+    naming the closest valid codes, the report is written, exit 1; nothing valid left -> an error
+    that quotes the reason."""
+    from tokbench.cli import audit as cmd
+    from tokbench.errors import CorpusError
+
+    out = tmp_path / "rep"
+    status = cmd.run(_args(tokenizer=[tokenizer_dir / "gpt2"], corpus="flores:eng_Latn,xxx_Latn@devtest", out=out,
+                           analyses="compression", quiet=True, no_pdf=True))
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "FAILED language xxx_Latn" in err and "closest valid codes" in err
+    assert set(pd_read(out / "tables" / "compression.csv")["category"]) == {"eng_Latn"}
+    assert "xxx_Latn" in (out / "report.html").read_text(encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"xxx_Latn.*closest valid codes"):
+        audit([tokenizer_dir / "gpt2"], corpus="flores:xxx_Latn@devtest", analyses=["compression"], progress=False)
+
+
+def test_every_tokenizer_failed_still_writes_a_report_saying_so(tmp_path, tokenizer_dir, capsys) -> None:
+    from tokbench.cli import audit as cmd
+
+    broken = duplicated_rank_tiktoken(tokenizer_dir / "r50k_base.tiktoken", tmp_path)
+    out = tmp_path / "rep"
+    status = cmd.run(_args(tokenizer=[broken, tmp_path / "missing.json"], corpus="sample:eng_Latn,fra_Latn", out=out,
+                           analyses="compression", quiet=True))
+    assert status == 1
+    assert "NOTHING WAS AUDITED" in capsys.readouterr().out
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "NOTHING WAS AUDITED" in html and "missing.json" in html and "r50k_duplicated_rank" in html
+    assert list(pd_read(out / "tables" / "tokenizers.csv").columns)[:2] == ["name", "kind"]
+
+
+def test_a_pdf_that_cannot_be_drawn_leaves_the_html_and_exits_1(tmp_path, tokenizer_dir, monkeypatch, capsys) -> None:
+    from tokbench.cli import audit as cmd
+    from tokbench.reports import pdf
+
+    def broken_layout(report, handle):
+        raise ZeroDivisionError("float division by zero")
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.pdf").write_bytes(b"%PDF from an earlier run")
+    monkeypatch.setattr(pdf, "render_pdf", broken_layout)
+    status = cmd.run(_args(tokenizer=[tokenizer_dir / "gpt2"], corpus="sample:eng_Latn", out=out,
+                           analyses="compression", quiet=True))
+    assert status == 1
+    assert "FAILED report.pdf: ZeroDivisionError: float division by zero" in capsys.readouterr().err
+    assert "gpt2" in (out / "report.html").read_text(encoding="utf-8") and not (out / "report.pdf").exists()

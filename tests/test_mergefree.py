@@ -203,8 +203,8 @@ def test_bad_input(tokenizer_dir, loaded):
     with pytest.raises(TokbenchError, match="valid modes"):
         MergeFreeEncoder(tok, "fastest")  # type: ignore[arg-type]
     sp = _tok(loaded, tokenizer_dir, "mistral_v1.model")
-    with pytest.raises(UnsupportedTokenizerError, match="greedy/minimal"):
-        MergeFreeEncoder(sp, "bpe")
+    with pytest.raises(UnsupportedTokenizerError, match="encode_strings"):
+        MergeFreeEncoder(sp, "bpe").encode_pieces([b"hello"])
 
 
 def test_vocabulary_missing_bytes_is_a_clear_error():
@@ -235,19 +235,108 @@ def test_evaluation_on_real_corpus(tokenizer_dir, loaded):
     assert np.isfinite(frame["tokens_per_byte"]).all()
 
 
-def test_variant_a_tokenizer_cannot_run_is_noted_not_fatal(tokenizer_dir, loaded):
-    """SentencePiece merges combine characters, so a corrupted-merge ``bpe`` variant cannot run on
-    mistral's model: the evaluation keeps the variants it can run and says which it left out."""
-    from tokbench.attacks.mergefree import MergeFreeResult, Variant
+def test_variant_a_tokenizer_cannot_run_is_noted_not_fatal():
+    """A model without a merge list cannot have its merges damaged: the default variants still
+    list the three corruptions, and the evaluation runs greedy/minimal and notes each one it left
+    out, with the reason, instead of silently returning fewer rows."""
+    from tokbench.attacks.mergefree import MergeFreeResult, default_variants
     from tokbench.results import Result
 
-    tok = _tok(loaded, tokenizer_dir, "mistral_v1.model")
-    corpus = tokbench.load_corpus("sample:eng_Latn")
-    variants = [Variant("greedy", "greedy"), Variant("shuffled merges", "bpe", "shuffle")]
-    result = evaluate_mergefree(tok, corpus, variants=variants, seed=0)
+    tok = tokbench.Tokenizer(vocab=[bytes([b]) for b in range(256)] + [b"ab"], kind="bpe", name="no-merges",
+                             fingerprint="0" * 64)
+    tok._native = _BytesPipeline()
+    tok._native.encode_piece = lambda piece: list(piece.encode())
+    corpus = tokbench.Corpus(name="tiny", categories={"letters": ["abcab", "ba"]})
+    result = evaluate_mergefree(tok, corpus, variants=default_variants(tok), seed=0)
     assert isinstance(result, MergeFreeResult) and isinstance(result, Result)
-    assert set(result.to_frame()["variant"]) == {"standard", "greedy"}
-    assert len(result.notes) == 1 and "shuffled merges" in result.notes[0]
-    assert "greedy/minimal" in result.notes[0]
-    gpt2 = evaluate_mergefree(_tok(loaded, tokenizer_dir, "gpt2"), corpus, seed=0)
-    assert gpt2.notes == []
+    assert set(result.to_frame()["variant"]) == {"standard", "greedy", "minimal"}
+    corrupted = [v.name for v in default_variants(tok) if v.corruption]
+    assert len(corrupted) == 3 and len(result.notes) == 3
+    for name, note in zip(corrupted, result.notes, strict=True):
+        assert name in note and "no merge list" in note
+
+
+# ------------------------------------------------ "standard" is the model's own encoding (issue 13)
+
+MERGE_MODELS = ["gpt2", "r50k_base.tiktoken", "cl100k_base.tiktoken", "llama_tokenizer.json", "mistral_v1.model",
+                "qwen2_tokenizer.json", "gpt-neox_tokenizer.json"]
+
+
+@pytest.fixture(scope="module")
+def script_corpus(flores_dir: Path, code_dir: Path) -> tokbench.Corpus:
+    """Three devtest lines in each of a dozen languages over several scripts, plus code."""
+    languages = ["eng_Latn", "vie_Latn", "rus_Cyrl", "arb_Arab", "hin_Deva", "zho_Hans", "jpn_Jpan",
+                 "kor_Hang", "tha_Thai", "amh_Ethi", "ell_Grek", "heb_Hebr"]
+    categories = {}
+    for code in languages:
+        path = flores_dir / "devtest" / f"{code}.devtest"
+        if path.exists():
+            categories[code] = path.read_text(encoding="utf-8").splitlines()[:3]
+    for path in sorted(code_dir.glob("*.jsonl"))[:3]:
+        with open(path, encoding="utf-8") as handle:
+            categories[path.stem] = [json.loads(next(handle))["text"][:3000]]
+    assert len(categories) >= 10
+    return tokbench.Corpus(name="scripts", categories=categories)
+
+
+@pytest.fixture(scope="module")
+def trained() -> dict[str, tokbench.Tokenizer]:
+    """A char BPE as the demo trains it, and a byte BPE, on the bundled sample (a few seconds)."""
+    from tokbench.cli.demo import DEMO_TRAINERS
+    from tokbench.trainers import train_with
+
+    corpus = tokbench.load_corpus("sample:all")
+    out = {}
+    for name in ("char_bpe", "bpe"):
+        model = train_with(name, corpus, vocab_size=2000, name=f"{name}-2000", **DEMO_TRAINERS[name])
+        out[name] = getattr(model, "tokenizer", model)
+    return out
+
+
+def _check_standard_and_variants(tok: tokbench.Tokenizer, corpus: tokbench.Corpus) -> None:
+    """Standard tokens per category == the tokenizer's own encode (reference and native); each
+    damaged-merge variant has rows or a note; the undamaged merge list reproduces the encoding."""
+    from tokbench.attacks.mergefree import default_variants
+
+    result = evaluate_mergefree(tok, corpus, seed=0)
+    frame = result.to_frame()
+    standard = frame[frame["variant"] == "standard"].set_index("category")["tokens"]
+    for category, documents in corpus:
+        own = sum(len(tok.encode(d)) for d in documents)
+        native = sum(len(tok.encode(d, backend="native")) for d in documents)
+        assert standard[category] == own == native, f"{tok.name} {category}: {standard[category]} vs {own}/{native}"
+    for variant in default_variants(tok):
+        ran = variant.name in set(frame["variant"])
+        noted = any(variant.name in note for note in result.notes)
+        assert ran != noted, f"{tok.name}: variant {variant.name!r} neither ran nor was noted (or both)"
+        if variant.corruption:
+            assert ran, f"{tok.name} has merges, so {variant.name!r} must run: {result.notes}"
+    intact = MergeFreeEncoder(tok, "bpe", merges=tok.merges)
+    texts = [d for _, documents in corpus for d in documents]
+    assert intact.encode_batch(texts) == tok.encode_batch(texts)
+
+
+@pytest.mark.parametrize("name", MERGE_MODELS)
+def test_standard_is_the_models_own_encoding(tokenizer_dir, loaded, script_corpus, name):
+    _check_standard_and_variants(_tok(loaded, tokenizer_dir, name), script_corpus)
+
+
+@pytest.mark.parametrize("name", ["char_bpe", "bpe"])
+def test_standard_is_the_trained_models_own_encoding(trained, script_corpus, name):
+    """The demo's char BPE once scored 2.3x its own encoding: its pieces keep spaces, and
+    "standard" rebuilt them with SentencePiece's "▁", falling back to bytes."""
+    _check_standard_and_variants(trained[name], script_corpus)
+
+
+def test_damaged_merges_cost_tokens_for_character_models(tokenizer_dir, loaded, trained):
+    """Shuffling a character-level merge list (SentencePiece, char BPE) costs tokens, and every
+    damaged encoding still spells its input."""
+    corpus = tokbench.load_corpus("sample:eng_Latn,rus_Cyrl")
+    for tok in (_tok(loaded, tokenizer_dir, "mistral_v1.model"), trained["char_bpe"]):
+        frame = evaluate_mergefree(tok, corpus, seed=0).to_frame()
+        shuffled = frame[frame["variant"] == "shuffled merges"]
+        assert len(shuffled) == 2 and (shuffled["relative_to_standard"] > 1.0).all()
+        damaged = MergeFreeEncoder(tok, "bpe", merges=corrupt_merges(tok.merges, "delete", fraction=0.3, seed=2))
+        for _, documents in corpus:
+            for text in documents[:20]:
+                assert tok.decode(damaged.encode(text)) == text

@@ -17,6 +17,7 @@ from tokbench.reports.document import (
     Section,
     SignatureItem,
     Table,
+    format_cell,
     safe_filename,
     token_text,
 )
@@ -215,3 +216,91 @@ def test_coverage_figure_takes_the_class_order_from_the_frame() -> None:
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["bytes", "special"]
     fig = F.coverage_classes_figure(frame, classes=["special", "bytes"])
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["special", "bytes"]
+
+
+def test_whole_number_float_columns_print_as_integers_in_html_and_pdf() -> None:
+    """A float column of counts with a NaN (pandas' int+missing) prints without decimals; a real
+    float column keeps its precision; an int column stays an int."""
+    from tokbench.reports.document import whole_number_columns
+
+    frame = pd.DataFrame({"tokenizer": ["bpe", "hybrid", "char"], "vocab_size": [4000, 4000, 3744],
+                          "merges": [3744.0, float("nan"), 55.0], "ratio": [1.25, 2.0, float("nan")]})
+    shown = Table("T", frame).shown()
+    assert str(shown["merges"].dtype) == "Int64" and shown["ratio"].dtype == float
+    assert whole_number_columns(frame[["ratio"]]) is not None and frame["merges"].dtype == float  # input untouched
+    html = render_html(Report("R", [Section("S", "e", tables=[Table("T", frame)])]))
+    for text in ("3,744", "55", "4,000", "1.250", "2.000"):
+        assert f">{text}</td>" in html, text
+    assert "3,744.000" not in html and ">55.000<" not in html
+    pdf_cells = [format_cell(v)[0] for row in shown.itertuples(index=False) for v in row]  # what pdf.py draws
+    assert "3,744" in pdf_cells and "55" in pdf_cells and "–" in pdf_cells and "1.250" in pdf_cells
+    assert all(not c.endswith(".000") or c == "2.000" for c in pdf_cells)
+
+
+def test_signatures_digest_renders_once_collapsed() -> None:
+    from tokbench.results import Signature
+
+    corpus = {"corpus": "sample:eng_Latn", "sha256": "c" * 64, "bytes": {"eng_Latn": 10}}
+    items = [SignatureItem.of(f"{a}: tok{i}", Signature({f"tok{i}": f"{i}" * 64}, corpus, seed=0, extra={"alpha": a}))
+             for a in ("coverage", "compression") for i in range(6)]
+    html = render_html(Report("R", [], signatures=items))
+    sigs = html[html.index('id="signatures"'):]
+    assert sigs.count("<details") == 2 and sigs.count('<details class="sigs">') == 1  # the block, and the full JSON
+    assert sigs.count("c" * 64) == 1  # the full corpus hash said once, not 12 times
+    for i in range(6):
+        assert sigs.count(f">tok{i}</td>") == 1 and f">{str(i) * 64}</td>" in sigs
+    assert sigs.count(">coverage, compression</td>") == 6 and sigs.count(">all</td>") == 2
+    buffer = io.BytesIO()
+    assert render_pdf(Report("R", [], signatures=items), buffer) == 2  # title page + one signature page
+
+
+def test_real_audit_report_dedups_notes_and_shows_longest_entries_whole(tokenizer_dir) -> None:
+    """gpt2 twice (two names, one file) on a small corpus: notes said once with both names, the
+    signature block once, the longest entries capped per tokenizer and not in a scroll box."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tokbench import audit
+    from tokbench.reports.audit_report import LONGEST_PER_TOKENIZER, build_report
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "gpt2-copy"
+        shutil.copytree(tokenizer_dir / "gpt2", copy)
+        result = audit([tokenizer_dir / "gpt2", copy], corpus="sample:eng_Latn,fra_Latn",
+                       analyses=["coverage", "compression"], progress=False)
+    names = [t["name"] for t in result.tokenizers]
+    raw_notes = [n for part in result.parts["coverage"].values() for n in part.notes]
+    assert len(names) == 2 and raw_notes and len(set(raw_notes)) < len(raw_notes)  # the repetition exists
+    report = build_report(result)
+    coverage = next(s for s in report.sections if s.title == result.titles["coverage"])
+    assert len(coverage.notes) == len(set(raw_notes))
+    assert all(n.endswith("(all 2 tokenizers)") for n in coverage.notes)
+    longest = report.sections[0].tables[1]
+    assert longest.whole and longest.frame.groupby("tokenizer").size().max() <= LONGEST_PER_TOKENIZER
+    assert longest.note and "longest_entries.csv" in longest.note
+    html = render_html(report)
+    assert html.count('class="tablewrap whole"><table class="sortable">') >= 3  # longest + two signature tables
+    sigs = html[html.index('id="signatures"'):]
+    assert sigs.count('<details class="sigs">') == 1 and sigs.count(result.corpus["sha256"]) == 1
+    merges = report.sections[0].tables[0].shown()["merges"]
+    assert all(format_cell(v)[0].replace(",", "").isdigit() for v in merges)
+
+
+def test_notes_on_some_tokenizers_name_them_and_skips_are_grouped() -> None:
+    from tokbench.audit.result import AuditResult, PartResult
+    from tokbench.reports.audit_report import build_report
+    from tokbench.results import Signature
+
+    names = ["bpe-4000", "char_bpe-4000", "hybrid-4000"]
+    def part(name: str, notes: tuple[str, ...]) -> PartResult:
+        return PartResult({}, Signature({name: "f" * 64}, {"corpus": "c"}), notes)
+
+    caveat, fit = "few categories: shares are extrapolated", "the fit did not converge"
+    result = AuditResult(
+        tokenizers=[{"name": n} for n in names], analyses=["compression"], corpus={"corpus": "c"},
+        parts={"compression": {"bpe-4000": part("bpe-4000", (caveat, fit)),
+                               "char_bpe-4000": part("char_bpe-4000", (caveat,))}},
+        skipped=[("compression", "hybrid-4000", "no merge list"), ("other", "bpe-4000", "no merge list")])
+    notes = build_report(result).sections[1].notes
+    assert notes == ["skipped for hybrid-4000: no merge list", f"{caveat} (bpe-4000, char_bpe-4000)", f"{fit} (bpe-4000)"]

@@ -26,7 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..reports.document import Report
 
-__all__ = ["PartResult", "Skip", "AuditResult"]
+__all__ = ["PartResult", "Skip", "AuditResult", "TOKENIZER_COLUMNS"]
+
+#: the description of each audited tokenizer (the ``tokenizers`` frame's columns)
+TOKENIZER_COLUMNS = ("name", "kind", "format", "vocab_size", "merges", "special_tokens", "fingerprint")
 
 
 class Skip(Exception):
@@ -92,7 +95,9 @@ class AuditResult:
         ``premiums``, ``premiums_summary``, ``mergefree``, ``mixture`` (those that ran), ``issues``."""
         import pandas as pd
 
-        out: dict[str, pd.DataFrame] = {"tokenizers": pd.DataFrame(self.tokenizers)}
+        # fixed columns: when every tokenizer failed the table is empty but still has a header
+        # (a frame without columns breaks table renderers and says nothing to the reader)
+        out: dict[str, pd.DataFrame] = {"tokenizers": pd.DataFrame(self.tokenizers, columns=list(TOKENIZER_COLUMNS))}
         for analysis in self.analyses:
             for name, frames in self._collected(analysis).items():
                 frames = [f for f in frames if len(f.columns)]

@@ -5,6 +5,10 @@ fails or a requested language the corpus lacks becomes a failed item, not an exc
 runs each (analysis, tokenizer) step through its adapter, reusing the on-disk cache
 (:mod:`tokbench.audit.cache`) when the same step ran before. An analysis that does not apply is
 skipped with its reason; one that fails on one tokenizer is recorded and the rest still runs.
+"Fails" means anything raised, not only a ``TokbenchError``: a library bug, or the Rust panic
+tiktoken raises on a duplicated rank (``pyo3_runtime.PanicException``, a ``BaseException``),
+becomes a failed item with a one-line reason; only Ctrl-C and ``SystemExit`` stop the audit. A
+corpus part naming an unknown language is loaded again without it (the code is a failed item).
 
 Example:
     >>> res = audit(["gpt2/"], corpus="sample:eng_Latn,fra_Latn", analyses=["compression"])   # doctest: +SKIP
@@ -20,13 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from ..errors import TokbenchError, UnknownNameError
+from ..errors import TokbenchError, UnknownLanguageError, UnknownNameError
 from .cache import AuditCache
 from .registry import ANALYSES, available_analyses
-from .result import AuditResult, PartResult, Skip
+from .result import TOKENIZER_COLUMNS, AuditResult, Skip
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..corpora import Corpus
+    from ..corpora import Corpus, CorpusSpec
     from ..model.tokenizer import Tokenizer
 
 __all__ = ["audit", "TokenizerInput"]
@@ -71,12 +75,12 @@ def audit(
     chosen = _choose_analyses(analyses)
     failures: Failures = []
     corpus_obj = _load_corpus(corpus, languages, failures)
-    toks = _load_tokenizers(items, pattern, failures)
+    toks, infos = _load_tokenizers(items, pattern, failures)
     options: dict[str, Any] = {"n_bootstrap": n_bootstrap, "seed": seed, "reference": "eng_Latn"}
     root = cache_dir if cache_dir is not None else (Path(out) / ".cache" if out is not None else None)
     cache = AuditCache(root) if root is not None else None
     result = AuditResult(
-        tokenizers=[_tokenizer_info(t) for t in toks], analyses=chosen, parts={name: {} for name in chosen},
+        tokenizers=infos, analyses=chosen, parts={name: {} for name in chosen},
         corpus=corpus_obj.signature(), failures=failures,
         unavailable=[name for name in ANALYSES if name not in available_analyses()],
         options={**options, "analyses": chosen},
@@ -113,54 +117,83 @@ def _choose_analyses(analyses: Sequence[str] | None) -> list[str]:
 
 def _run_step(result: AuditResult, name: str, tok: Tokenizer, corpus: Corpus, options: dict[str, Any],
               cache: AuditCache | None) -> None:
-    """One (analysis, tokenizer) step: from the cache, or computed and stored; outcome recorded."""
+    """One (analysis, tokenizer) step: from the cache, or computed and stored; outcome recorded.
+
+    Anything it raises (the cache key reads the tokenizer too) becomes a failed item."""
     analysis = ANALYSES[name]
-    key = cache.key(analysis, tok, corpus, options) if cache is not None else ""
-    part = cache.load(analysis, key) if cache is not None else None
-    if part is not None:
-        result.cache_hits += 1
-    else:
-        part = _compute(result, name, tok, corpus, options)
-        if part is None:
-            return
-        if cache is not None:
-            cache.store(analysis, key, part)
+    try:
+        key = cache.key(analysis, tok, corpus, options) if cache is not None else ""
+        part = cache.load(analysis, key) if cache is not None else None
+        if part is not None:
+            result.cache_hits += 1
+        else:
+            part = analysis.run(tok, corpus, options)
+            if cache is not None:
+                cache.store(analysis, key, part)
+    except Skip as why:
+        result.skipped.append((name, tok.name, str(why)))
+        return
+    except _NEVER_SWALLOWED:
+        raise
+    except BaseException as err:  # noqa: BLE001 — one analysis's failure must not lose the other results
+        result.failures.append((f"{name} on {tok.name}", failure_reason(err)))
+        return
     result.parts[name][tok.name] = part
 
 
-def _compute(result: AuditResult, name: str, tok: Tokenizer, corpus: Corpus,
-             options: dict[str, Any]) -> PartResult | None:
-    try:
-        return ANALYSES[name].run(tok, corpus, options)
-    except Skip as why:
-        result.skipped.append((name, tok.name, str(why)))
-    except KeyboardInterrupt:
-        raise
-    except TokbenchError as err:
-        result.failures.append((f"{name} on {tok.name}", str(err)))
-    except Exception as err:  # one analysis's bug must not lose the other results
-        result.failures.append((f"{name} on {tok.name}", f"{type(err).__name__}: {err}"))
-    return None
+#: what a failed item must never absorb: the user's Ctrl-C and an explicit exit
+_NEVER_SWALLOWED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
-def _load_tokenizers(items: Sequence[TokenizerInput], pattern: str | None, failures: Failures) -> list[Tokenizer]:
+def failure_reason(err: BaseException, limit: int = 400) -> str:
+    """One line saying why ``err`` happened: a :class:`TokbenchError`'s message as is, anything
+    else prefixed with its type (a Rust panic or a library bug is not self-explanatory), line
+    breaks folded and the text capped at ``limit`` characters so the report's table stays readable.
+
+    Example:
+        >>> failure_reason(ValueError("bad\\nthing"))
+        'ValueError: bad thing'
+    """
+    text = str(err) if isinstance(err, TokbenchError) else f"{type(err).__name__}: {err}"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _load_tokenizers(items: Sequence[TokenizerInput], pattern: str | None,
+                     failures: Failures) -> tuple[list[Tokenizer], list[dict[str, Any]]]:
+    """The tokenizers that load and describe themselves, with their descriptions.
+
+    Describing one builds its reference library (tiktoken, HF tokenizers), which is where a
+    file that parsed can still fail (a duplicated rank makes tiktoken panic); doing it here,
+    before any analysis, turns that into a failed item instead of a crash after the analyses."""
     from ..formats import load_tokenizer
     from ..model.tokenizer import Tokenizer
 
-    loaded = []
+    loaded: list[tuple[str, Tokenizer]] = []
     for item in items:
-        if isinstance(item, Tokenizer):
-            loaded.append(item)
-        elif isinstance(getattr(item, "tokenizer", None), Tokenizer):  # TrainedBPE and friends
-            loaded.append(item.tokenizer)  # type: ignore[union-attr]
+        try:
+            if isinstance(item, Tokenizer):
+                tok = item
+            elif isinstance(getattr(item, "tokenizer", None), Tokenizer):  # TrainedBPE and friends
+                tok = item.tokenizer  # type: ignore[union-attr]
+            else:
+                tok = load_tokenizer(item, pattern=pattern)  # type: ignore[arg-type]
+            loaded.append((str(item) if isinstance(item, str | os.PathLike) else tok.name, tok))
+        except _NEVER_SWALLOWED:
+            raise
+        except BaseException as err:  # noqa: BLE001 — a loader bug on a strange file must not sink the audit
+            failures.append((f"tokenizer {item}", failure_reason(err)))
+    toks, infos = [], []
+    for (label, _), tok in zip(loaded, _unique_names([t for _, t in loaded]), strict=True):
+        try:
+            infos.append(_tokenizer_info(tok))
+        except _NEVER_SWALLOWED:
+            raise
+        except BaseException as err:  # noqa: BLE001 — e.g. pyo3_runtime.PanicException
+            failures.append((f"tokenizer {label}", failure_reason(err)))
         else:
-            try:
-                loaded.append(load_tokenizer(item, pattern=pattern))  # type: ignore[arg-type]
-            except TokbenchError as err:
-                failures.append((f"tokenizer {item}", str(err)))
-            except Exception as err:  # a loader bug on a strange file must not sink the audit
-                failures.append((f"tokenizer {item}", f"{type(err).__name__}: {err}"))
-    return _unique_names(loaded)
+            toks.append(tok)
+    return toks, infos
 
 
 def _unique_names(loaded: list[Tokenizer]) -> list[Tokenizer]:
@@ -177,17 +210,20 @@ def _unique_names(loaded: list[Tokenizer]) -> list[Tokenizer]:
 
 
 def _load_corpus(corpus: Any, languages: Sequence[str] | None, failures: list[tuple[str, str]]) -> Any:
-    from ..corpora import Corpus, load_corpus_parts
+    from ..corpora import Corpus, parse_corpus_spec
+    from ..errors import CorpusError
 
     if isinstance(corpus, Corpus):
         loaded = corpus
     else:
         spec = str(corpus)
-        parts = load_corpus_parts(
-            spec, on_error=lambda part, err: failures.append((f"corpus part {part.text}", str(err)))
-        )
+        part_failures: Failures = []
+        parts = [c for part in parse_corpus_spec(spec) for c in _load_part_without_unknown(part, part_failures)]
+        failures += part_failures
         if not parts:
-            raise TokbenchError(f"corpus {spec!r}: no part could be loaded; see the errors above")
+            why = "; ".join(f"{item}: {msg}" for item, msg in part_failures)
+            raise CorpusError(f"corpus {spec!r}: no part could be loaded ({why}); fix the spec "
+                              "using the valid names it lists")
         loaded = Corpus.combine(parts, name=spec) if len(parts) > 1 else parts[0]
     if languages:
         wanted = list(dict.fromkeys(languages))
@@ -202,8 +238,34 @@ def _load_corpus(corpus: Any, languages: Sequence[str] | None, failures: list[tu
     return loaded
 
 
+def _load_part_without_unknown(part: CorpusSpec, failures: Failures) -> list[Corpus]:
+    """One corpus part; a language code it does not know is a failed item and the part is
+    loaded again without it, so ``flores:eng_Latn,xxx_Latn`` still audits eng_Latn."""
+    from ..corpora import load_corpus_parts
+    from ..corpora.corpus import split_names
+
+    text, target = part.text, part.target
+    errors: list[TokbenchError] = []
+    for _ in range(len(split_names(target)) + 1):  # each retry drops one code at least
+        errors.clear()
+        loaded = load_corpus_parts(text, on_error=lambda _part, err: errors.append(err))
+        if not errors:
+            return loaded
+        err = errors[0]
+        names = split_names(target)
+        unknown = [n for n in names if f"{n!r}" in str(err)] if isinstance(err, UnknownLanguageError) else []
+        if not unknown or len(unknown) == len(names):
+            failures.append((f"corpus part {text}", failure_reason(err)))
+            return []
+        failures += [(f"language {name} in corpus part {part.text}", failure_reason(err)) for name in unknown]
+        kept = ",".join(n for n in names if n not in unknown)
+        text, target = text.replace(target, kept, 1), kept
+    return []
+
+
 def _tokenizer_info(tok: Tokenizer) -> dict[str, Any]:
     info = tok.info()
-    return {"name": tok.name, "kind": info["kind"], "format": info["format"], "vocab_size": info["vocab_size"],
-            "merges": info["merges"], "special_tokens": len(info["special_tokens"]),
-            "fingerprint": tok.fingerprint[:16]}
+    row = {"name": tok.name, "kind": info["kind"], "format": info["format"], "vocab_size": info["vocab_size"],
+           "merges": info["merges"], "special_tokens": len(info["special_tokens"]),
+           "fingerprint": tok.fingerprint[:16]}
+    return {column: row[column] for column in TOKENIZER_COLUMNS}

@@ -123,7 +123,7 @@ def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) ->
                    languages=split_list(args.languages), out=args.out, pattern=getattr(args, "pattern", None),
                    n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet)
     print("writing reports…", file=sys.stderr)
-    written = result.write(args.out, title=args.title or title, pdf=not args.no_pdf)
+    written = _write_reports(result, args, title=args.title or title)
     for line in result.report(title=title).summary:
         print(line)
     for item, message in result.failures:
@@ -131,3 +131,20 @@ def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) ->
     reports = [p for p in written if p.suffix in (".html", ".pdf")]
     print("report written to " + " and ".join(str(p) for p in reports))
     return 0 if result.ok else EXIT_PARTIAL
+
+
+def _write_reports(result: Any, args: argparse.Namespace, *, title: str) -> list[Path]:
+    """HTML, PDF and tables; a PDF that cannot be drawn is a failed item and the HTML is still
+    written (it holds every result; losing them to a layout bug would waste the whole run)."""
+    from ..audit.run import failure_reason
+
+    try:
+        return list(result.write(args.out, title=title, pdf=not args.no_pdf))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # noqa: BLE001 — retried without the PDF below
+        if args.no_pdf:
+            raise
+        result.failures.append(("report.pdf", failure_reason(err)))
+        (args.out / "report.pdf").unlink(missing_ok=True)  # an earlier run's PDF would pass for this one
+        return list(result.write(args.out, title=title, pdf=False))

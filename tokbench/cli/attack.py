@@ -107,7 +107,6 @@ def _print(frame, csv: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run_mixture(args: argparse.Namespace) -> int:
-    import numpy as np
     import pandas as pd
 
     from ..attacks.mixture import run_mixture_attack
@@ -134,12 +133,12 @@ def _run_mixture(args: argparse.Namespace) -> int:
         print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
               f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
               f"max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
-              + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else ""))
-        for cat in fit.extrapolated():
-            k = fit.categories.index(cat)
-            print(f"# caution: {cat} has {fit.pairs_per_byte[k]:.2f} mergeable pairs per byte (median "
-                  f"{float(np.median(fit.pairs_per_byte)):.2f}); its {fit.proportions[k]:.1%} byte share is "
-                  "extrapolated from few pairs (see MixtureFit.extrapolated)")
+              + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else "")
+              + ("" if result.reliable else f"  UNRELIABLE: {result.unreliable_reason}"))
+        # Every caution beside the numbers: an unfinished or unreliable fit, few candidate
+        # categories, shares extrapolated or inflated by few pairs per byte.
+        for note in result.notes:
+            print(f"# caution: {note}")
     frame = pd.concat(frames, ignore_index=True)
     groups = pd.concat(grouped, ignore_index=True)
     _print(groups if not args.csv else frame, args.csv)

@@ -27,6 +27,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_report", "SECTION_CONTENT"]
 
 Frames = dict[str, "pd.DataFrame"]
+
+#: rows of the longest-entries table per tokenizer: the table is shown whole (no scroll box
+#: hiding rows), so it is kept short; the CSV has them all.
+LONGEST_PER_TOKENIZER = 5
 Content = tuple[list[FigureItem], list[Table]]
 
 
@@ -35,11 +39,32 @@ def _frame_or_none(frames: Frames, name: str) -> pd.DataFrame | None:
     return frame if frame is not None and len(frame) else None
 
 
+def _names(tokenizers: list[str], every: list[str]) -> str:
+    """``a, b, c``, or ``all N tokenizers`` when the list is every audited tokenizer."""
+    if len(every) > 1 and set(tokenizers) >= set(every):
+        return f"all {len(every)} tokenizers"
+    return ", ".join(tokenizers)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """(text, tokenizer) pairs as text -> the tokenizers it applies to, in first-seen order."""
+    out: dict[str, list[str]] = {}
+    for text, tok in pairs:
+        out.setdefault(text, [])
+        if tok not in out[text]:
+            out[text].append(tok)
+    return out
+
+
 def _section_notes(result: AuditResult, analysis: str) -> list[str]:
-    notes = [f"skipped for {tok}: {why}" for a, tok, why in result.skipped if a == analysis]
+    """Failures, skips and the analysis' notes, each identical sentence once with the tokenizers
+    it applies to (the same caveat repeated per tokenizer buried the ones that differ)."""
+    every = [t["name"] for t in result.tokenizers]
+    skipped = _grouped([(why, tok) for a, tok, why in result.skipped if a == analysis])
+    notes = [f"skipped for {_names(toks, every)}: {why}" for why, toks in skipped.items()]
     notes += [f"FAILED — {item}: {msg}" for item, msg in result.failures if item.startswith(f"{analysis} on ")]
-    for part in result.parts.get(analysis, {}).values():
-        notes += list(part.notes)
+    shared = _grouped([(note, tok) for tok, part in result.parts.get(analysis, {}).items() for note in part.notes])
+    notes += [f"{note} ({_names(toks, every)})" for note, toks in shared.items()]
     return notes
 
 
@@ -73,7 +98,10 @@ def _summary(result: AuditResult, frames: Frames) -> list[str]:
         for _, row in summ[summ["method"] == "petrov"].iterrows():
             lines.append(f"{row['tokenizer']}: mean premium {row['mean']:.2f} over {row['languages']} languages; "
                          f"most expensive {row['max_language']} ({row['max']:.2f}×); Gini {row['gini']:.3f}.")
-    if result.failures:
+    if result.failures and not names:
+        lines.append(f"NOTHING WAS AUDITED: every tokenizer failed; the {len(result.failures)} failed item(s) "
+                     "are listed below and no analysis has results.")
+    elif result.failures:
         lines.append(f"{len(result.failures)} item(s) FAILED (listed below); everything else was still audited.")
     if result.cache_hits:
         lines.append(f"{result.cache_hits} result(s) were reused from the cache of an earlier run.")
@@ -87,7 +115,11 @@ def _tokenizers_section(frames: Frames) -> Section:
     tables = [Table("Tokenizers", frames["tokenizers"])]
     longest = _frame_or_none(frames, "longest_entries")
     if longest is not None:
-        tables.append(Table("Longest vocabulary entries (shown literally; ␣ is a space)", longest))
+        shown = longest.groupby("tokenizer", sort=False).head(LONGEST_PER_TOKENIZER)
+        note = (f"the {LONGEST_PER_TOKENIZER} longest of each tokenizer; all {len(longest):,} in "
+                "tables/longest_entries.csv" if len(shown) < len(longest) else None)
+        tables.append(Table("Longest vocabulary entries (shown literally; ␣ is a space)", shown, note=note,
+                            whole=True))
     return Section(
         "Audited tokenizers",
         "What was audited: each tokenizer's kind, source format, vocabulary size, number of merges and "
@@ -180,10 +212,14 @@ def _issues_section(result: AuditResult, issues: pd.DataFrame) -> Section:
 
 
 def _signatures(result: AuditResult) -> list[SignatureItem]:
+    """Every result's signature; the corpus alone only when no result has one (each result's
+    signature holds the corpus, and the renderers show the shared part once)."""
+    items = [SignatureItem.of(name, sig) for name, sig in result.signatures()]
+    if items:
+        return items
     corpus = result.corpus
-    first = SignatureItem("corpus", f"corpus={corpus.get('corpus')}|sha256={str(corpus.get('sha256', ''))[:16]}",
-                          corpus)
-    return [first] + [SignatureItem.of(name, sig) for name, sig in result.signatures()]
+    return [SignatureItem("corpus", f"corpus={corpus.get('corpus')}|sha256={str(corpus.get('sha256', ''))[:16]}",
+                          corpus)]
 
 
 def build_report(result: AuditResult, *, title: str | None = None) -> Report:

@@ -23,22 +23,61 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Signature
 
-__all__ = ["Report", "Section", "Table", "FigureItem", "SignatureItem", "safe_filename", "token_text", "format_cell"]
+__all__ = ["Report", "Section", "Table", "FigureItem", "SignatureItem", "SignatureDigest", "digest_signatures",
+           "whole_number_columns", "safe_filename", "token_text", "format_cell"]
 
 
 @dataclass
 class Table:
-    """A frame to show; ``columns`` picks and orders the columns shown (all by default)."""
+    """A frame to show; ``columns`` picks and orders the columns shown (all by default).
+
+    ``whole`` asks the renderers to show every row at full height (no scroll box that hides
+    rows); keep such tables short (the caller caps them and says so in ``note``).
+    """
 
     title: str
     frame: Any
     columns: list[str] | None = None
     max_rows: int = 500
     note: str | None = None
+    whole: bool = False
 
     def shown(self) -> Any:
+        """The columns shown, with whole-number float columns as integers (see
+        :func:`whole_number_columns`)."""
         cols = [c for c in (self.columns or list(self.frame.columns)) if c in self.frame.columns]
-        return self.frame[cols]
+        return whole_number_columns(self.frame[cols])
+
+
+def whole_number_columns(frame: Any) -> Any:
+    """``frame`` with every float column whose values are all whole numbers or NaN turned into a
+    nullable integer column, so counts print as ``3,744`` and not ``3,744.000``.
+
+    pandas makes an integer column float as soon as one value is missing (``merges`` is NaN for a
+    tokenizer without merges); real fractions keep their dtype and precision.
+
+    Example:
+        >>> import pandas as pd
+        >>> f = whole_number_columns(pd.DataFrame({"n": [3744.0, float("nan")], "x": [0.5, 1.0]}))
+        >>> [str(t) for t in f.dtypes], format_cell(f["n"][0])[0]
+        (['Int64', 'float64'], '3,744')
+    """
+    import numpy as np
+    import pandas as pd
+
+    out = frame
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if not pd.api.types.is_float_dtype(column):
+            continue
+        values = column.dropna().to_numpy(dtype=float)
+        # 2**53: beyond it a float no longer holds every integer, so the cast could lie.
+        if len(values) and np.isfinite(values).all() and (values == np.round(values)).all() \
+                and (np.abs(values) < 2**53).all():
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(i, column.astype("Int64"))
+    return out
 
 
 @dataclass
@@ -70,6 +109,108 @@ class SignatureItem:
 
     def full_text(self) -> str:
         return json.dumps(self.full, indent=1, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+#: settings already shown in the tokenizers table (an analysis may repeat them in its options)
+_SAID_ELSEWHERE = ("tokenizer", "tokenizers", "fingerprint")
+#: longest settings line on a PDF page (the HTML report shows them whole)
+_PDF_SETTINGS_CHARS = 240
+
+
+def _settings_text(rest: dict[str, Any]) -> str:
+    """``key=value; …`` of the fields that differ between results (dicts flattened one level)."""
+    parts: list[str] = []
+    for key, value in rest.items():
+        pairs = value.items() if isinstance(value, dict) else [(key, value)]
+        parts += [f"{k}={v}" for k, v in pairs if k not in _SAID_ELSEWHERE and v not in (None, "", [], {})]
+    return "; ".join(parts) or "–"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 30] + "… (whole in the HTML report)"
+
+
+def _corpus_label(corpus: Any) -> str:
+    """``ID (N categories, sha256 PREFIX)``: how a corpus is named in the signature tables."""
+    if not isinstance(corpus, dict):
+        return str(corpus)
+    return (f"{corpus.get('corpus', '?')} ({len(corpus.get('categories') or [])} categories, "
+            f"sha256 {str(corpus.get('sha256', ''))[:12]})")
+
+
+@dataclass
+class SignatureDigest:
+    """Many result signatures said once: each distinct corpus once (``corpora``: label → the
+    full corpus signature), the fields every result shares (``shared``: version, seed, …), one
+    row per tokenizer (fingerprint and the analyses that used it) and one row per distinct
+    analysis setting (its corpus label and options). ``others`` are items without fingerprints,
+    shown as given.
+
+    Built by :func:`digest_signatures`; the HTML report draws it as a collapsed section, the PDF
+    as a few lines.
+    """
+
+    count: int
+    corpora: dict[str, Any]
+    shared: dict[str, Any]
+    tokenizers: list[dict[str, str]]
+    settings: list[dict[str, str]]
+    others: list[SignatureItem]
+
+    def shared_short(self) -> str:
+        """One line of what every result shares, e.g. ``seed=0|version=0.1.0``."""
+        return "|".join(f"{k}={v}" for k, v in self.shared.items() if v not in (None, "", [], {})) or "–"
+
+    def text_blocks(self) -> list[tuple[str, list[str]]]:
+        """(heading, lines) blocks for a text page: compact, fingerprints cut to 16 hex digits."""
+        blocks = [(s.name, [s.short]) for s in self.others]
+        if self.count:
+            blocks.append((f"Shared by all {self.count} results", [self.shared_short()]))
+            blocks.append(("Corpora", [f"• {label}" for label in self.corpora]))
+            blocks.append(("Tokenizers (fingerprint: analyses)", [
+                f"{r['tokenizer']}  {r['fingerprint'][:16]}  {r['analyses']}" for r in self.tokenizers]))
+            blocks.append(("Analysis settings", [
+                _cut(f"{r['analysis']} ({r['tokenizers']}; {r['corpus']}): {r['settings']}", _PDF_SETTINGS_CHARS)
+                for r in self.settings]))
+        return blocks
+
+
+def digest_signatures(items: list[SignatureItem]) -> SignatureDigest:
+    """Deduplicate signatures by content. An item named ``"analysis: tokenizer"`` whose ``full``
+    dict has ``tokenizers`` (name → fingerprint) is a result signature; the rest are ``others``.
+
+    Example:
+        >>> from tokbench.results import Signature
+        >>> sigs = [SignatureItem.of(f"{a}: t{i}", Signature({f"t{i}": f"{i}" * 64}, {"corpus": "c"}, extra={"k": a}))
+        ...         for a in ("x", "y") for i in (1, 2)]
+        >>> d = digest_signatures(sigs)
+        >>> d.count, list(d.corpora), [r["analyses"] for r in d.tokenizers], [r["settings"] for r in d.settings]
+        (4, ['c (0 categories, sha256 )'], ['x, y', 'x, y'], ['k=x', 'k=y'])
+    """
+    sigs = [s for s in items if isinstance(s.full.get("tokenizers"), dict)]
+    others = [s for s in items if not isinstance(s.full.get("tokenizers"), dict)]
+    corpora = {_corpus_label(s.full.get("corpus")): s.full.get("corpus") for s in sigs}
+    keys = list(dict.fromkeys(k for s in sigs for k in s.full if k not in ("tokenizers", "corpus")))
+    shared = {k: sigs[0].full.get(k) for k in keys if len({_canon(s.full.get(k)) for s in sigs}) == 1}
+    analyses_of: dict[tuple[str, str], list[str]] = {}
+    settings: dict[tuple[str, str, str], list[str]] = {}
+    for s in sigs:
+        analysis = s.name.split(": ", 1)[0]
+        for tok, fp in s.full["tokenizers"].items():
+            analyses_of.setdefault((str(tok), str(fp)), []).append(analysis)
+        text = _settings_text({k: s.full.get(k) for k in keys if k not in shared})
+        key = (analysis, _corpus_label(s.full.get("corpus")), text)
+        settings.setdefault(key, []).extend(str(t) for t in s.full["tokenizers"])
+    every = {tok for tok, _ in analyses_of}
+    tok_rows = [{"tokenizer": tok, "fingerprint": fp, "analyses": ", ".join(dict.fromkeys(a))}
+                for (tok, fp), a in analyses_of.items()]
+    set_rows = [{"analysis": analysis, "tokenizers": "all" if set(toks) == every else ", ".join(dict.fromkeys(toks)),
+                 "corpus": corpus, "settings": text} for (analysis, corpus, text), toks in settings.items()]
+    return SignatureDigest(len(sigs), corpora, shared, tok_rows, set_rows, others)
 
 
 class Section:
@@ -148,7 +289,9 @@ def format_cell(value: Any) -> tuple[str, float | None]:
         >>> format_cell(1234), format_cell(0.5), format_cell(None)[0], format_cell(True)
         (('1,234', 1234.0), ('0.500', 0.5), '–', ('yes', None))
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    # pandas' NA (a missing value in an integer column) is matched by type name, so rendering a
+    # cell does not import pandas.
+    if value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ == "NAType":
         return "–", math.nan
     if isinstance(value, bool):
         return ("yes" if value else "no"), None

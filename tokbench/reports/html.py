@@ -1,5 +1,7 @@
 """A self-contained HTML report: a summary, a section per analysis with its explanation,
-sortable tables and inline figures, and the signature of every result.
+sortable tables and inline figures, and the signatures of the results in one collapsed section
+(each corpus and setting said once, a row per tokenizer: see
+:func:`~tokbench.reports.document.digest_signatures`).
 
 Vocabulary entries, tokenizer names and corpus text are untrusted: a tokenizer may contain a
 token such as ``<script>`` or ``"><img onerror=…>``. Every value goes through jinja2's
@@ -23,7 +25,15 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .document import FigureItem, Report, Section, SignatureItem, Table, format_cell
+from .document import (
+    FigureItem,
+    Report,
+    Section,
+    SignatureItem,
+    Table,
+    digest_signatures,
+    format_cell,
+)
 
 __all__ = ["Section", "Table", "FigureItem", "Report", "render_report", "render_html", "write_report",
            "write_html", "figure_png"]
@@ -70,6 +80,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:78rem;m
 h1{margin-bottom:.2rem} .generated{color:#666;font-size:.9rem;margin-top:0}
 nav{background:#f7f7f7;padding:.5rem 1rem;border-radius:4px} nav ol{margin:.3rem 0}
 .tablewrap{max-height:34rem;overflow:auto;margin:.5rem 0 1.2rem;border:1px solid #ddd}
+.tablewrap.whole{max-height:none;overflow-y:visible} details.sigs>summary{cursor:pointer;font-weight:600}
 table{border-collapse:collapse;font-size:.86rem}
 th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th{background:#f0f0f0;position:sticky;top:0;cursor:pointer;user-select:none}
@@ -82,6 +93,11 @@ td.t,th.t{text-align:left} td.t{white-space:pre-wrap;max-width:32rem;overflow-wr
 figure{margin:1rem 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#444;font-size:.9rem}
 </style></head><body>
+{% macro table(t) %}{% if t.note %}<p class="notes">{{ t.note }}</p>{% endif %}
+<div class="tablewrap{{ ' whole' if t.whole else '' }}"><table class="sortable">
+<thead><tr>{% for col, text in t.columns %}<th class="{{ 't' if text else 'n' }}" title="click to sort">{{ col }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in t.rows %}<tr>{% for shown, v in row %}{% if v is none %}<td class="t">{{ shown }}</td>{% else %}<td data-v="{{ v }}">{{ shown }}</td>{% endif %}{% endfor %}</tr>{% endfor %}</tbody>
+</table></div>{% endmacro %}
 <h1>{{ title }}</h1>
 {% if generated %}<p class="generated">{{ generated }}</p>{% endif %}
 {% if summary %}<section class="summary" id="summary"><h2>Summary</h2>{% for line in summary %}<p>{{ line }}</p>{% endfor %}</section>{% endif %}
@@ -94,19 +110,21 @@ figcaption{color:#444;font-size:.9rem}
 {% if s.notes %}<ul class="notes">{% for n in s.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
 {% for f in s.figures %}<figure><img src="data:image/png;base64,{{ f.png }}" alt="{{ f.caption }}" width="{{ f.width }}" height="{{ f.height }}"><figcaption>{{ f.caption }}</figcaption></figure>
 {% endfor %}
-{% for t in s.tables %}<h3>{{ t.title }}</h3>{% if t.note %}<p class="notes">{{ t.note }}</p>{% endif %}
-<div class="tablewrap"><table class="sortable">
-<thead><tr>{% for col, text in t.columns %}<th class="{{ 't' if text else 'n' }}" title="click to sort">{{ col }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in t.rows %}<tr>{% for shown, v in row %}{% if v is none %}<td class="t">{{ shown }}</td>{% else %}<td data-v="{{ v }}">{{ shown }}</td>{% endif %}{% endfor %}</tr>{% endfor %}</tbody>
-</table></div>
+{% for t in s.tables %}<h3>{{ t.title }}</h3>{{ table(t) }}
 {% endfor %}
 </section>
 {% endfor %}
 <section id="signatures"><h2>Signatures</h2>
 <p>What makes each number reproducible: tokenizer fingerprints (sha256 of the file), the corpus (id, sizes, content hash, sample and seed), the analysis seed and the tokbench version.</p>
-{% for sig in signatures %}<h3>{{ sig.name }}</h3><div class="sig">{{ sig.short }}</div>
+<details class="sigs"><summary>{{ sigs.summary }}</summary>
+{% for sig in sigs.others %}<h3>{{ sig.name }}</h3><div class="sig">{{ sig.short }}</div>
 {% if sig.full %}<details><summary>full signature</summary><div class="sig">{{ sig.full }}</div></details>{% endif %}
 {% endfor %}
+{% if sigs.count %}<h3>Shared by all {{ sigs.count }} results</h3><div class="sig">{{ sigs.short }}</div>
+<h3>Corpora</h3>{% for label, full in sigs.corpora %}<details><summary>{{ label }}</summary><div class="sig">{{ full }}</div></details>{% endfor %}
+<h3>Tokenizers</h3>{{ table(sigs.tokenizers) }}
+<h3>Analysis settings</h3>{{ table(sigs.settings) }}{% endif %}
+</details>
 </section>
 <script>{{ script }}</script>
 </body></html>
@@ -133,8 +151,31 @@ def _table(t: Table) -> dict[str, Any]:
         frame = frame.head(t.max_rows)
     rows = [[format_cell(v) for v in row] for row in frame.itertuples(index=False)]
     numeric = [all(r[i][1] is not None for r in rows) if rows else False for i in range(len(frame.columns))]
-    return {"title": t.title, "note": note, "rows": [[(s, ("NaN" if v is not None and v != v else v)) for s, v in r] for r in rows],
+    return {"title": t.title, "note": note, "whole": t.whole, "rows": [[(s, ("NaN" if v is not None and v != v else v)) for s, v in r] for r in rows],
             "columns": [(str(c), not numeric[i]) for i, c in enumerate(frame.columns)]}
+
+
+def _signatures(items: list[SignatureItem]) -> dict[str, Any]:
+    """One collapsed block: the shared part once, then tokenizers and analysis settings as tables."""
+    import json
+
+    import pandas as pd
+
+    digest = digest_signatures(items)
+    n_tok = len(digest.tokenizers)
+    summary = (f"{digest.count} result signatures: {n_tok} tokenizer(s), {len(digest.corpora)} corpus "
+               "signature(s)"
+               if digest.count else f"{len(items)} signature(s)")
+    return {
+        "summary": summary, "count": digest.count, "short": digest.shared_short(),
+        "corpora": [(label, json.dumps(full, indent=1, ensure_ascii=False, default=str, sort_keys=True))
+                    for label, full in digest.corpora.items()],
+        "others": [{"name": s.name, "short": s.short, "full": s.full_text() if s.full else ""} for s in digest.others],
+        "tokenizers": _table(Table("Tokenizers", pd.DataFrame(
+            digest.tokenizers, columns=["tokenizer", "fingerprint", "analyses"]), whole=True)),
+        "settings": _table(Table("Analysis settings", pd.DataFrame(
+            digest.settings, columns=["analysis", "tokenizers", "corpus", "settings"]), whole=True)),
+    }
 
 
 def _figure(item: FigureItem) -> dict[str, Any]:
@@ -154,11 +195,11 @@ def render_html(report: Report) -> str:
          "figures": [_figure(f) for f in s.figures]}
         for i, s in enumerate(report.sections)
     ]
-    signatures = [{"name": s.name, "short": s.short, "full": s.full_text() if s.full else ""} for s in report.signatures]
+    signatures = _signatures(report.signatures)
     # The script is trusted constant text; Markup keeps autoescape from mangling its quotes.
     return env.from_string(_TEMPLATE).render(
         title=report.title, generated=report.generated, summary=report.summary, failures=report.failures,
-        sections=sections, signatures=signatures, csp=CSP, script=jinja2.utils.markupsafe.Markup(_SORT_SCRIPT))
+        sections=sections, sigs=signatures, csp=CSP, script=jinja2.utils.markupsafe.Markup(_SORT_SCRIPT))
 
 
 def render_report(title: str, sections: list[Section], signatures: dict[str, str] | list[SignatureItem],

@@ -5,8 +5,10 @@ steps. Functions return a matplotlib ``Figure`` and write nothing.
 This module holds the only implementation of :func:`inferred_vs_true_figure` and
 :func:`mixture_proportions_figure`; :mod:`tokbench.reports.figures` re-exports them (the audit
 report draws through that module). Frame columns: ``tokenizer, category, proportion`` and
-optional ``ci_low, ci_high`` (:meth:`tokbench.attacks.mixture.MixtureResult.to_frame`); the
-inferred-vs-true figure reads ``category, true, inferred`` (optional ``tokenizer``, ``ci_*``)."""
+optional ``ci_low, ci_high`` and ``reliable, unreliable_reason``
+(:meth:`tokbench.attacks.mixture.MixtureResult.to_frame`): an unreliable fit is drawn grey and
+hatched with its reason, never like a result. The inferred-vs-true figure reads
+``category, true, inferred`` (optional ``tokenizer``, ``ci_*``)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,32 @@ from typing import Any
 from . import style
 
 __all__ = ["inferred_vs_true_figure", "mixture_proportions_figure", "mixture_groups_figure", "controlled_figure",
-           "controlled_size_figure"]
+           "controlled_size_figure", "unreliable_reasons"]
+
+#: How an unreliable fit's bars are drawn: grey and hatched, so they cannot be read as results.
+UNRELIABLE_STYLE = {"color": "lightgrey", "hatch": "///", "edgecolor": "grey"}
+
+
+def unreliable_reasons(frame: Any) -> dict[str, str]:
+    """Tokenizer -> reason for every tokenizer whose rows say ``reliable`` is False (none when the
+    frame has no ``reliable`` column, as older result files).
+
+    Example:
+        >>> import pandas as pd
+        >>> unreliable_reasons(pd.DataFrame({"tokenizer": ["a"], "reliable": [False],
+        ...                                  "unreliable_reason": ["stopped at time_limit, gap 0.99"]}))
+        {'a': 'stopped at time_limit, gap 0.99'}
+    """
+    if "reliable" not in frame:
+        return {}
+    bad = frame[~frame["reliable"].astype(bool)]
+    reasons = bad["unreliable_reason"] if "unreliable_reason" in bad else ["unreliable"] * len(bad)
+    return {str(t): str(r or "unreliable") for t, r in zip(bad["tokenizer"], reasons, strict=True)}
+
+
+def _has_intervals(frame: Any) -> bool:
+    """True when some row has a drawn interval: the wording promises brackets only then."""
+    return {"ci_low", "ci_high"} <= set(frame.columns) and bool(frame["ci_low"].notna().any())
 
 
 def mixture_groups_figure(grouped: Any) -> Any:
@@ -31,6 +58,7 @@ def mixture_groups_figure(grouped: Any) -> Any:
     ncol = min(3, len(toks))
     nrow = (len(toks) + ncol - 1) // ncol
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
+    bad = unreliable_reasons(grouped)
     for ax, tok in zip(axes.ravel(), toks, strict=False):
         g = grouped[grouped["tokenizer"] == tok].iloc[::-1]
         err = None
@@ -38,14 +66,18 @@ def mixture_groups_figure(grouped: Any) -> Any:
             lo = (g["proportion"] - g["ci_low"]).clip(lower=0).fillna(0)
             hi = (g["ci_high"] - g["proportion"]).clip(lower=0).fillna(0)
             err = [lo.to_numpy(), hi.to_numpy()]
-        colors = ["tab:orange" if x == "code" else "tab:blue" if x == "English" else "tab:gray" for x in g["group"]]
-        ax.barh(g["group"], g["proportion"], xerr=err, color=colors, capsize=2)
+        if tok in bad:
+            ax.barh(g["group"], g["proportion"], xerr=err, capsize=2, **UNRELIABLE_STYLE)
+            ax.set_title(f"{tok}\nunreliable: {bad[tok]}", fontsize=8, color="firebrick")
+        else:
+            colors = ["tab:orange" if x == "code" else "tab:blue" if x == "English" else "tab:gray" for x in g["group"]]
+            ax.barh(g["group"], g["proportion"], xerr=err, color=colors, capsize=2)
+            ax.set_title(tok, fontsize=9)
         ax.set_xlim(0, 1)
-        ax.set_title(tok, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(toks):]:
         ax.axis("off")
-    fig.supxlabel("inferred share of training bytes")
+    fig.supxlabel("inferred share of training bytes" + (" (bars: 95% interval)" if _has_intervals(grouped) else ""))
     fig.tight_layout()
     return fig
 
@@ -83,16 +115,21 @@ def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
 def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: str | None = None) -> Any:
     """Inferred training-data proportions per tokenizer as stacked bars; the largest
     ``max_categories`` categories are shown, the rest summed into "other". Categories above 4%
-    are labelled with their interval when ``ci_low``/``ci_high`` are given."""
+    are labelled with their interval when ``ci_low``/``ci_high`` hold one. A tokenizer whose fit is
+    unreliable (``reliable`` False) is drawn grey and hatched, labelled "unreliable: <reason>"."""
     totals = frame.groupby("category")["proportion"].mean().sort_values(ascending=False)
     keep = list(totals.index[:max_categories])
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     colours = dict(zip(keep + ["other"], style.colours(len(keep) + 1), strict=True))
     fig = style.new_figure(10.0, max(2.6, 0.6 * len(tokenizers) + 2.0))
     ax = fig.add_subplot()
-    has_ci = {"ci_low", "ci_high"} <= set(frame.columns)
+    has_ci = _has_intervals(frame)
+    bad = unreliable_reasons(frame)
     for i, name in enumerate(tokenizers):
         rows = frame[frame["tokenizer"] == name].set_index("category")
+        if name in bad:
+            _unreliable_bar(ax, i, rows, bad[name])
+            continue
         left = 0.0
         for cat in keep + ["other"]:
             if cat == "other":
@@ -112,13 +149,26 @@ def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: s
     ax.set_yticks(range(len(tokenizers)), [style.short_label(n, 32) for n in tokenizers])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("inferred share of training data (%; brackets: 95% interval)")
+    ax.set_xlabel("inferred share of training data (%" + ("; brackets: 95% interval)" if has_ci else ")"))
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
-    fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=min(6, len(unique)), fontsize=8,
-               frameon=False)
+    if unique:  # empty when every fit is unreliable: no category colours to explain
+        fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=min(6, len(unique)),
+                   fontsize=8, frameon=False)
     ax.set_title(title or "Inferred training-data mixture (merge-list attack)")
     return fig
+
+
+def _unreliable_bar(ax: Any, i: int, rows: Any, reason: str) -> None:
+    """One hatched grey bar for an unreliable fit: segment edges show the split, but no colour
+    ties a segment to a category legend, and the text says why it is not a result."""
+    left = 0.0
+    for value in rows["proportion"].sort_values(ascending=False):
+        if value > 0:
+            ax.barh(i, value * 100, left=left * 100, linewidth=0.5, **UNRELIABLE_STYLE)
+            left += float(value)
+    ax.text(50, i, f"unreliable: {reason}", ha="center", va="center", fontsize=8, color="firebrick",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
 
 
 def controlled_figure(frame: Any) -> Any:

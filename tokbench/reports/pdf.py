@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .document import Report, Table, format_cell
+from .document import Report, Table, digest_signatures, format_cell
 
 __all__ = ["write_pdf", "render_pdf"]
 
@@ -146,7 +146,7 @@ def render_pdf(report: Report, handle: Any) -> int:
     plan = _Plan()
     plan.add(lambda n: None)  # the title page, drawn last when page numbers are known
     toc = _plan_sections(report, plan)
-    sig_lines: list[tuple[str, list[str]]] = [(s.name, [s.short]) for s in report.signatures]
+    sig_lines = digest_signatures(report.signatures).text_blocks()  # shared corpus said once
     per_page = 12
     first_sig = None
     for k in range(0, max(len(sig_lines), 1), per_page):

@@ -6,10 +6,11 @@ ordering the mixture attack (:mod:`tokbench.attacks.mixture`) reads; this packag
 encoding without it costs:
 
 * :mod:`.encoders` — :class:`MergeFreeEncoder`: ``bpe`` (merge-list BPE, optionally with a
-  corrupted list from :func:`corrupt_merges`), ``greedy`` (longest vocabulary prefix) and
-  ``minimal`` (fewest tokens), on numba kernels;
+  corrupted list from :func:`corrupt_merges`; over bytes or, for SentencePiece and char BPE,
+  over the model's own characters), ``greedy`` (longest vocabulary prefix) and ``minimal``
+  (fewest tokens), on numba kernels;
 * :mod:`.evaluate` — :func:`evaluate_mergefree`: per corpus category and variant, tokens per
-  byte, tokens relative to standard BPE, pretokens segmented differently, vocabulary use
+  byte, tokens relative to standard BPE (the tokenizer's own encoding, token for token), pretokens segmented differently, vocabulary use
   (a :class:`MergeFreeResult`, which follows :class:`tokbench.results.Result`);
 * ``_kernels`` / ``_reference`` — the numba kernels and their readable plain-Python twins.
 
@@ -20,7 +21,15 @@ Example:
 
 from __future__ import annotations
 
-from .encoders import MODES, MergeFreeEncoder, Mode, VocabularyTrie, corrupt_merges, is_byte_level
+from .encoders import (
+    MODES,
+    MergeFreeEncoder,
+    Mode,
+    VocabularyTrie,
+    corrupt_merges,
+    is_byte_level,
+    merges_characters,
+)
 from .evaluate import MergeFreeResult, Variant, default_variants, evaluate_mergefree
 
 __all__ = [
@@ -30,6 +39,7 @@ __all__ = [
     "VocabularyTrie",
     "corrupt_merges",
     "is_byte_level",
+    "merges_characters",
     "Variant",
     "default_variants",
     "evaluate_mergefree",

@@ -13,9 +13,13 @@ A vocabulary released without its merge list hides the ordering the mixture atta
   longer be built simply never fires, so encoding falls back to the smaller tokens.
 
 All variants run per pretoken after the tokenizer's own normalizer, added-token extraction and
-pretokenizer (tokbench's native pipeline), on the pretoken's bytes; every output decodes to its
-input. ``bpe`` needs a byte-level vocabulary (SentencePiece models merge characters, not bytes:
-for those use ``greedy``/``minimal``, which treat ``<0xNN>`` byte-fallback tokens as single bytes).
+pretokenizer (tokbench's native pipeline); every output decodes to its input. ``greedy`` and
+``minimal`` segment the pretoken's bytes (``<0xNN>`` byte-fallback tokens count as single bytes).
+``bpe`` merges what the model merges: bytes for byte-level models (numba kernel), and for
+character-level models (SentencePiece, tokbench's char BPE) the model's own starting symbols
+(characters, user pieces, byte fallback), merged in Python. Merging characters from the
+*spelled* piece matters: a char-BPE piece keeps its spaces while a SentencePiece piece spells
+them ``▁``, and rebuilding either from bytes would start from the wrong symbols.
 
 Example:
     >>> enc = MergeFreeEncoder(tok, "minimal")            # doctest: +SKIP
@@ -34,14 +38,27 @@ from typing import Any, Literal
 import numpy as np
 
 from ...errors import EncodingError, TokbenchError, UnsupportedTokenizerError
+from ...model.bpe import apply_merges, merge_rank_lookup
 from ...model.tokenizer import Tokenizer, check_text
 
-__all__ = ["Mode", "MODES", "MergeFreeEncoder", "corrupt_merges", "VocabularyTrie", "is_byte_level"]
+__all__ = ["Mode", "MODES", "MergeFreeEncoder", "corrupt_merges", "VocabularyTrie", "is_byte_level",
+           "merges_characters"]
 
 Mode = Literal["bpe", "greedy", "minimal"]
 MODES: tuple[str, ...] = ("bpe", "greedy", "minimal")
 #: Formats whose vocabularies are byte-level even when their description does not say so.
 _BYTE_LEVEL_FORMATS = ("tiktoken", "tekken", "gpt2-files", "trained")
+
+
+def merges_characters(tokenizer: Tokenizer) -> bool:
+    """Whether the model's merges combine characters (its native encoder starts from character
+    symbols, as SentencePiece and tokbench's char BPE do) rather than bytes.
+
+    Example:
+        >>> merges_characters(load_tokenizer("mistral_v1.model"))   # doctest: +SKIP
+        True
+    """
+    return hasattr(tokenizer.native, "base_symbols")
 
 
 def is_byte_level(tokenizer: Tokenizer) -> bool:
@@ -149,6 +166,8 @@ class MergeFreeEncoder:
         self._whole_piece = bool(getattr(pipeline, "ignore_merges", False)) and mode == "bpe" and merges is None
         self._bytes_to_id = {tokenizer.vocab[i]: i for i in range(tokenizer.vocab_size)
                              if i not in tokenizer.special_ids and i not in tokenizer.unused_ids}
+        # Set for character-level BPE only: merges over the model's pieces, applied in Python.
+        self._char_lookup: Any = None
         if mode == "bpe":
             self._init_bpe(merges if merges is not None else tokenizer.merges)
 
@@ -158,10 +177,13 @@ class MergeFreeEncoder:
         tok = self.tokenizer
         if merges is None:
             raise UnsupportedTokenizerError(f"{tok.name}: mode 'bpe' needs a merge list and this model has none")
+        if merges_characters(tok):
+            self._init_char_bpe(merges)
+            return
         if not is_byte_level(tok):
             raise UnsupportedTokenizerError(
-                f"{tok.name}: the numba BPE kernel merges bytes, and this model merges characters "
-                "(SentencePiece-style); use greedy/minimal, or tok.encode(backend='native')")
+                f"{tok.name}: its merges combine neither bytes nor characters tokbench can start from; "
+                "use greedy/minimal")
         byte_ids = np.full(256, -1, dtype=np.int32)
         for b in range(256):
             token = self._bytes_to_id.get(bytes([b]))
@@ -178,10 +200,31 @@ class MergeFreeEncoder:
         self.pair_keys, self.pair_ranks, self.pair_results = K.pair_table_build(
             lefts, rights, merged, K.hash_capacity(len(merges)))
 
+    def _init_char_bpe(self, merges: Sequence[tuple[int, int]]) -> None:
+        """Merges over the model's own pieces: a merge makes the piece spelled by its two inputs."""
+        native = self._pipeline
+        spelling = {i: piece for piece, i in native.piece_to_id.items()}
+        try:
+            merged = [native.piece_to_id[spelling[a] + spelling[b]] for a, b in merges]
+        except KeyError:
+            raise TokbenchError(f"{self.tokenizer.name}: a merge makes a piece that is not in the vocabulary") from None
+        self._char_lookup = merge_rank_lookup(merges, merged_ids=merged)
+
     # ---------------------------------------------------------------------------- encoding
 
+    @property
+    def _merges_chars(self) -> bool:
+        return self._char_lookup is not None
+
     def encode_pieces(self, pieces: Sequence[bytes]) -> list[list[int]]:
-        """Segment each pretoken's bytes; one kernel call for all pieces not seen before."""
+        """Segment each pretoken's bytes; one kernel call for all pieces not seen before.
+
+        Character-level ``bpe`` needs the spelled pieces: use :meth:`encode_strings`.
+        """
+        if self._merges_chars:
+            raise UnsupportedTokenizerError(
+                f"{self.tokenizer.name}: character-level BPE starts from the spelled pretoken, not its "
+                "bytes; call encode_strings(pieces) with the pipeline's pieces")
         todo = [p for p in dict.fromkeys(pieces) if p not in self._cache]
         if todo:
             self._run(todo)
@@ -231,6 +274,35 @@ class MergeFreeEncoder:
         for k, p in enumerate(pieces):
             cache[p] = tuple(flat[bounds[k]:bounds[k + 1]])
 
+    def encode_strings(self, pieces: Sequence[str]) -> list[tuple[int, ...]]:
+        """Segment pretokens as the pipeline spells them (``tok.native.pieces`` without added tokens).
+
+        Example:
+            >>> MergeFreeEncoder(tok, "bpe").encode_strings(["Hello", " world"])   # doctest: +SKIP
+            [(15496,), (995,)]
+        """
+        cache = self._str_cache
+        misses = [p for p in dict.fromkeys(pieces) if p not in cache]
+        if misses:
+            self._fill(misses)
+        return [cache[p] for p in pieces]
+
+    def _fill(self, unique: list[str]) -> None:
+        """Segment pieces not yet in the string cache."""
+        cache = self._str_cache
+        if self._merges_chars:
+            symbols = self._pipeline.base_symbols
+            lookup = self._char_lookup
+            for p in unique:
+                cache[p] = tuple(apply_merges(symbols(p), lookup))
+            return
+        as_bytes = [self._pipeline.piece_to_bytes(p) for p in unique]
+        todo = [b for b in dict.fromkeys(as_bytes) if b not in self._cache]
+        if todo:
+            self._run(todo)
+        byte_cache = self._cache
+        cache.update(zip(unique, (byte_cache[b] for b in as_bytes), strict=True))
+
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``: added tokens as themselves, every other piece segmented."""
         return self.encode_batch([text])[0]
@@ -256,13 +328,7 @@ class MergeFreeEncoder:
                 plan.append(pieces)
             plans.append(plan)
         if misses:
-            unique = list(misses)
-            as_bytes = [pipeline.piece_to_bytes(p) for p in unique]
-            todo = [b for b in dict.fromkeys(as_bytes) if b not in self._cache]
-            if todo:
-                self._run(todo)
-            byte_cache = self._cache
-            cache.update(zip(unique, (byte_cache[b] for b in as_bytes), strict=True))
+            self._fill(list(misses))
         out: list[list[int]] = []
         for plan in plans:
             ids: list[int] = []

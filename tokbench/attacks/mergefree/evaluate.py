@@ -20,38 +20,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...corpora import Corpus
-from ...errors import UnsupportedTokenizerError
-from ...model.pretokenizers import SPACE_MARK
+from ...errors import TokbenchError, UnsupportedTokenizerError
 from ...model.tokenizer import Tokenizer
 from ...results import Signature
-from .encoders import MergeFreeEncoder, corrupt_merges, is_byte_level
+from .encoders import MergeFreeEncoder, corrupt_merges, is_byte_level, merges_characters
 
 __all__ = ["Variant", "default_variants", "evaluate_mergefree", "MergeFreeResult"]
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One encoder to compare: a mode and, for ``bpe``, an optional corruption of the merges."""
+    """One encoder to compare: a mode and, for ``bpe``, an optional corruption of the merges.
+
+    ``truncate`` keeps ``keep`` merges, or when that is None the first ``keep_share`` of them.
+    """
 
     name: str
     mode: str
     corruption: str | None = None
     fraction: float = 0.1
     keep: int | None = None
+    keep_share: float | None = None
 
 
 def default_variants(tokenizer: Tokenizer, *, delete_fraction: float = 0.1, truncate_share: float = 0.5) -> list[Variant]:
-    """greedy and minimal always; merge-list corruptions where the model has byte-level merges."""
-    variants = [Variant("greedy", "greedy"), Variant("minimal", "minimal")]
-    merges = tokenizer.merges if tokenizer.has_merges else None
-    if merges and is_byte_level(tokenizer):
-        keep = int(len(merges) * truncate_share)
-        variants += [
-            Variant("shuffled merges", "bpe", "shuffle"),
-            Variant(f"{delete_fraction:.0%} merges deleted", "bpe", "delete", fraction=delete_fraction),
-            Variant(f"first {truncate_share:.0%} of merges", "bpe", "truncate", keep=keep),
-        ]
-    return variants
+    """greedy and minimal, and the three merge-list corruptions.
+
+    The corruptions are listed for every tokenizer, so that a model without a merge list gets
+    a note saying so from :func:`evaluate_mergefree` instead of silently fewer rows.
+
+    Example:
+        >>> [v.name for v in default_variants(tok)]   # doctest: +SKIP
+        ['greedy', 'minimal', 'shuffled merges', '10% merges deleted', 'first 50% of merges']
+    """
+    return [
+        Variant("greedy", "greedy"),
+        Variant("minimal", "minimal"),
+        Variant("shuffled merges", "bpe", "shuffle"),
+        Variant(f"{delete_fraction:.0%} merges deleted", "bpe", "delete", fraction=delete_fraction),
+        Variant(f"first {truncate_share:.0%} of merges", "bpe", "truncate", keep_share=truncate_share),
+    ]
 
 
 @dataclass(frozen=True)
@@ -75,22 +83,26 @@ class MergeFreeResult:
         return frame
 
 
-def _standard_segments(tokenizer: Tokenizer, pieces: Sequence[bytes]) -> dict[bytes, tuple[int, ...]]:
-    """Each distinct piece under the tokenizer's own merge-list encoding."""
-    if is_byte_level(tokenizer) and tokenizer.has_merges:
-        encoder = MergeFreeEncoder(tokenizer, "bpe")
-        return dict(zip(pieces, map(tuple, encoder.encode_pieces(list(pieces))), strict=True))
+def _standard_segments(tokenizer: Tokenizer, pieces: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """Each distinct piece as the tokenizer's own encoder segments it.
+
+    Byte-level BPE goes through the numba kernel (tested id for id against tiktoken/tokenizers);
+    every other model through its native ``encode_piece`` on the piece as the pipeline spells it.
+    Rebuilding a character-level piece from its bytes would start BPE from the wrong symbols
+    (a char-BPE space is not SentencePiece's "▁"), which once made "standard" 2.3× too long.
+    """
     native = tokenizer.native
+    if is_byte_level(tokenizer) and tokenizer.has_merges and not merges_characters(tokenizer):
+        encoder = MergeFreeEncoder(tokenizer, "bpe")
+        return dict(zip(pieces, encoder.encode_strings(pieces), strict=True))
     if not hasattr(native, "encode_piece"):
         raise UnsupportedTokenizerError(f"{tokenizer.name}: no per-piece encoder to compare with")
-    # Character-level models segment the "▁"-spelled piece.
-    return {p: tuple(native.encode_piece(p.decode("utf-8", "surrogatepass").replace(" ", SPACE_MARK)))
-            for p in pieces}
+    return {p: tuple(native.encode_piece(p)) for p in pieces}
 
 
-def _row(name: str, segments: dict[bytes, tuple[int, ...]], *, tokenizer: Tokenizer, category: str,
-         n_bytes: int, counts: Counter[bytes], added: int,
-         standard: dict[bytes, tuple[int, ...]]) -> dict[str, Any]:
+def _row(name: str, segments: dict[str, tuple[int, ...]], *, tokenizer: Tokenizer, category: str,
+         n_bytes: int, counts: Counter[str], added: int,
+         standard: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     """One (category, variant) row; pretoken counts weight every per-piece quantity."""
     used: set[int] = set()
     for seg in segments.values():
@@ -122,9 +134,11 @@ def _build_encoders(tokenizer: Tokenizer, variants: Sequence[Variant],
             if v.corruption is not None:
                 if merges is None:
                     raise UnsupportedTokenizerError(f"{tokenizer.name}: has no merge list to corrupt")
-                damaged = corrupt_merges(merges, v.corruption, fraction=v.fraction, keep=v.keep, seed=seed)  # type: ignore[arg-type]
+                keep = v.keep if v.keep is not None or v.keep_share is None else int(len(merges) * v.keep_share)
+                damaged = corrupt_merges(merges, v.corruption, fraction=v.fraction, keep=keep, seed=seed)  # type: ignore[arg-type]
             encoders[v.name] = MergeFreeEncoder(tokenizer, v.mode, merges=damaged, name=v.name)  # type: ignore[arg-type]
-        except UnsupportedTokenizerError as err:
+        except TokbenchError as err:
+            # Also a merge list whose results are not vocabulary pieces: noted, not fatal.
             notes.append(f"variant {v.name!r} was not run: {err}")
     return encoders, notes
 
@@ -133,12 +147,14 @@ def _category_rows(tokenizer: Tokenizer, category: str, documents: Sequence[str]
                    encoders: dict[str, MergeFreeEncoder]) -> list[dict[str, Any]]:
     """The standard row and one row per variant for one category."""
     pipeline = tokenizer.native
-    counts: Counter[bytes] = Counter()
+    # Pieces are kept as the pipeline spells them: the model's own encoder and character-level
+    # BPE start from that spelling; the byte-level variants convert them themselves.
+    counts: Counter[str] = Counter()
     added = 0
     for doc in documents:
-        for piece, added_id in pipeline.piece_bytes(doc):
+        for k, (segment, added_id) in enumerate(pipeline.segments(doc)):
             if added_id is None:
-                counts[piece] += 1
+                counts.update(pipeline.split_segment(segment, k == 0))
             else:
                 added += 1
     distinct = list(counts)
@@ -148,7 +164,7 @@ def _category_rows(tokenizer: Tokenizer, category: str, documents: Sequence[str]
     base = _row("standard", standard, **context)
     rows = [{**base, "relative_to_standard": 1.0}]
     for name, encoder in encoders.items():
-        segments = dict(zip(distinct, map(tuple, encoder.encode_pieces(distinct)), strict=True))
+        segments = dict(zip(distinct, encoder.encode_strings(distinct), strict=True))
         r = _row(name, segments, **context)
         r["relative_to_standard"] = r["tokens"] / base["tokens"]
         rows.append(r)

@@ -4,9 +4,10 @@ A :class:`MixtureResult` holds the main LP fit (:class:`~tokbench.attacks.mixtur
 of one tokenizer and the proportions of its resampling replicates (half-samples of each
 category's documents, McCarthy 1969), from which :meth:`MixtureResult.intervals` draws
 centred intervals. It is a :class:`~tokbench.results.Result`: :meth:`~MixtureResult.to_frame`
-(one row per category with the solve's diagnostics), :attr:`~MixtureResult.signature` and
-:attr:`~MixtureResult.notes` (unfinished solves, extrapolated shares). Reports render it
-without importing the attack.
+(one row per category with the solve's diagnostics, ``reliable``/``unreliable_reason`` and a
+per-category ``caution``), :attr:`~MixtureResult.signature` and :attr:`~MixtureResult.notes`
+(unfinished or unreliable solves, few candidate categories, extrapolated or inflated shares).
+Reports render it without importing the attack: figures read the plain columns.
 
 Example:
     >>> res = run_mixture_attack(tok, corpus, n_steps=2000, bootstrap=20)   # doctest: +SKIP
@@ -27,10 +28,29 @@ from .lp import MixtureFit
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["MixtureResult", "CODE_CATEGORIES", "centred_intervals"]
+__all__ = ["MixtureResult", "CODE_CATEGORIES", "centred_intervals", "MAX_RELIABLE_GAP", "FEW_CATEGORIES"]
 
 #: Category names that :meth:`MixtureResult.grouped` adds up as "code".
 CODE_CATEGORIES = CODE_LANGUAGES
+
+#: A fit whose relative optimality gap exceeds this is marked unreliable (:attr:`MixtureResult.reliable`):
+#: its proportions may be far from the LP's optimum, and time-capped audit fits reach gaps up to 0.99.
+MAX_RELIABLE_GAP = 0.05
+
+#: Below this many candidate categories the shares are relative to the few given, not to the training
+#: data: any language or domain left out is credited to whichever candidate resembles it.
+FEW_CATEGORIES = 10
+
+#: Caution rule of :meth:`MixtureResult.inflated`: a share of at least ``INFLATED_SHARE`` whose category
+#: has fewer than ``INFLATED_RATIO`` × the median mergeable pairs per byte. Measured on FLORES dev
+#: eng,fra,rus,zho,jpn,tha at the audit's 2,000 steps (issue 13), pairs per byte / median: byte-level
+#: GPT-2 0.91-1.07 and Qwen2 0.88-1.06 (every category); SentencePiece-derived Mistral v1 zho 0.65
+#: (share 46 %), jpn 0.66 (9 %), tha 0.84; Llama zho 0.64 (48 %), jpn 0.87 (13 %). 0.75 sits between
+#: the sparse CJK of SentencePiece models and everything else; the 0.4 ratio of
+#: :meth:`MixtureFit.extrapolated` misses both Chinese shares. The share floor keeps the caution to
+#: shares that dominate the answer (a 1.5x inflation moves a 9 % share by a few points).
+INFLATED_RATIO = 0.75
+INFLATED_SHARE = 0.2
 
 
 def centred_intervals(point: np.ndarray, replicates: np.ndarray, level: float) -> np.ndarray:
@@ -103,7 +123,8 @@ class MixtureResult:
                 if self.replicates.shape[0] else np.zeros((0, len(groups))))
         iv = centred_intervals(point, reps, level)
         return pd.DataFrame({"tokenizer": self.tokenizer, "group": [g for g, _ in groups], "proportion": point,
-                             "ci_low": iv[:, 0], "ci_high": iv[:, 1]})
+                             "ci_low": iv[:, 0], "ci_high": iv[:, 1],
+                             "reliable": self.reliable, "unreliable_reason": self.unreliable_reason})
 
     @property
     def signature(self) -> Signature:
@@ -112,13 +133,70 @@ class MixtureResult:
 
     @property
     def notes(self) -> list[str]:
-        """The main fit's cautions (:attr:`MixtureFit.notes`) and unfinished replicate solves."""
+        """The main fit's cautions (:attr:`MixtureFit.notes`), unfinished replicate solves, an unreliable
+        fit (:attr:`unreliable_reason`), fewer than :data:`FEW_CATEGORIES` candidates, inflated shares."""
         notes = list(self.fit.notes)
         n_reps = self.replicates.shape[0]
         if n_reps and self.replicates_converged < n_reps:
             notes.append(f"{n_reps - self.replicates_converged} of {n_reps} resampling replicates stopped "
                          "before optimality (gap, stability or a cap); the intervals rest on approximate fits")
+        if not self.reliable:
+            notes.append(f"UNRELIABLE fit ({self.unreliable_reason}): the proportions are not the LP's answer "
+                         "and should not be read as results; rerun with a larger time limit or fewer steps")
+        n = len(self.categories)
+        if n < FEW_CATEGORIES:
+            notes.append(f"shares are among these {n} categories only ({', '.join(self.categories)}): "
+                         "training data outside them is credited to whichever candidate resembles it")
+        median = float(np.median(self.fit.pairs_per_byte)) if len(self.fit.pairs_per_byte) else 0.0
+        already = set(self.fit.extrapolated())
+        for cat in self.inflated():
+            if cat in already:  # MixtureFit.notes already cautions about it
+                continue
+            k = self.categories.index(cat)
+            notes.append(f"{cat}'s {self.fit.proportions[k]:.1%} byte share may be inflated: it has "
+                         f"{self.fit.pairs_per_byte[k]:.2f} mergeable pairs per byte against a median of "
+                         f"{median:.2f}, so each unit of pair weight becomes {median / self.fit.pairs_per_byte[k]:.1f}"
+                         "x the median's byte share")
         return notes
+
+    @property
+    def unreliable_reason(self) -> str:
+        """Why the main fit cannot be read as a result, or ``""``: it stopped at a cap
+        (``max_iter``, ``time_limit``), or its optimality gap exceeds :data:`MAX_RELIABLE_GAP`.
+
+        Example:
+            >>> res.unreliable_reason   # doctest: +SKIP
+            'stopped at time_limit, gap 0.99'
+        """
+        fit = self.fit
+        if fit.stop_reason in ("max_iter", "time_limit"):
+            return f"stopped at {fit.stop_reason}, gap {fit.gap:.2g}"
+        if fit.gap > MAX_RELIABLE_GAP:
+            return f"gap {fit.gap:.2g} > {MAX_RELIABLE_GAP}"
+        return ""
+
+    @property
+    def reliable(self) -> bool:
+        """False when :attr:`unreliable_reason` is set (tables and figures mark such fits)."""
+        return not self.unreliable_reason
+
+    def inflated(self, *, ratio: float = INFLATED_RATIO, min_share: float = INFLATED_SHARE) -> list[str]:
+        """Categories whose large byte share (at least ``min_share``) rests on fewer than ``ratio`` ×
+        the median mergeable pairs per byte, plus those :meth:`MixtureFit.extrapolated` flags.
+
+        A share is the pair weight ``α`` divided by pairs per byte, so a sparse category turns a
+        modest weight into a large share (see :data:`INFLATED_RATIO` for the measured case).
+
+        Example:
+            >>> res.inflated()   # doctest: +SKIP
+            ['zho_Hans']
+        """
+        fit = self.fit
+        flagged = set(fit.extrapolated())
+        if len(fit.pairs_per_byte) == len(fit.categories) and len(fit.categories):
+            low = fit.pairs_per_byte < ratio * float(np.median(fit.pairs_per_byte))
+            flagged |= {c for c, lo, p in zip(fit.categories, low, fit.proportions, strict=True) if lo and p >= min_share}
+        return [c for c in fit.categories if c in flagged]
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -132,4 +210,6 @@ class MixtureResult:
             "stop_reason": self.fit.stop_reason, "max_violation": self.fit.max_violation, "gap": self.fit.gap,
             "replicates": self.replicates.shape[0],
             "replicates_converged": self.replicates_converged,
+            "reliable": self.reliable, "unreliable_reason": self.unreliable_reason,
+            "caution": np.isin(self.categories, self.inflated()),
         }).sort_values("proportion", ascending=False, ignore_index=True)
