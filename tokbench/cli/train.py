@@ -14,7 +14,7 @@ Example:
     $ tokbench train --corpus flores:eng_Latn,fra_Latn+code:python --vocab-size 8000 -o bpe8k.json
     $ tokbench train --trainer char --max-token-length 3 --normalization NFKC \\
           --corpus flores:eng_Latn --vocab-size 4000 -o char3.json --trace char3-merges.csv
-    $ tokbench train --trainer superword --transition 0.8 --corpus flores:vie_Latn@dev \\
+    $ tokbench train --trainer superword --transition 0.8 --corpus flores:vie_Latn@both \\
           --vocab-size 8000 -o superword.json
     $ tokbench train --trainer hybrid --lexicon ../shared/data/morphology/turkish --casing turkish \\
           --corpus flores:tur_Latn@dev --vocab-size 32768 --allow-smaller -o hybrid-tr.json
@@ -27,7 +27,25 @@ import csv
 import io
 from pathlib import Path
 
-from ..errors import TokbenchError
+from ..errors import TokbenchError, TrainingError
+
+#: Python keyword spellings in the trainers' error hints and the flags that set them here, so a
+#: CLI user is told what to type (``--allow-smaller``), not a keyword they cannot pass.
+_CLI_SPELLINGS = (("allow_smaller=True", "--allow-smaller"), ("max_token_chars", "--max-token-length"),
+                  ("vocab_size", "--vocab-size"), ("max_words", "--max-words"),
+                  ("transition", "--transition"))
+
+
+def cli_wording(message: str) -> str:
+    """``message`` with the trainers' Python keywords replaced by this command's flags.
+
+    Example:
+        >>> cli_wording("give more text, a smaller vocab_size, or allow_smaller=True")
+        'give more text, a smaller --vocab-size, or --allow-smaller'
+    """
+    for keyword, flag in _CLI_SPELLINGS:
+        message = message.replace(keyword, flag)
+    return message
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
     trainer = ALIASES.get(args.trainer.lower(), args.trainer.lower())
     options = _options(args, trainer)
     corpus = load_corpus(args.corpus)
-    trained = train(corpus, **options)
+    try:
+        trained = train(corpus, **options)
+    except TrainingError as error:
+        raise TrainingError(cli_wording(str(error))) from error
     path = trained.save(args.out)
     tok = trained.tokenizer
     if args.trace:

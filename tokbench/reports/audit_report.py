@@ -2,8 +2,11 @@
 :class:`~tokbench.reports.document.Report` of explained sections, figures and tables.
 
 Only reads the result's plain data — its frames, the titles and explanations the audit gives
-each analysis, notes, signatures — and computes nothing beyond sorting and picking columns; the
-HTML and PDF renderers draw the same Report. One section builder per analysis
+each analysis, notes, signatures — and computes nothing beyond sums, ratios and sorting; the
+HTML and PDF renderers draw the same Report. The summary opens with findings generated from the
+frames (tokens per character as the headline, each tokenizer's cheapest and dearest languages,
+code vs prose, what its vocabulary is spent on, the caveats), and each section opens with what
+its figure shows for these tokenizers (:data:`SECTION_INTROS`). One section builder per analysis
 (:data:`SECTION_CONTENT`) picks that analysis's figures and tables.
 
 Example:
@@ -24,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..audit.result import AuditResult
 
-__all__ = ["build_report", "SECTION_CONTENT"]
+__all__ = ["build_report", "SECTION_CONTENT", "SECTION_INTROS", "PREMIUM_BASELINE"]
 
 Frames = dict[str, "pd.DataFrame"]
 
@@ -79,7 +82,7 @@ def _status(result: AuditResult, analysis: str) -> str:
 def _summary(result: AuditResult, frames: Frames) -> list[str]:
     corpus = result.corpus
     names = [t["name"] for t in result.tokenizers]
-    lines = [
+    lines = _findings(result, frames) + [
         f"{len(names)} tokenizer(s) audited: {', '.join(names) or 'none'}.",
         f"Corpus {corpus.get('corpus')}: {len(corpus.get('categories', []))} categories, "
         f"{corpus.get('total_bytes', 0):,} bytes, {corpus.get('total_documents', 0):,} documents "
@@ -87,17 +90,6 @@ def _summary(result: AuditResult, frames: Frames) -> list[str]:
         f"Analyses run: {', '.join(result.analyses) or 'none'}"
         + (f"; not available here: {', '.join(result.unavailable)}" if result.unavailable else "") + ".",
     ]
-    comp = _frame_or_none(frames, "compression")
-    if comp is not None:
-        per = comp.groupby("tokenizer", sort=False).agg(bytes=("bytes", "sum"), ctc=("ctc", "sum"))
-        best = (per["bytes"] / per["ctc"]).sort_values(ascending=False)
-        lines.append("Bytes per token over the whole corpus (higher is cheaper): "
-                     + ", ".join(f"{n} {v:.2f}" for n, v in best.items()) + ".")
-    summ = _frame_or_none(frames, "premiums_summary")
-    if summ is not None:
-        for _, row in summ[summ["method"] == "petrov"].iterrows():
-            lines.append(f"{row['tokenizer']}: mean premium {row['mean']:.2f} over {row['languages']} languages; "
-                         f"most expensive {row['max_language']} ({row['max']:.2f}×); Gini {row['gini']:.3f}.")
     if result.failures and not names:
         lines.append(f"NOTHING WAS AUDITED: every tokenizer failed; the {len(result.failures)} failed item(s) "
                      "are listed below and no analysis has results.")
@@ -106,6 +98,269 @@ def _summary(result: AuditResult, frames: Frames) -> list[str]:
     if result.cache_hits:
         lines.append(f"{result.cache_hits} result(s) were reused from the cache of an earlier run.")
     return lines
+
+
+# ------------------------------------------------------------------------------ findings
+# Sentences generated from the result frames only: nothing here names a particular tokenizer,
+# so the summary says what THESE numbers show. Tokens per character is the headline cost
+# (bytes per token rewards scripts with multi-byte characters, e.g. Myanmar, Thai, and so ranks
+# the most expensive languages as "best compressed").
+
+#: the premium's baseline, said where premiums first appear
+PREMIUM_BASELINE = ("premium = tokens for a language / tokens for the same sentences in this "
+                    "tokenizer's own English (eng_Latn); 1.00× is parity, 2.00× costs twice as many tokens")
+
+#: vocabulary classes of the coverage frame in plain words
+CLASS_WORDS = {
+    "spaced_alpha": "word-initial letters (with leading space)", "inner_alpha": "word pieces (letters)",
+    "char_alpha": "single letters", "spaced_other": "spaced symbols/digits", "inner_other": "symbols/digits",
+    "char_other": "single symbols", "bytes": "raw bytes", "partial_utf8": "partial UTF-8 sequences",
+    "special": "special tokens", "unused": "unused entries",
+}
+
+
+def _is_language(category: str) -> bool:
+    """FLORES-style ``xxx_Scrp`` names are prose languages; anything else (python, ...) is code."""
+    head, _, script = str(category).partition("_")
+    return len(head) == 3 and head.isalpha() and len(script) == 4 and script[:1].isupper()
+
+
+def _tokens_per_char(comp: pd.DataFrame) -> pd.Series:
+    """Whole-corpus tokens per character per tokenizer, cheapest first."""
+    per = comp.groupby("tokenizer", sort=False)[["ctc", "chars"]].sum()
+    return (per["ctc"] / per["chars"].where(per["chars"] > 0)).dropna().sort_values()
+
+
+def _petrov(prem: pd.DataFrame | None) -> pd.DataFrame | None:
+    if prem is None:
+        return None
+    method = "petrov" if "petrov" in set(prem["method"]) else prem["method"].iloc[0]
+    rows = prem[(prem["method"] == method) & prem["premium"].notna()]
+    return rows if len(rows) else None
+
+
+def _premium_extremes(rows: pd.DataFrame, n: int = 2) -> str:
+    """``cheapest a (1.00×), b; most expensive c (9.1×), d`` for one tokenizer's premium rows,
+    English (the baseline, always 1.00×) left out of the cheapest."""
+    ranked = rows[rows["language"] != "eng_Latn"].sort_values("premium")
+    if not len(ranked):
+        return ""
+    low = ", ".join(f"{r.language} {r.premium:.2f}×" for r in ranked.head(n).itertuples())
+    high = ", ".join(f"{r.language} {r.premium:.2f}×" for r in ranked.iloc[::-1].head(n).itertuples())
+    scripts = ranked.assign(script=ranked["language"].str.split("_").str[-1]).groupby("script")["premium"].median()
+    text = f"cheapest {low}; most expensive {high}"
+    if len(scripts) > 1:
+        text += (f" (by script, median premium: {scripts.idxmin()} {scripts.min():.2f}× lowest, "
+                 f"{scripts.idxmax()} {scripts.max():.2f}× highest)")
+    return text
+
+
+def _code_vs_prose(rows: pd.DataFrame) -> str:
+    """Characters per token on code categories against prose languages, when both are present."""
+    code, prose = rows[~rows["category"].map(_is_language)], rows[rows["category"].map(_is_language)]
+    if not len(code) or not len(prose) or not code["ctc"].sum() or not prose["ctc"].sum():
+        return ""
+    c, p = code["chars"].sum() / code["ctc"].sum(), prose["chars"].sum() / prose["ctc"].sum()
+    return f"code {c:.2f} characters/token vs prose {p:.2f} ({'cheaper' if c > p else 'dearer'} on code)"
+
+
+def _vocabulary(frames: Frames, tok: str) -> str:
+    """What the vocabulary is spent on: the two largest coverage classes and the top scripts."""
+    cov, scripts = _frame_or_none(frames, "coverage"), _frame_or_none(frames, "coverage_scripts")
+    parts = []
+    if cov is not None and tok in set(cov["tokenizer"]):
+        row = cov[cov["tokenizer"] == tok].iloc[0]
+        classes = sorted(((float(row[c]), c) for c in CLASS_WORDS if c in row.index), reverse=True)[:2]
+        parts.append(", ".join(f"{v:.0f}% {CLASS_WORDS[c]}" for v, c in classes))
+    if scripts is not None and tok in set(scripts["tokenizer"]):
+        counts = scripts[scripts["tokenizer"] == tok].drop(columns="tokenizer").iloc[0].astype(float)
+        total = counts.sum()
+        if total > 0:
+            top = counts[counts >= 0.005 * total].sort_values(ascending=False).head(3)
+            parts.append("alphabetic tokens " + ", ".join(f"{s} {100 * v / total:.0f}%" for s, v in top.items() if v > 0))
+    return "vocabulary: " + "; ".join(parts) if parts else ""
+
+
+def _tokenizer_findings(frames: Frames, tok: str, tpc: pd.Series, prem: pd.DataFrame | None) -> str:
+    """One sentence on what ``tok`` is good and bad at."""
+    bits = []
+    if tok in tpc.index:
+        bits.append(f"{tpc[tok]:.3f} tokens/character overall")
+    if prem is not None and tok in set(prem["tokenizer"]):
+        bits.append(_premium_extremes(prem[prem["tokenizer"] == tok]))
+    comp = _frame_or_none(frames, "compression")
+    if comp is not None:
+        bits.append(_code_vs_prose(comp[comp["tokenizer"] == tok]))
+    bits.append(_vocabulary(frames, tok))
+    bits = [b for b in bits if b]
+    return f"{tok}: " + "; ".join(bits) + "." if bits else ""
+
+
+def _comparison(frames: Frames, tpc: pd.Series) -> list[str]:
+    """Across tokenizers: tokens per character as the headline, then mean premium and its
+    spread; the most even spread is never named without its overall cost."""
+    lines = []
+    if len(tpc):
+        lines.append("Headline — tokens per character over the whole corpus (lower is cheaper): "
+                     + ", ".join(f"{n} {v:.3f}" for n, v in tpc.items()) + ".")
+    summ = _frame_or_none(frames, "premiums_summary")
+    if summ is None:
+        return lines
+    summ = summ[summ["method"] == ("petrov" if "petrov" in set(summ["method"]) else summ["method"].iloc[0])]
+    if not len(summ):
+        return lines
+    ranked = summ.sort_values("mean")
+    lines.append(f"Premiums ({PREMIUM_BASELINE}): mean over languages "
+                 + ", ".join(f"{r.tokenizer} {r.mean:.2f}× (worst {r.max_language} {r.max:.2f}×)"
+                             for r in ranked.itertuples()) + ".")
+    even = summ.sort_values("gini").iloc[0]
+    if len(summ) > 1:
+        cost = f"{tpc[even['tokenizer']]:.3f} tokens/character" if even["tokenizer"] in tpc.index else \
+            f"mean premium {even['mean']:.2f}×"
+        rank = (list(tpc.index).index(even["tokenizer"]) + 1) if even["tokenizer"] in tpc.index else None
+        where = "" if not rank else f", the dearest of {len(tpc)}" if rank == len(tpc) else \
+            f", {_ordinal(rank)} cheapest of {len(tpc)}"
+        moral = "" if rank == 1 else " — even is not the same as cheap"
+        lines.append(f"Most even spread of premiums across languages: {even['tokenizer']} (Gini {even['gini']:.3f}), "
+                     f"at an overall cost of {cost}{where}{moral}.")
+    return lines
+
+
+def _ordinal(n: int) -> str:
+    """``the``, ``the 2nd``, ``the 3rd``, ``the 4th`` (as in "the 2nd cheapest")."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0, "th")
+    return "the" if n == 1 else f"the {n}{suffix}"
+
+
+def _caveats(result: AuditResult, frames: Frames) -> list[str]:
+    """Flagged rows and the analyses' notes that qualify the numbers above (each once)."""
+    out = []
+    mix = _frame_or_none(frames, "mixture")
+    if mix is not None and "reliable" in mix.columns:
+        bad = list(dict.fromkeys(mix.loc[~mix["reliable"].astype(bool), "tokenizer"]))
+        if bad:
+            out.append(f"Caveat: the inferred training mixture of {', '.join(bad)} is UNRELIABLE (see the mixture section).")
+    seen: set[str] = set()
+    said: set[tuple[str, tuple[str, ...]]] = set()
+    for name in ("compression", "premiums"):
+        frame = _frame_or_none(frames, name)
+        if frame is None or "flags" not in frame.columns:
+            continue
+        key = "category" if "category" in frame.columns else "language"
+        flagged = frame[frame["flags"].astype(str).str.strip() != ""]
+        by_flag = _grouped([(str(r["flags"]), f"{r['tokenizer']}/{r[key]}") for _, r in flagged.iterrows()])
+        for flag, items in by_flag.items():
+            if (flag, tuple(items)) in said:  # the same flag on the same rows in another frame
+                continue
+            said.add((flag, tuple(items)))
+            seen.update(items)
+            out.append(f"Caveat ({name}): {flag} — {_flagged_rows(items, frame, key)}.")
+    per_tok = _grouped([(tok, note) for a in result.analyses if a != "coverage"
+                        for tok, part in result.parts.get(a, {}).items() for note in part.notes
+                        if not any(item in note for item in seen)])  # already said as a flag
+    for tok, notes in per_tok.items():  # one line per tokenizer, the first few notes
+        more = f"; and {len(notes) - 4} more in the sections below" if len(notes) > 4 else ""
+        out.append(f"Caveat ({tok}): " + "; ".join(n.rstrip(".") for n in notes[:4]) + more + ".")
+    return out
+
+
+def _flagged_rows(items: list[str], frame: pd.DataFrame, key: str) -> str:
+    """``tok: all 16`` when every row of a tokenizer is flagged, else ``tok: a, b, c``."""
+    per_tok = _grouped([tuple(item.rsplit("/", 1)) for item in items])
+    rows = frame.drop_duplicates(["tokenizer", key])["tokenizer"].value_counts()  # one per language, any method
+    parts = [f"{tok}: all {len(cats)}" if len(cats) == rows.get(tok, -1) else
+             f"{tok}: " + ", ".join(cats[:5]) + (f" +{len(cats) - 5}" if len(cats) > 5 else "")
+             for tok, cats in per_tok.items()]
+    return "; ".join(parts)
+
+
+def _findings(result: AuditResult, frames: Frames) -> list[str]:
+    """The executive summary: headline comparison, per-tokenizer findings, caveats."""
+    import pandas as pd
+
+    comp = _frame_or_none(frames, "compression")
+    tpc = _tokens_per_char(comp) if comp is not None else pd.Series(dtype=float)
+    prem = _petrov(_frame_or_none(frames, "premiums"))
+    lines = _comparison(frames, tpc)
+    lines += [s for s in (_tokenizer_findings(frames, t["name"], tpc, prem) for t in result.tokenizers) if s]
+    return lines + _caveats(result, frames)
+
+
+def _intro_coverage(frames: Frames) -> str:
+    cov = _frame_or_none(frames, "coverage")
+    if cov is None:
+        return ""
+    parts = []
+    for _, row in cov.iterrows():
+        top = max((c for c in CLASS_WORDS if c in row.index), key=lambda c: float(row[c]))
+        parts.append(f"{row['tokenizer']} spends {float(row[top]):.0f}% on {CLASS_WORDS[top]}")
+    return "Here " + "; ".join(parts) + "."
+
+
+def _intro_compression(frames: Frames) -> str:
+    comp = _frame_or_none(frames, "compression")
+    if comp is None or "chars_per_token" not in comp.columns:
+        return ""
+    ok = comp[comp["ctc"] > 0]
+    if not len(ok):
+        return ""
+    lo, hi = ok.loc[ok["chars_per_token"].idxmin()], ok.loc[ok["chars_per_token"].idxmax()]
+    text = (f"Characters per token run from {lo['chars_per_token']:.2f} ({lo['tokenizer']}, {lo['category']}, "
+            f"most expensive) to {hi['chars_per_token']:.2f} ({hi['tokenizer']}, {hi['category']}, cheapest).")
+    by_bytes = ok.loc[ok["bytes_per_token"].idxmax()]
+    if (by_bytes["tokenizer"], by_bytes["category"]) != (hi["tokenizer"], hi["category"]):
+        text += (f" Bytes per token ranks {by_bytes['tokenizer']}/{by_bytes['category']} best "
+                 f"({by_bytes['bytes_per_token']:.2f}) only because its characters take several bytes: "
+                 "compare languages by characters per token or premium.")
+    return text
+
+
+def _intro_premiums(frames: Frames) -> str:
+    prem = _petrov(_frame_or_none(frames, "premiums"))
+    if prem is None:
+        return f"Baseline: {PREMIUM_BASELINE}."
+    worst = prem.loc[prem.groupby("tokenizer", sort=False)["premium"].idxmax()]
+    return (f"Baseline: {PREMIUM_BASELINE}. Most expensive language here: "
+            + ", ".join(f"{r.tokenizer} {r.language} {r.premium:.2f}×" for r in worst.itertuples()) + ".")
+
+
+def _intro_mergefree(frames: Frames) -> str:
+    mf = _frame_or_none(frames, "mergefree")
+    if mf is None or "relative_to_standard" not in mf.columns:
+        return ""
+    other = mf[(mf["variant"] != "standard") & mf["relative_to_standard"].notna()]
+    if not len(other):
+        return ""
+    worst = other.loc[other["relative_to_standard"].idxmax()]
+    return (f"Variants cost from {other['relative_to_standard'].min():.2f}× to {worst['relative_to_standard']:.2f}× "
+            f"the standard encoding's tokens (worst: {worst['tokenizer']}, {worst['variant']}, {worst['category']}).")
+
+
+def _intro_mixture(frames: Frames) -> str:
+    mix = _frame_or_none(frames, "mixture")
+    if mix is None or not {"category", "proportion", "tokenizer"} <= set(mix.columns):
+        return ""
+    parts = []
+    for tok, rows in mix.groupby("tokenizer", sort=False):
+        top = rows.loc[rows["proportion"].idxmax()]
+        unreliable = "reliable" in rows.columns and not rows["reliable"].astype(bool).all()
+        parts.append(f"{tok} {top['category']} {100 * float(top['proportion']):.0f}%"
+                     + (" (UNRELIABLE fit)" if unreliable else ""))
+    return "Largest inferred share: " + ", ".join(parts) + "."
+
+
+#: analysis name -> the sentence(s) opening its section, generated from the frames
+SECTION_INTROS: dict[str, Callable[[Frames], str]] = {
+    "coverage": _intro_coverage, "compression": _intro_compression, "premiums": _intro_premiums,
+    "mergefree": _intro_mergefree, "mixture": _intro_mixture,
+}
+
+
+def _intro(frames: Frames, name: str, explanation: str) -> str:
+    """What this section's figure shows for these tokenizers, then the analysis's explanation."""
+    intro = SECTION_INTROS.get(name)
+    text = intro(frames) if intro is not None else ""
+    return f"{text} {explanation}".strip()
 
 
 # ------------------------------------------------------------------------------ sections
@@ -145,7 +400,9 @@ def _coverage(frames: Frames, cov: pd.DataFrame) -> Content:
 
 
 def _compression(frames: Frames, comp: pd.DataFrame) -> Content:
-    figs = [FigureItem("Bytes per token per category (higher = fewer tokens for the same text).",
+    figs = [FigureItem("Bytes per token per category (higher = fewer tokens for the same text; scripts with "
+                       "multi-byte characters score high here even when they cost many tokens per "
+                       "character, see the table's chars_per_token and premium).",
                        F.compression_figure(comp))]
     cols = ["tokenizer", "category", "documents", "bytes", "ctc", "bytes_per_token", "chars_per_token",
             "fertility", "continued_words", "vocab_used_share", "renyi_efficiency", "premium", "flags"]
@@ -198,7 +455,8 @@ def _analysis_section(result: AuditResult, frames: Frames, name: str) -> Section
     main = _frame_or_none(frames, name)
     builder = SECTION_CONTENT.get(name)
     figs, tables = builder(frames, main) if builder is not None and main is not None else ([], [])
-    return Section(result.titles.get(name, name), result.explanations.get(name, ""), tables=tables,
+    return Section(result.titles.get(name, name), _intro(frames, name, result.explanations.get(name, "")),
+                   tables=tables,
                    figures=figs, notes=_section_notes(result, name), status=_status(result, name))
 
 

@@ -58,57 +58,67 @@ def premiums_figure(frame: Any, *, method: str = "petrov", max_languages: int = 
                     title: str | None = None) -> Any:
     """Token premium per language with bootstrap CIs, sorted, bars coloured by script.
 
-    One panel per tokenizer, languages sorted by their mean premium over the tokenizers (most
-    expensive on top). Past ``max_languages`` only the most expensive are drawn; a note under
+    One panel per tokenizer, each sorted by its own premiums (most expensive on top) and all
+    on one x scale. Past ``max_languages`` only the most expensive are drawn; a note under
     each panel gives the range and median of the others.
     """
-    import numpy as np
-
     part = frame[(frame["method"] == method) & frame["premium"].notna()] if "method" in frame else frame[frame["premium"].notna()]
     if part.empty:
         return style.empty_figure(title or "Token premiums", "no premiums to show (no parallel languages or all blanked)")
     tokenizers = list(dict.fromkeys(part["tokenizer"]))
-    order = part.groupby("language")["premium"].mean().sort_values(ascending=False)
-    shown = list(order.index[:max_languages])
-    rest = list(order.index[max_languages:])
-    scripts = sorted({script_of(lang) for lang in shown})
+    languages = part["language"].unique()
+    shown_n = min(max_languages, len(languages))
+    scripts = sorted({script_of(lang) for lang in languages})
     colour = dict(zip(scripts, style.colours(len(scripts)), strict=True))
-    height = max(3.0, 0.22 * len(shown) + 1.8)
-    fig = style.new_figure(max(6.0, 4.2 * len(tokenizers) + 1.5), height)
-    # Shared x: panels of different tokenizers are compared bar against bar.
-    axes = fig.subplots(1, len(tokenizers), sharey=True, sharex=True, squeeze=False)[0]
-    for ax, name in zip(axes, tokenizers, strict=True):
-        rows = part[part["tokenizer"] == name].set_index("language")
-        values = np.array([rows["premium"].get(lang, np.nan) for lang in shown], dtype=float)
-        ys = np.arange(len(shown))
-        err = None
-        if {"ci_low", "ci_high"} <= set(rows.columns):
-            lo = np.array([rows["ci_low"].get(lang, np.nan) for lang in shown], dtype=float)
-            hi = np.array([rows["ci_high"].get(lang, np.nan) for lang in shown], dtype=float)
-            err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
-            err = np.nan_to_num(err)
-        ax.barh(ys, values, color=[colour[script_of(lang)] for lang in shown], xerr=err,
-                error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#333333"})
-        ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
-        ax.set_yticks(ys, [style.short_label(lang) for lang in shown], fontsize=8 if len(shown) > 25 else 9)
-        ax.set_xlabel(f"token premium vs reference ({method}; 1 = same tokens)")
-        ax.set_title(style.short_label(name, 40), fontsize=10)
-        ax.grid(axis="x", alpha=0.3)
-        if rest:
-            others = rows["premium"].reindex(rest).dropna()
-            if len(others):
-                ax.text(0.0, -0.08 - 0.5 / height, f"{len(others)} more languages: premium "
-                        f"{others.min():.2f}–{others.max():.2f}, median {others.median():.2f}",
-                        transform=ax.transAxes, fontsize=8, va="top")
-    axes[0].invert_yaxis()
-    axes[0].set_ylabel("language (most expensive on top)")
+    n_rows, n_cols = style.panel_grid(len(tokenizers), 4.6, extra=1.6)
+    height = max(3.0, 0.22 * shown_n + 1.8)
+    fig = style.new_figure(4.6 * n_cols + 1.6, height * n_rows)
+    # Shared x: panels of different tokenizers are compared bar against bar. Not shared y:
+    # each panel has its own order, so "most expensive on top" is true in every panel.
+    grid = fig.subplots(n_rows, n_cols, sharex=True, squeeze=False)
+    panels = [ax for row in grid for ax in row]
+    for ax in panels[len(tokenizers):]:
+        ax.set_visible(False)
+    for ax, name in zip(panels, tokenizers, strict=False):
+        _premium_panel(ax, part[part["tokenizer"] == name], name, colour, method, max_languages, height)
+    for row in grid:
+        row[0].set_ylabel("language (most expensive on top)")
     from matplotlib.patches import Patch
 
     fig.legend([Patch(color=colour[s]) for s in scripts], scripts, title="script", loc="outside right upper",
                fontsize=8)
-    extra = f", top {len(shown)} of {len(order)}" if rest else ""
+    extra = f", top {shown_n} of {len(languages)} per tokenizer" if shown_n < len(languages) else ""
     fig.suptitle(title or f"Token premiums per language (95% bootstrap CI{extra})")
     return fig
+
+
+def _premium_panel(ax: Any, rows: Any, name: str, colour: dict[str, Any], method: str,
+                   max_languages: int, height: float) -> None:
+    """One tokenizer's premiums, sorted by its own values, the most expensive on top."""
+    import numpy as np
+
+    rows = rows.drop_duplicates("language").set_index("language").sort_values("premium", ascending=False)
+    shown, rest = rows.iloc[:max_languages], rows.iloc[max_languages:]
+    values = shown["premium"].to_numpy(dtype=float)
+    ys = np.arange(len(shown))
+    err = None
+    if {"ci_low", "ci_high"} <= set(shown.columns):
+        lo, hi = shown["ci_low"].to_numpy(dtype=float), shown["ci_high"].to_numpy(dtype=float)
+        err = np.nan_to_num(np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)]))
+    ax.barh(ys, values, color=[colour[script_of(lang)] for lang in shown.index], xerr=err,
+            error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#333333"})
+    ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_yticks(ys, [style.short_label(lang) for lang in shown.index], fontsize=8 if len(shown) > 25 else 9)
+    ax.set_ylim(len(shown) - 0.5, -0.5)  # first (most expensive) row on top
+    ax.tick_params(labelleft=True, labelbottom=True)  # shared axes hide them on inner panels
+    ax.set_xlabel(f"token premium vs reference ({method}; 1 = same tokens)", fontsize=9)
+    ax.set_title(style.short_label(name, 40), fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    if len(rest):
+        others = rest["premium"]
+        ax.text(0.0, -0.08 - 0.5 / height, f"{len(others)} more languages: premium "
+                f"{others.min():.2f}–{others.max():.2f}, median {others.median():.2f}",
+                transform=ax.transAxes, fontsize=8, va="top")
 
 
 # ------------------------------------------------------------------------------ coverage
@@ -172,16 +182,21 @@ def script_heatmap_figure(frame: Any, *, max_scripts: int = 14, title: str | Non
     if len(order) > max_scripts:
         matrix["other scripts"] = data[list(order[max_scripts:])].sum(axis=1)
     names = [style.short_label(n, 32) for n in frame["tokenizer"]]
-    fig = style.new_figure(max(6.0, 0.62 * matrix.shape[1] + 3.0), max(2.4, 0.42 * len(names) + 1.8))
+    fig = style.new_figure(max(6.0, 0.62 * matrix.shape[1] + 3.4), max(3.0, 0.42 * len(names) + 2.2))
     ax = fig.add_subplot()
-    image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=100)
+    from matplotlib.colors import PowerNorm
+
+    # A square-root-like norm: a linear 0–100 scale leaves every non-Latin cell (a few %) white.
+    norm = PowerNorm(gamma=0.35, vmin=0, vmax=100)
+    image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues", norm=norm)
     ax.set_xticks(np.arange(matrix.shape[1]), [style.short_label(c, 16) for c in matrix.columns], rotation=45, ha="right")
     ax.set_yticks(np.arange(len(names)), names)
     for (i, j), v in np.ndenumerate(matrix.to_numpy()):
         if v >= 0.05:
-            ax.text(j, i, f"{v:.1f}" if v < 10 else f"{v:.0f}", ha="center", va="center", fontsize=7,
-                    color="white" if v > 60 else "black")
-    fig.colorbar(image, ax=ax, label="% of the tokenizer's alpha tokens")
+            ax.text(j, i, f"{v:.1f}" if v < 10 else f"{v:.0f}", ha="center", va="center", fontsize=8,
+                    color="white" if norm(v) > 0.6 else "black")
+    bar = fig.colorbar(image, ax=ax, ticks=[0, 1, 5, 20, 50, 100])
+    bar.set_label("% of alpha tokens (power scale)", fontsize=9)
     ax.set_xlabel("script")
     ax.set_title(title or "Scripts of alpha tokens per tokenizer (%)")
     return fig
@@ -224,18 +239,21 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
     """Tokens relative to standard BPE per category (rows) and encoder variant (bars).
 
     ``frame`` is :meth:`MergeFreeResult.to_frame` output, possibly for several tokenizers
-    (one panel each). Horizontal bars keep long category lists readable.
+    (one panel each, one shared x scale). Horizontal bars keep long category lists readable.
+    An outlier far past the others (a damaged merge list on a rare script) would squash every
+    panel, so the x axis is clipped and each clipped bar is hatched and labelled with its value.
     """
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     categories = list(dict.fromkeys(frame["category"]))
     # Every variant gets one colour across panels, whichever tokenizers have it.
     all_variants = [v for v in dict.fromkeys(frame["variant"]) if v != "standard"]
     colours = {v: f"C{k}" for k, v in enumerate(all_variants)}
-    columns = min(len(tokenizers), 4)
-    rows = -(-len(tokenizers) // columns)
+    ratios = frame.loc[frame["variant"] != "standard", "relative_to_standard"].astype(float).dropna()
+    cap = _clip_limit(ratios)
+    rows, columns = style.panel_grid(len(tokenizers), 5.5, extra=0.5)
     height = max(2.5, 0.45 * len(categories) + 1.5)
-    fig = style.new_figure(5.5 * columns, height * rows)
-    grid = fig.subplots(rows, columns, sharey=True, squeeze=False)
+    fig = style.new_figure(5.5 * columns + 0.5, height * rows)
+    grid = fig.subplots(rows, columns, sharey=True, sharex=True, squeeze=False)
     panels = [ax for row in grid for ax in row]
     for ax in panels[len(tokenizers):]:
         ax.set_visible(False)
@@ -246,23 +264,44 @@ def mergefree_figure(frame: Any, *, title: str | None = None) -> Any:
         for k, variant in enumerate(variants):
             values = part[part["variant"] == variant].set_index("category")["relative_to_standard"]
             ys = [i + k * width - 0.4 + width / 2 for i in range(len(categories))]
-            ax.barh(ys, [values.get(c, float("nan")) for c in categories], height=width, label=variant,
-                    color=colours[variant])
+            _clipped_barh(ax, ys, [float(values.get(c, math.nan)) for c in categories], cap,
+                          height=width, label=variant, color=colours[variant])
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.set_yticks(range(len(categories)), [style.short_label(c) for c in categories])
-        ax.set_xlabel("tokens relative to standard BPE (1.0 = same)")
-        ax.set_title(style.short_label(name, 40))
+        ax.set_xlabel("tokens relative to standard BPE (1.0 = same)", fontsize=9)
+        ax.tick_params(axis="x", labelbottom=True)  # sharex hides them above the last row
+        ax.set_title(style.short_label(name, 40), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
-    axes = grid
-    axes[0][0].invert_yaxis()  # shared y axis: inverting once puts the first category on top
-    for row in axes:
+    lower = min(0.0, float(ratios.min())) if len(ratios) else 0.0
+    grid[0][0].set_xlim(lower, cap * 1.12 if cap < math.inf else None)
+    grid[0][0].invert_yaxis()  # shared y axis: inverting once puts the first category on top
+    for row in grid:
         row[0].set_ylabel("category")
     from matplotlib.patches import Patch
 
     handles = [Patch(color=colours[v], label=v) for v in all_variants]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(max(len(handles), 1), 5), frameon=False)
-    fig.suptitle(title or "Encoding without (or with a damaged) merge list")
+    clipped = " (hatched bars clipped; label = value)" if (ratios > cap).any() else ""
+    fig.suptitle(title or f"Encoding without (or with a damaged) merge list{clipped}")
     return fig
+
+
+def _clip_limit(values: Any) -> float:
+    """Where to clip a ratio axis: past 1.5 × the 90th percentile (never below 1.5), or nowhere
+    when nothing is that far out."""
+    if not len(values):
+        return math.inf
+    limit = max(1.5, 1.5 * float(values.quantile(0.9)))
+    return limit if float(values.max()) > limit else math.inf
+
+
+def _clipped_barh(ax: Any, ys: list[float], values: list[float], cap: float, **kw: Any) -> None:
+    """Horizontal bars cut at ``cap``; cut bars are hatched and carry their true value."""
+    ax.barh(ys, [min(v, cap) for v in values], **kw)
+    for y, v in zip(ys, values, strict=True):
+        if v > cap:
+            ax.barh(y, cap, height=kw.get("height", 0.8), fill=False, hatch="///", edgecolor="black", linewidth=0)
+            ax.text(cap * 1.01, y, f"{v:.1f}×", va="center", ha="left", fontsize=8)
 
 
 def mergefree_tokens_per_byte_figure(frame: Any, *, variants: Sequence[str] = ("standard", "greedy", "minimal"),
@@ -272,11 +311,16 @@ def mergefree_tokens_per_byte_figure(frame: Any, *, variants: Sequence[str] = ("
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
     categories = list(dict.fromkeys(frame["category"]))
     present = [v for v in variants if v in set(frame["variant"])]
-    fig = style.new_figure(max(6.0, 4.5 * len(tokenizers) + 1.0), max(2.8, 0.5 * len(categories) + 1.8))
-    axes = fig.subplots(1, len(tokenizers), sharey=True, squeeze=False)[0]
+    n_rows, n_cols = style.panel_grid(len(tokenizers), 4.5)
+    fig = style.new_figure(max(6.0, 4.5 * n_cols + 1.0), max(2.8, 0.5 * len(categories) + 1.8) * n_rows)
+    # One x scale for all panels: they show the same measure.
+    grid = fig.subplots(n_rows, n_cols, sharey=True, sharex=True, squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[len(tokenizers):]:
+        ax.set_visible(False)
     colours = style.colours(len(present))
     width = 0.8 / max(len(present), 1)
-    for ax, name in zip(axes, tokenizers, strict=True):
+    for ax, name in zip(axes, tokenizers, strict=False):
         part = frame[frame["tokenizer"] == name]
         for k, variant in enumerate(present):
             values = part[part["variant"] == variant].set_index("category")["tokens_per_byte"]
@@ -284,11 +328,13 @@ def mergefree_tokens_per_byte_figure(frame: Any, *, variants: Sequence[str] = ("
             ax.barh(ys, [values.get(c, math.nan) for c in categories], height=width, color=colours[k],
                     label=variant if ax is axes[0] else None)
         ax.set_yticks(range(len(categories)), [style.short_label(c) for c in categories])
-        ax.set_xlabel("tokens per byte (lower = better compression)")
+        ax.set_xlabel("tokens per byte (lower = better compression)", fontsize=9)
+        ax.tick_params(axis="x", labelbottom=True)  # sharex hides them above the last row
         ax.set_title(style.short_label(name, 40), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[0].invert_yaxis()
-    axes[0].set_ylabel("category")
+    for row in grid:
+        row[0].set_ylabel("category")
     fig.legend(loc="outside lower center", ncol=len(present) or 1, frameon=False)
     fig.suptitle(title or "Merge-list-free encodings vs standard BPE: tokens per byte")
     return fig
@@ -305,12 +351,16 @@ def charbench_target_length_figure(by_feature: Any, *, feature: str = "target_to
     if part.empty:
         return style.empty_figure(title or "CharBench accuracy", f"no {feature} bins (index tasks only)")
     tasks = list(dict.fromkeys(part["task"]))
-    fig = style.new_figure(max(5.0, 3.6 * len(tasks) + 1.5), 4.0)
-    axes = fig.subplots(1, len(tasks), sharey=True, squeeze=False)[0]
+    n_rows, n_cols = style.panel_grid(len(tasks), 3.6, extra=1.5)
+    fig = style.new_figure(max(5.0, 3.6 * n_cols + 1.5), 4.0 * n_rows)
+    grid = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[len(tasks):]:
+        ax.set_visible(False)
     series = part.groupby(["model", "tokenizer"], sort=True) if "tokenizer" in part else part.groupby(["model"])
     keys = [k for k, _ in series]
     colours = dict(zip(keys, style.colours(len(keys)), strict=True))
-    for ax, task in zip(axes, tasks, strict=True):
+    for ax, task in zip(axes, tasks, strict=False):
         for key, g in series:
             g = g[g["task"] == task]
             if g.empty:
@@ -327,7 +377,8 @@ def charbench_target_length_figure(by_feature: Any, *, feature: str = "target_to
         ax.set_xlabel("target token length (characters)")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("accuracy (± binomial SE)")
+    for row in grid:
+        row[0].set_ylabel("accuracy (± binomial SE)")
     fig.legend(loc="outside lower center", ncol=min(len(keys), 4), fontsize=8, frameon=False)
     fig.suptitle(title or "CharBench accuracy by target-token length")
     return fig

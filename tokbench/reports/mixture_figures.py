@@ -57,7 +57,7 @@ def mixture_groups_figure(grouped: Any) -> Any:
     toks = list(dict.fromkeys(grouped["tokenizer"]))
     ncol = min(3, len(toks))
     nrow = (len(toks) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.1 * ncol, 2.8 * nrow), squeeze=False)
     bad = unreliable_reasons(grouped)
     for ax, tok in zip(axes.ravel(), toks, strict=False):
         g = grouped[grouped["tokenizer"] == tok].iloc[::-1]
@@ -74,7 +74,7 @@ def mixture_groups_figure(grouped: Any) -> Any:
             ax.barh(g["group"], g["proportion"], xerr=err, color=colors, capsize=2)
             ax.set_title(tok, fontsize=9)
         ax.set_xlim(0, 1)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
     for ax in axes.ravel()[len(toks):]:
         ax.axis("off")
     fig.supxlabel("inferred share of training bytes" + (" (bars: 95% interval)" if _has_intervals(grouped) else ""))
@@ -99,7 +99,7 @@ def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
         ax.errorbar(g["true"], g["inferred"], yerr=err, fmt="o", color=c, capsize=2, label=style.short_label(name) or None)
         if len(g) <= 12:
             for _, row in g.iterrows():
-                ax.annotate(style.short_label(row["category"], 14), (row["true"], row["inferred"]), fontsize=7,
+                ax.annotate(style.short_label(row["category"], 14), (row["true"], row["inferred"]), fontsize=8,
                             xytext=(4, 3), textcoords="offset points")
     top = max(float(frame["true"].max()), float(frame["inferred"].max()), 0.05) * 1.1
     ax.plot([0, top], [0, top], "--", color="grey", linewidth=1, label="perfect inference")
@@ -144,7 +144,7 @@ def mixture_proportions_figure(frame: Any, *, max_categories: int = 10, title: s
                 text = f"{value:.0%}"
                 if has_ci and cat != "other" and cat in rows.index and rows["ci_low"].notna().get(cat, False):
                     text += f"\n[{rows['ci_low'][cat]:.0%}–{rows['ci_high'][cat]:.0%}]"
-                ax.text((left + value / 2) * 100, i, text, ha="center", va="center", fontsize=7)
+                ax.text((left + value / 2) * 100, i, text, ha="center", va="center", fontsize=8)
             left += value
     ax.set_yticks(range(len(tokenizers)), [style.short_label(n, 32) for n in tokenizers])
     ax.invert_yaxis()
@@ -193,7 +193,7 @@ def controlled_figure(frame: Any) -> Any:
         ax.set_title(setting)
         ax.set_xlabel("merge steps T")
         ax.set_ylabel("log10 MSE")
-    axes[0][0].legend(fontsize=7)
+    axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -221,6 +221,6 @@ def controlled_size_figure(frame: Any) -> Any:
         ax.set_title(setting)
         ax.set_xlabel("counting sample per category (kB)")
         ax.set_ylabel("attack log10 MSE")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

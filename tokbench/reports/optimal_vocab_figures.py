@@ -64,7 +64,7 @@ def optimal_vocab_figure(
     ax.set_title(title or "CTC against vocabulary size: grid (dots; hollow: not fitted), power-law fit (lines), optimal size (stars)",
                  fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="x-small", ncol=2 if n > 12 else 1, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize="small", ncol=2 if n > 12 else 1, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 

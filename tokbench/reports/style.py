@@ -18,17 +18,65 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "new_figure", "colours", "short_label", "empty_figure"]
+__all__ = ["OKABE_ITO", "SHOWN_WIDTH_IN", "MIN_SHOWN_PT", "new_figure", "panel_grid", "colours", "short_label",
+           "empty_figure", "shown_scale", "text_sizes"]
 
 #: Colour-blind-friendly palette (Okabe & Ito) used first, then tab20 for long lists.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
+#: Widest a figure is shown: the HTML report caps images at the page's 78rem (1248 CSS px, and
+#: the <img> is sized at 100 px per inch); the PDF keeps the figure's own size. Figures are made
+#: no wider than this, so they are never scaled down and a font size is the size the reader sees.
+SHOWN_WIDTH_IN = 12.4
+#: Smallest readable text, in points at the size shown.
+MIN_SHOWN_PT = 8.0
+
+
 def new_figure(width: float, height: float) -> Figure:
-    """A pyplot-free ``Figure`` (no global state, no display) with constrained layout."""
+    """A pyplot-free ``Figure`` (no global state, no display) with constrained layout.
+
+    The width is capped at :data:`SHOWN_WIDTH_IN` so the report never shrinks the text.
+    """
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(min(width, SHOWN_WIDTH_IN), height), layout="constrained")
+
+
+def panel_grid(n: int, panel_width: float, extra: float = 1.0) -> tuple[int, int]:
+    """``(rows, columns)`` for ``n`` panels of ``panel_width`` inches that fit :data:`SHOWN_WIDTH_IN`.
+
+    >>> panel_grid(4, 4.5)
+    (2, 2)
+    """
+    columns = max(1, min(n, int((SHOWN_WIDTH_IN - extra) // panel_width)))
+    return -(-n // columns), columns
+
+
+def shown_scale(fig: Figure) -> float:
+    """How much the report scales ``fig`` down: shown width / figure width (1.0 = not shrunk)."""
+    width = float(fig.get_size_inches()[0])
+    return min(1.0, SHOWN_WIDTH_IN / width) if width > 0 else 1.0
+
+
+def text_sizes(fig: Figure) -> list[tuple[str, float]]:
+    """Every visible, non-empty text of ``fig`` with its font size in points as shown in the report.
+
+    >>> fig = empty_figure("t", "nothing")
+    >>> min(size for _, size in text_sizes(fig)) >= MIN_SHOWN_PT
+    True
+    """
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # tick labels get their text (and exist) only when laid out
+    scale = shown_scale(fig)
+    return [(t.get_text(), float(t.get_fontsize()) * scale) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and _in_visible_axes(t)]
+
+
+def _in_visible_axes(text: Any) -> bool:
+    axes = getattr(text, "axes", None)
+    return axes is None or axes.get_visible()
 
 
 def colours(n: int) -> list[Any]:

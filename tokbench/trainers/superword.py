@@ -148,7 +148,15 @@ def train_superword(
     t = resolve_transition(transition, vocab_size, 256 + n_specials)
     common = dict(min_frequency=min_frequency, special_tokens=special_tokens,
                   max_token_length=max_token_length, allow_smaller=allow_smaller)
-    stage1 = train_bpe(texts, vocab_size=t, pattern=pattern, progress=progress, **common)
+    try:
+        stage1 = train_bpe(texts, vocab_size=t, pattern=pattern, progress=progress, **common)
+    except TrainingError as error:
+        # Stage 1 stops at the transition, not at vocab_size: say so, or the size in the message
+        # (the transition) matches nothing the caller typed. Other errors need no such context.
+        if not str(error).startswith("no pair left"):
+            raise
+        raise TrainingError(f"superword stage 1 (ordinary BPE up to transition {t} of vocab_size "
+                            f"{vocab_size}): {error}; a smaller transition also works") from error
     table = stage2_word_counts(word_counts(texts, stage2_pattern), max_words=max_words)
     label = name or f"superword-{len(stage1.tokenizer.vocab)}-{vocab_size}"
     stage2 = train_bpe(table, vocab_size=vocab_size, pattern=stage2_pattern, initial_merges=stage1,
