@@ -33,6 +33,7 @@ from ..model.tokenizer import Tokenizer
 from .tokenizer_json import byte_level_bpe_json, oniguruma_pattern
 
 __all__ = [
+    "tokenizer_from_json_text",
     "load_hf_json",
     "tokenizer_from_hf_data",
     "normalizer_from_json",
@@ -80,6 +81,19 @@ def load_hf_json(path: str | Path, *, name: str | None = None) -> Tokenizer:
         reference_factory=lambda: HFReference.from_str(text),
         original_text=text,
         where=path,
+    )
+
+
+def tokenizer_from_json_text(text: str, *, name: str, source_format: str = "trained") -> Tokenizer:
+    """A tokenizer from ``tokenizer.json`` text built in memory (a trained or truncated model);
+    its fingerprint is the sha256 of the text, the reference library parses the same text.
+
+    Example:
+        >>> tok = tokenizer_from_json_text(text, name="bpe-4000")   # doctest: +SKIP
+    """
+    return tokenizer_from_hf_data(
+        json.loads(text), name=name, fingerprint=fingerprint_text(text), source_format=source_format,
+        reference_factory=lambda: HFReference.from_str(text), original_text=text,
     )
 
 

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -232,8 +231,7 @@ def train_spm_unigram(corpus_or_texts: Any, *, vocab_size: int, character_covera
 
 def _hf_result(hf: Any, corpus_or_texts: Any, texts: Sequence[str], *, vocab_size: int,
                allow_smaller: bool, label: str, options: dict[str, Any]) -> TrainedTokenizer:
-    from ..formats.hf_json import fingerprint_text, tokenizer_from_hf_data
-    from ..model.references import HFReference
+    from ..formats.hf_json import tokenizer_from_json_text
 
     text = hf.to_str()
     got = hf.get_vocab_size()
@@ -242,9 +240,7 @@ def _hf_result(hf: Any, corpus_or_texts: Any, texts: Sequence[str], *, vocab_siz
             f"training stopped at {got} tokens, before vocab_size {vocab_size}: the corpus is too "
             "small for this vocabulary; give more text, a smaller vocab_size, or allow_smaller=True"
         )
-    tok = tokenizer_from_hf_data(json.loads(text), name=label, fingerprint=fingerprint_text(text),
-                                 source_format="trained", reference_factory=lambda: HFReference.from_str(text),
-                                 original_text=text)
+    tok = tokenizer_from_json_text(text, name=label)
     return TrainedTokenizer(tokenizer=tok, stop_reason="vocab_size" if got >= vocab_size else "no_pairs",
                             options=options, corpus=_describe(corpus_or_texts, texts))
 

@@ -30,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -282,16 +281,12 @@ def _alphabet(special_tokens: Sequence[str], initial_merges: Any, vocab_size: in
 def _byte_level_tokenizer(tokens: list[tuple[int, ...]], specials: dict[str, int], merges: list[tuple[int, int]],
                           regex: str, label: str) -> Tokenizer:
     """The trained tokenizer as a standard HF byte-level ``tokenizer.json`` and its tokbench model."""
-    from ..formats.hf_json import byte_level_bpe_json, fingerprint_text, tokenizer_from_hf_data
-    from ..model.references import HFReference
+    from ..formats.hf_json import byte_level_bpe_json, tokenizer_from_json_text
 
     special_text = {i: s for s, i in specials.items()}
     vocab = [special_text[t].encode("utf-8") if t in special_text else bytes(u) for t, u in enumerate(tokens)]
     text = byte_level_bpe_json(vocab, file_merges(merges), pattern=regex, special_tokens=specials)
-    return tokenizer_from_hf_data(
-        json.loads(text), name=label, fingerprint=fingerprint_text(text), source_format="trained",
-        reference_factory=lambda: HFReference.from_str(text), original_text=text,
-    )
+    return tokenizer_from_json_text(text, name=label)
 
 
 def train_bpe(

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -135,9 +134,8 @@ def _char_bpe_tokenizer(token_strings: list[str], merges: list[tuple[int, int]],
                         normalization: Normalization | None, regex: str, byte_fallback: bool,
                         label: str) -> Tokenizer:
     """The standard HF ``tokenizer.json`` (BPE with byte fallback) and its tokbench model."""
-    from ..formats.hf_json import fingerprint_text, tokenizer_from_hf_data
+    from ..formats.hf_json import tokenizer_from_json_text
     from ..formats.tokenizer_json import bpe_tokenizer_json, split_step
-    from ..model.references import HFReference
 
     text = bpe_tokenizer_json(
         vocab={s: i for i, s in enumerate(token_strings)},
@@ -148,10 +146,7 @@ def _char_bpe_tokenizer(token_strings: list[str], merges: list[tuple[int, int]],
         decoder={"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]},
         byte_fallback=byte_fallback,
     )
-    return tokenizer_from_hf_data(
-        json.loads(text), name=label, fingerprint=fingerprint_text(text), source_format="trained",
-        reference_factory=lambda: HFReference.from_str(text), original_text=text,
-    )
+    return tokenizer_from_json_text(text, name=label)
 
 
 def train_char_bpe(

@@ -88,8 +88,7 @@ def truncate_bpe(trained: TrainedBPE | MergeRun, vocab_size: int, *, name: str |
     that re-creates an existing token adds no id, and training stops as soon as the vocabulary
     is full).
     """
-    from ...formats.hf_json import byte_level_bpe_json, fingerprint_text, tokenizer_from_hf_data
-    from ...model.references import HFReference
+    from ...formats.hf_json import byte_level_bpe_json, tokenizer_from_json_text
     from ...trainers.bpe import file_merges
 
     run = trained if isinstance(trained, MergeRun) else MergeRun.of(trained)
@@ -106,11 +105,7 @@ def truncate_bpe(trained: TrainedBPE | MergeRun, vocab_size: int, *, name: str |
     k = 0 if vocab_size == n_alphabet else run.merged_ids.index(vocab_size - 1) + 1
     text = byte_level_bpe_json(run.vocab[:vocab_size], file_merges(run.merges[:k]), pattern=run.pattern,
                                special_tokens=dict(run.special_tokens))
-    return tokenizer_from_hf_data(
-        json.loads(text), name=name or f"{run.name}@{vocab_size}", fingerprint=fingerprint_text(text),
-        source_format="trained", reference_factory=lambda: HFReference.from_str(text),
-        original_text=text,
-    )
+    return tokenizer_from_json_text(text, name=name or f"{run.name}@{vocab_size}")
 
 
 # ------------------------------------------------------------------------------ training
