@@ -76,7 +76,7 @@ def test_toy_compression_by_hand():
     Greedy longest match: "ab cd" -> a | b | " cd" (3), "a" -> a (1): CTC 4, 6 bytes, 6 chars,
     so bytes/token = chars/token = 1.5. Words: ab, cd, a (3): fertility 4/3.
     Continued words: each word encoded as in running text, " ab" -> 1 token, " cd" -> 1,
-    " a" -> " " | a = 2, so 1 of 3 occurrences is continued: 1/3.
+    " a" -> " " | a: the space token spells none of the word, so "a" is one piece: 0 of 3.
     Frequencies a:2 b:1 " cd":1 -> p = (1/2, 1/4, 1/4); Rényi α=2: H = -ln(1/4+1/16+1/16)
     = -ln 0.375; efficiency H/ln 3 (types) and H/ln 7 (vocabulary). Types used 3 of 7.
     """
@@ -86,12 +86,34 @@ def test_toy_compression_by_hand():
     assert (row.ctc, row.bytes, row.chars, row.words, row.types_used) == (4, 6, 6, 3, 3)
     assert row.bytes_per_token == 1.5 and row.chars_per_token == 1.5
     assert row.fertility == pytest.approx(4 / 3) and row.fertility_unit == "word"
-    assert row.continued_words == pytest.approx(1 / 3)
+    assert row.continued_words == 0
     h = -math.log(0.375)
     assert row.renyi_efficiency == pytest.approx(h / math.log(3))
     assert row.renyi_efficiency_vocab == pytest.approx(h / math.log(7))
     assert row.vocab_used_share == pytest.approx(3 / 7)
     assert row.premium == 1.0 and row["flags"] == ""
+
+
+def test_continued_words_counts_pieces_not_markers():
+    """Words of "abc ab a", each encoded with its leading space: " abc" -> " ab" | c (2 pieces:
+    continued), " ab" -> " ab" (1), " a" -> " " | a (the space token spells no character of the
+    word, like the hybrid's explicit space and case tokens: 1 piece). 1 of 3 is continued."""
+    tok = char_tokenizer(" abc", extra=[b" ab"])
+    row = compression(tok, Corpus("toy", {"eng_Latn": ["abc ab a"]})).to_frame().iloc[0]
+    assert row.continued_words == pytest.approx(1 / 3)
+
+
+def test_hybrid_space_and_case_tokens_do_not_continue_words():
+    """The hybrid spells " The" as space | <uppercase> | the: one piece, not a continued word
+    (it was 1.000 for every category before); a word its lexicon lacks is split by the fallback."""
+    from tokbench.formats.hybrid_json import hybrid_data, tokenizer_from_hybrid_data
+
+    data = hybrid_data(tokens=[("<uppercase>", "special", 0), (" ", "space", 1), ("the", "root", 2)],
+                       fallback_vocab=[bytes([b]) for b in range(256)], fallback_merges=[])
+    tok = tokenizer_from_hybrid_data(data)
+    assert len(tok.encode(" The")) == 3
+    row = compression(tok, Corpus("toy", {"eng_Latn": ["The the"]})).to_frame().iloc[0]
+    assert row.continued_words == 0 and row.ctc == 4  # <uppercase> the ␣ the
 
 
 def test_renyi_by_hand():

@@ -110,3 +110,88 @@ def test_findings_on_real_audit(tokenizer_dir) -> None:
         section = next(s for s in report.sections if s.title == result.titles.get(name, name))
         generated = section.explanation.removesuffix(result.explanations.get(name, "")).strip()
         assert generated, f"{name} section has no sentence generated from its numbers"
+
+
+def test_cards_state_each_tokenizers_cost_and_rank() -> None:
+    """One card per tokenizer, with tokens per character and its rank computed from the frames,
+    its worst language and mean premium; a tokenizer that failed to load gets a failed card."""
+    result = _hand_built()
+    result.failures.append(("tokenizer broken.json", "TokenizerFormatError: cannot read it"))
+    cards = build_report(result).cards
+    assert [c.title for c in cards] == ["cheap", "even", "broken.json"]
+    tpc = _tokens_per_char(result.to_frames()["compression"]).sort_values()
+    for rank, (name, value) in enumerate(tpc.items(), start=1):
+        facts = dict(next(c for c in cards if c.title == name).facts)
+        assert facts["tokens per character"].startswith(f"{value:.3f}")
+        assert ("the cheapest" if rank == 1 else "the 2nd cheapest") in facts["tokens per character"]
+        summ = result.to_frames()["premiums_summary"].set_index("tokenizer").loc[name]
+        assert facts["worst language"] == f"{summ['max_language']} {summ['max']:.2f}×"
+    assert cards[-1].status == "failed" and "cannot read it" in cards[-1].findings[0]
+
+
+def test_compression_figure_leads_with_tokens_per_character_grouped_by_script() -> None:
+    """The compression figure plots tokens per character (not bytes per token, which ranks the
+    three-byte scripts 'best'), with languages grouped by script rather than ranked."""
+    report = build_report(_hand_built())
+    fig = next(f.figure for s in report.sections for f in s.figures if f.caption.startswith("Tokens per character"))
+    ax = fig.axes[0]
+    assert "tokens per character" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["eng_Latn", "fra_Latn", "mya_Mymr", "tha_Thai"]
+    cheap_eng = [p.get_width() for p in ax.patches][0]
+    assert cheap_eng == 1 / CPT["cheap"]["eng_Latn"]
+
+
+def test_known_mixture_shown_beside_the_inferred_one() -> None:
+    """The demo trains on a known mixture: the table gains true and error columns, a figure sets
+    inferred against true, and the summary says how far off each fit is, unreliable ones flagged."""
+    result = _hand_built()
+    sig = Signature(tokenizers={})
+    rows = {"cheap": ([0.5, 0.3, 0.2], True), "even": ([0.7, 0.2, 0.1], False)}
+    for tok, (shares, reliable) in rows.items():
+        frame = pd.DataFrame({"tokenizer": tok, "category": ["eng_Latn", "fra_Latn", "tha_Thai"],
+                              "proportion": shares, "reliable": reliable,
+                              "unreliable_reason": "" if reliable else "stopped at time_limit, gap 0.9"})
+        result.parts.setdefault("mixture", {})[tok] = PartResult({"mixture": frame}, sig)
+    result.analyses.append("mixture")
+    result.true_mixtures = {"cheap": {"eng_Latn": 0.5, "fra_Latn": 0.25, "tha_Thai": 0.25},
+                            "even": {"eng_Latn": 0.5, "fra_Latn": 0.25, "tha_Thai": 0.25}}
+    report = build_report(result)
+    check = next(line for line in report.summary if line.startswith("Mixture inference, checked"))
+    assert "cheap off by 3.33 points on average" in check  # (0 + 5 + 5) / 3
+    assert "even off by 13.33 points" in check and "UNRELIABLE" in check.split("even off")[1]
+    section = next(s for s in report.sections if any("true" in f.caption for f in s.figures))
+    table = section.tables[0]
+    assert {"true", "error"} <= set(table.shown().columns)
+    legend = [t.get_text() for t in section.figures[-1].figure.axes[0].get_legend().get_texts()]
+    assert "even (unreliable fit)" in legend and "cheap" in legend
+
+
+def test_caveat_when_the_corpus_lacks_a_script_the_vocabulary_serves() -> None:
+    """Mistral's case: audited on a few Latin-script languages, its vocabulary spends a large
+    share of alphabetic tokens on Han; the summary warns that the mixture credits that data to
+    the given categories. A script the corpus covers, or a trace of one, is not warned about."""
+    result = _hand_built()
+    sig = Signature(tokenizers={})
+    for tok in CPT:
+        mix = pd.DataFrame({"tokenizer": tok, "category": ["eng_Latn", "fra_Latn"], "proportion": [0.6, 0.4],
+                            "reliable": True})
+        scripts = pd.DataFrame([{"tokenizer": tok, "Latin": 800, "Han": 150 if tok == "cheap" else 10, "Thai": 15}])
+        result.parts.setdefault("mixture", {})[tok] = PartResult({"mixture": mix}, sig)
+        result.parts.setdefault("coverage", {})[tok] = PartResult({"coverage_scripts": scripts}, sig)
+    result.analyses += ["coverage", "mixture"]
+    lines = [line for line in build_report(result).summary if "evidently serves" in line]
+    assert len(lines) == 1 and lines[0].startswith("Caveat (cheap)") and "Han 16%" in lines[0]  # 150 of 965
+    assert "Thai" not in lines[0]  # 1.5% of alphabetic tokens: below the 2% threshold
+
+
+def test_interval_wording_only_when_intervals_were_computed() -> None:
+    """The hand-built premiums have no ci_low/ci_high (as with --bootstrap 0): the caption says
+    so instead of promising 95% intervals; with intervals it promises them."""
+    result = _hand_built()
+    captions = [f.caption for s in build_report(result).sections for f in s.figures if f.caption.startswith("Premium")]
+    assert captions and all("no intervals" in c and "95%" not in c for c in captions)
+    for part in result.parts["premiums"].values():
+        frame = part.frames["premiums"]
+        frame["ci_low"], frame["ci_high"] = frame["premium"] * 0.9, frame["premium"] * 1.1
+    captions = [f.caption for s in build_report(result).sections for f in s.figures if f.caption.startswith("Premium")]
+    assert all("with 95% bootstrap intervals" in c for c in captions)

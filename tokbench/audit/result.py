@@ -62,6 +62,9 @@ class AuditResult:
     cache_hits: int = 0
     titles: dict[str, str] = field(default_factory=dict)
     explanations: dict[str, str] = field(default_factory=dict)
+    #: tokenizer name -> {category: byte share} of a training mixture known in advance (the demo
+    #: trains on the corpus it audits); the mixture frame then shows true beside inferred
+    true_mixtures: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +106,8 @@ class AuditResult:
                 frames = [f for f in frames if len(f.columns)]
                 if frames:
                     out[name] = _concat(name, frames)
+        if "mixture" in out and self.true_mixtures:
+            out["mixture"] = with_true_mixture(out["mixture"], self.true_mixtures)
         issues = [{"status": "failed", "item": item, "analysis": "", "reason": msg} for item, msg in self.failures]
         issues += [{"status": "skipped", "item": tok, "analysis": a, "reason": msg} for a, tok, msg in self.skipped]
         out["issues"] = pd.DataFrame(issues, columns=["status", "item", "analysis", "reason"])
@@ -165,6 +170,24 @@ class AuditResult:
                 handle.write(pdf_bytes)
             written.append(out / "report.pdf")
         return written
+
+
+def with_true_mixture(mixture: pd.DataFrame, truth: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """``mixture`` with ``true`` (the known byte share), ``inferred`` (the fitted proportion) and
+    ``error`` (inferred − true) for the tokenizers in ``truth``; other rows get NaN.
+
+    Example:
+        >>> import pandas as pd
+        >>> m = pd.DataFrame({"tokenizer": ["a", "a"], "category": ["x", "y"], "proportion": [0.7, 0.3]})
+        >>> with_true_mixture(m, {"a": {"x": 0.6, "y": 0.4}})["error"].round(2).tolist()
+        [0.1, -0.1]
+    """
+    out = mixture.copy()
+    out["true"] = [truth.get(t, {}).get(c, float("nan")) if t in truth else float("nan")
+                   for t, c in zip(out["tokenizer"], out["category"], strict=True)]
+    out["inferred"] = out["proportion"].where(out["true"].notna())
+    out["error"] = out["inferred"] - out["true"]
+    return out
 
 
 def _concat(name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -59,6 +59,7 @@ def audit(
     n_bootstrap: int = 200,
     seed: int = 0,
     progress: bool = True,
+    true_mixtures: Mapping[str, Mapping[str, float]] | None = None,
 ) -> AuditResult:
     """Run the analyses on each tokenizer over ``corpus`` and collect the results.
 
@@ -68,6 +69,8 @@ def audit(
     are failed items). ``analyses`` names entries of :data:`~tokbench.audit.registry.ANALYSES`
     (default: all available). ``out`` (or ``cache_dir``) enables the on-disk cache
     (``<out>/.cache``); nothing else is written — call :meth:`AuditResult.write` for the reports.
+    ``true_mixtures`` (tokenizer name -> {category: byte share}) gives the training mixture of
+    tokenizers trained on a known mixture: the report then shows it beside the inferred one.
     """
     from tqdm.auto import tqdm
 
@@ -86,6 +89,8 @@ def audit(
         options={**options, "analyses": chosen},
         titles={name: ANALYSES[name].title for name in chosen},
         explanations={name: ANALYSES[name].explanation for name in chosen},
+        true_mixtures={str(t): {str(c): float(v) for c, v in shares.items()}
+                       for t, shares in (true_mixtures or {}).items()},
     )
     steps = [(a, t) for t in toks for a in chosen]
     bar = tqdm(steps, desc="audit", unit="step", disable=not progress, file=sys.stderr, dynamic_ncols=True)

@@ -121,7 +121,8 @@ def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) ->
         shutil.rmtree(args.out / ".cache")
     result = audit(tokenizers, corpus=args.corpus, analyses=split_list(args.analyses),
                    languages=split_list(args.languages), out=args.out, pattern=getattr(args, "pattern", None),
-                   n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet)
+                   n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet,
+                   true_mixtures=getattr(args, "true_mixtures", None))
     print("writing reports…", file=sys.stderr)
     written = _write_reports(result, args, title=args.title or title)
     for line in result.report(title=title).summary:

@@ -31,6 +31,9 @@ DEMO_TRAINERS: dict[str, dict[str, Any]] = {
     "hybrid": {"morfessor": True, "morfessor_words": 20_000, "morfessor_epochs": 3},
 }
 
+#: trainers whose merge list is learned from every byte of the training corpus
+WHOLE_CORPUS_MERGES = ("bpe", "char_bpe", "superword")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo-report"), help="report folder (default: demo-report)")
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.corpus)
     wanted = [t.strip() for t in args.trainers.split(",") if t.strip()]
     tokenizers: list[Any] = []
+    trained_with: list[str] = []
     failed: list[str] = []
     for name in wanted:
         if name not in TRAINERS:
@@ -68,6 +72,15 @@ def run(args: argparse.Namespace) -> int:
             failed.append(name)
             continue
         tokenizers.append(getattr(trained, "tokenizer", trained))
+        trained_with.append(name)
+    # The demo knows what its tokenizers were trained on, so the report can set the mixture
+    # attack's answer beside the truth: the corpus's byte shares, for the trainers whose merges
+    # are learned from every byte of it (the hybrid learns its fallback merges only from what its
+    # lexicon leaves uncovered, so its true mixture is not the corpus's).
+    total = corpus.n_bytes()
+    shares = {c: corpus.n_bytes(c) / total for c in corpus.category_names} if total else {}
+    args.true_mixtures = {tok.name: shares for tok, trainer in zip(tokenizers, trained_with, strict=True)
+                          if trainer in WHOLE_CORPUS_MERGES}
     tokenizers += list(args.tokenizer)
     if not tokenizers:
         raise TokbenchError("no tokenizer could be trained or loaded; see the errors above")

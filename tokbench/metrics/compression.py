@@ -13,9 +13,11 @@ Efficiency measures (Rust et al. 2021; Zouhar et al. 2023):
   (Han, Japanese, Thai, Lao, Khmer, Myanmar, Tibetan, by the FLORES script code of the
   category) tokens per non-space character instead (``fertility_unit`` says which);
 * ``continued_words`` — the share of whitespace-separated word occurrences the tokenizer splits
-  into two or more tokens, each distinct word encoded once as it appears in running text (with
-  its leading space where the vocabulary spells word-initial tokens with one); ``None`` for
-  unspaced scripts, whose "words" are whole clauses;
+  into two or more pieces, each distinct word encoded once as it appears in running text (with
+  its leading space where the vocabulary spells word-initial tokens with one); a piece is a token
+  that spells a character of the word, so markers that spell none (a separate space token, a
+  capital-letter marker, a lone SentencePiece ``▁``) do not split it; ``None`` for unspaced
+  scripts, whose "words" are whole clauses;
 * ``vocab_used_share`` — distinct token ids used over the declared vocabulary size;
 * ``renyi_efficiency`` — Rényi entropy of order α of the unigram token distribution over
   ``log(types used)``; ``renyi_efficiency_vocab`` over ``log(vocab_size)`` (Zouhar et al.'s
@@ -306,7 +308,18 @@ def _word_stats(tok: Tokenizer, documents: Sequence[str], tables: TokenTables) -
         return 0, 0.0
     uniq = list(words)
     texts = uniq if tables.adds_word_prefix else [" " + w for w in uniq]
-    lengths = np.fromiter(map(len, safe_encode(tok, texts, encode_many)), dtype=np.int64, count=len(uniq))
+    # A piece of a word is a token that spells some of its characters (or a byte of one). A token
+    # that spells none, such as the hybrid's explicit space token, its capital-letter marker or a
+    # lone SentencePiece "▁", marks the word without splitting it.
+    spells = (tables.nonspace_chars > 0) | (tables.fallback == 1)
+    specials = [i for i in tok.special_tokens.values() if 0 <= i < len(spells)]
+    spells[specials] = False  # a special token's text is its name, not characters of the word
+    if tables.unk_id is not None:
+        spells[tables.unk_id] = True  # ... except the unknown token, which stands for some
+    encoded = safe_encode(tok, texts, encode_many)
+    sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(uniq))
+    flat = np.fromiter(itertools.chain.from_iterable(encoded), dtype=np.int64, count=int(sizes.sum()))
+    lengths = np.bincount(np.repeat(np.arange(len(uniq)), sizes), weights=spells[flat], minlength=len(uniq))
     weights = np.fromiter(words.values(), dtype=np.int64, count=len(uniq))
     total = int(weights.sum())
     return total, float(weights[lengths > 1].sum() / total)

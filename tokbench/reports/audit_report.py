@@ -20,6 +20,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import figures as F
+from .audit_findings import (
+    CLASS_WORDS,
+    PREMIUM_BASELINE,
+    build_cards,
+    findings,
+    frame_or_none,
+    grouped,
+    is_language,
+    mixture_check,
+    petrov_rows,
+)
 from .document import FigureItem, Report, Section, SignatureItem, Table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,11 +48,6 @@ LONGEST_PER_TOKENIZER = 5
 Content = tuple[list[FigureItem], list[Table]]
 
 
-def _frame_or_none(frames: Frames, name: str) -> pd.DataFrame | None:
-    frame = frames.get(name)
-    return frame if frame is not None and len(frame) else None
-
-
 def _names(tokenizers: list[str], every: list[str]) -> str:
     """``a, b, c``, or ``all N tokenizers`` when the list is every audited tokenizer."""
     if len(every) > 1 and set(tokenizers) >= set(every):
@@ -49,24 +55,14 @@ def _names(tokenizers: list[str], every: list[str]) -> str:
     return ", ".join(tokenizers)
 
 
-def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """(text, tokenizer) pairs as text -> the tokenizers it applies to, in first-seen order."""
-    out: dict[str, list[str]] = {}
-    for text, tok in pairs:
-        out.setdefault(text, [])
-        if tok not in out[text]:
-            out[text].append(tok)
-    return out
-
-
 def _section_notes(result: AuditResult, analysis: str) -> list[str]:
     """Failures, skips and the analysis' notes, each identical sentence once with the tokenizers
     it applies to (the same caveat repeated per tokenizer buried the ones that differ)."""
     every = [t["name"] for t in result.tokenizers]
-    skipped = _grouped([(why, tok) for a, tok, why in result.skipped if a == analysis])
+    skipped = grouped([(why, tok) for a, tok, why in result.skipped if a == analysis])
     notes = [f"skipped for {_names(toks, every)}: {why}" for why, toks in skipped.items()]
     notes += [f"FAILED — {item}: {msg}" for item, msg in result.failures if item.startswith(f"{analysis} on ")]
-    shared = _grouped([(note, tok) for tok, part in result.parts.get(analysis, {}).items() for note in part.notes])
+    shared = grouped([(note, tok) for tok, part in result.parts.get(analysis, {}).items() for note in part.notes])
     notes += [f"{note} ({_names(toks, every)})" for note, toks in shared.items()]
     return notes
 
@@ -82,7 +78,7 @@ def _status(result: AuditResult, analysis: str) -> str:
 def _summary(result: AuditResult, frames: Frames) -> list[str]:
     corpus = result.corpus
     names = [t["name"] for t in result.tokenizers]
-    lines = _findings(result, frames) + [
+    lines = findings(result, frames) + [
         f"{len(names)} tokenizer(s) audited: {', '.join(names) or 'none'}.",
         f"Corpus {corpus.get('corpus')}: {len(corpus.get('categories', []))} categories, "
         f"{corpus.get('total_bytes', 0):,} bytes, {corpus.get('total_documents', 0):,} documents "
@@ -100,194 +96,8 @@ def _summary(result: AuditResult, frames: Frames) -> list[str]:
     return lines
 
 
-# ------------------------------------------------------------------------------ findings
-# Sentences generated from the result frames only: nothing here names a particular tokenizer,
-# so the summary says what THESE numbers show. Tokens per character is the headline cost
-# (bytes per token rewards scripts with multi-byte characters, e.g. Myanmar, Thai, and so ranks
-# the most expensive languages as "best compressed").
-
-#: the premium's baseline, said where premiums first appear
-PREMIUM_BASELINE = ("premium = tokens for a language / tokens for the same sentences in this "
-                    "tokenizer's own English (eng_Latn); 1.00× is parity, 2.00× costs twice as many tokens")
-
-#: vocabulary classes of the coverage frame in plain words
-CLASS_WORDS = {
-    "spaced_alpha": "word-initial letters (with leading space)", "inner_alpha": "word pieces (letters)",
-    "char_alpha": "single letters", "spaced_other": "spaced symbols/digits", "inner_other": "symbols/digits",
-    "char_other": "single symbols", "bytes": "raw bytes", "partial_utf8": "partial UTF-8 sequences",
-    "special": "special tokens", "unused": "unused entries",
-}
-
-
-def _is_language(category: str) -> bool:
-    """FLORES-style ``xxx_Scrp`` names are prose languages; anything else (python, ...) is code."""
-    head, _, script = str(category).partition("_")
-    return len(head) == 3 and head.isalpha() and len(script) == 4 and script[:1].isupper()
-
-
-def _tokens_per_char(comp: pd.DataFrame) -> pd.Series:
-    """Whole-corpus tokens per character per tokenizer, cheapest first."""
-    per = comp.groupby("tokenizer", sort=False)[["ctc", "chars"]].sum()
-    return (per["ctc"] / per["chars"].where(per["chars"] > 0)).dropna().sort_values()
-
-
-def _petrov(prem: pd.DataFrame | None) -> pd.DataFrame | None:
-    if prem is None:
-        return None
-    method = "petrov" if "petrov" in set(prem["method"]) else prem["method"].iloc[0]
-    rows = prem[(prem["method"] == method) & prem["premium"].notna()]
-    return rows if len(rows) else None
-
-
-def _premium_extremes(rows: pd.DataFrame, n: int = 2) -> str:
-    """``cheapest a (1.00×), b; most expensive c (9.1×), d`` for one tokenizer's premium rows,
-    English (the baseline, always 1.00×) left out of the cheapest."""
-    ranked = rows[rows["language"] != "eng_Latn"].sort_values("premium")
-    if not len(ranked):
-        return ""
-    low = ", ".join(f"{r.language} {r.premium:.2f}×" for r in ranked.head(n).itertuples())
-    high = ", ".join(f"{r.language} {r.premium:.2f}×" for r in ranked.iloc[::-1].head(n).itertuples())
-    scripts = ranked.assign(script=ranked["language"].str.split("_").str[-1]).groupby("script")["premium"].median()
-    text = f"cheapest {low}; most expensive {high}"
-    if len(scripts) > 1:
-        text += (f" (by script, median premium: {scripts.idxmin()} {scripts.min():.2f}× lowest, "
-                 f"{scripts.idxmax()} {scripts.max():.2f}× highest)")
-    return text
-
-
-def _code_vs_prose(rows: pd.DataFrame) -> str:
-    """Characters per token on code categories against prose languages, when both are present."""
-    code, prose = rows[~rows["category"].map(_is_language)], rows[rows["category"].map(_is_language)]
-    if not len(code) or not len(prose) or not code["ctc"].sum() or not prose["ctc"].sum():
-        return ""
-    c, p = code["chars"].sum() / code["ctc"].sum(), prose["chars"].sum() / prose["ctc"].sum()
-    return f"code {c:.2f} characters/token vs prose {p:.2f} ({'cheaper' if c > p else 'dearer'} on code)"
-
-
-def _vocabulary(frames: Frames, tok: str) -> str:
-    """What the vocabulary is spent on: the two largest coverage classes and the top scripts."""
-    cov, scripts = _frame_or_none(frames, "coverage"), _frame_or_none(frames, "coverage_scripts")
-    parts = []
-    if cov is not None and tok in set(cov["tokenizer"]):
-        row = cov[cov["tokenizer"] == tok].iloc[0]
-        classes = sorted(((float(row[c]), c) for c in CLASS_WORDS if c in row.index), reverse=True)[:2]
-        parts.append(", ".join(f"{v:.0f}% {CLASS_WORDS[c]}" for v, c in classes))
-    if scripts is not None and tok in set(scripts["tokenizer"]):
-        counts = scripts[scripts["tokenizer"] == tok].drop(columns="tokenizer").iloc[0].astype(float)
-        total = counts.sum()
-        if total > 0:
-            top = counts[counts >= 0.005 * total].sort_values(ascending=False).head(3)
-            parts.append("alphabetic tokens " + ", ".join(f"{s} {100 * v / total:.0f}%" for s, v in top.items() if v > 0))
-    return "vocabulary: " + "; ".join(parts) if parts else ""
-
-
-def _tokenizer_findings(frames: Frames, tok: str, tpc: pd.Series, prem: pd.DataFrame | None) -> str:
-    """One sentence on what ``tok`` is good and bad at."""
-    bits = []
-    if tok in tpc.index:
-        bits.append(f"{tpc[tok]:.3f} tokens/character overall")
-    if prem is not None and tok in set(prem["tokenizer"]):
-        bits.append(_premium_extremes(prem[prem["tokenizer"] == tok]))
-    comp = _frame_or_none(frames, "compression")
-    if comp is not None:
-        bits.append(_code_vs_prose(comp[comp["tokenizer"] == tok]))
-    bits.append(_vocabulary(frames, tok))
-    bits = [b for b in bits if b]
-    return f"{tok}: " + "; ".join(bits) + "." if bits else ""
-
-
-def _comparison(frames: Frames, tpc: pd.Series) -> list[str]:
-    """Across tokenizers: tokens per character as the headline, then mean premium and its
-    spread; the most even spread is never named without its overall cost."""
-    lines = []
-    if len(tpc):
-        lines.append("Headline — tokens per character over the whole corpus (lower is cheaper): "
-                     + ", ".join(f"{n} {v:.3f}" for n, v in tpc.items()) + ".")
-    summ = _frame_or_none(frames, "premiums_summary")
-    if summ is None:
-        return lines
-    summ = summ[summ["method"] == ("petrov" if "petrov" in set(summ["method"]) else summ["method"].iloc[0])]
-    if not len(summ):
-        return lines
-    ranked = summ.sort_values("mean")
-    lines.append(f"Premiums ({PREMIUM_BASELINE}): mean over languages "
-                 + ", ".join(f"{r.tokenizer} {r.mean:.2f}× (worst {r.max_language} {r.max:.2f}×)"
-                             for r in ranked.itertuples()) + ".")
-    even = summ.sort_values("gini").iloc[0]
-    if len(summ) > 1:
-        cost = f"{tpc[even['tokenizer']]:.3f} tokens/character" if even["tokenizer"] in tpc.index else \
-            f"mean premium {even['mean']:.2f}×"
-        rank = (list(tpc.index).index(even["tokenizer"]) + 1) if even["tokenizer"] in tpc.index else None
-        where = "" if not rank else f", the dearest of {len(tpc)}" if rank == len(tpc) else \
-            f", {_ordinal(rank)} cheapest of {len(tpc)}"
-        moral = "" if rank == 1 else " — even is not the same as cheap"
-        lines.append(f"Most even spread of premiums across languages: {even['tokenizer']} (Gini {even['gini']:.3f}), "
-                     f"at an overall cost of {cost}{where}{moral}.")
-    return lines
-
-
-def _ordinal(n: int) -> str:
-    """``the``, ``the 2nd``, ``the 3rd``, ``the 4th`` (as in "the 2nd cheapest")."""
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0, "th")
-    return "the" if n == 1 else f"the {n}{suffix}"
-
-
-def _caveats(result: AuditResult, frames: Frames) -> list[str]:
-    """Flagged rows and the analyses' notes that qualify the numbers above (each once)."""
-    out = []
-    mix = _frame_or_none(frames, "mixture")
-    if mix is not None and "reliable" in mix.columns:
-        bad = list(dict.fromkeys(mix.loc[~mix["reliable"].astype(bool), "tokenizer"]))
-        if bad:
-            out.append(f"Caveat: the inferred training mixture of {', '.join(bad)} is UNRELIABLE (see the mixture section).")
-    seen: set[str] = set()
-    said: set[tuple[str, tuple[str, ...]]] = set()
-    for name in ("compression", "premiums"):
-        frame = _frame_or_none(frames, name)
-        if frame is None or "flags" not in frame.columns:
-            continue
-        key = "category" if "category" in frame.columns else "language"
-        flagged = frame[frame["flags"].astype(str).str.strip() != ""]
-        by_flag = _grouped([(str(r["flags"]), f"{r['tokenizer']}/{r[key]}") for _, r in flagged.iterrows()])
-        for flag, items in by_flag.items():
-            if (flag, tuple(items)) in said:  # the same flag on the same rows in another frame
-                continue
-            said.add((flag, tuple(items)))
-            seen.update(items)
-            out.append(f"Caveat ({name}): {flag} — {_flagged_rows(items, frame, key)}.")
-    per_tok = _grouped([(tok, note) for a in result.analyses if a != "coverage"
-                        for tok, part in result.parts.get(a, {}).items() for note in part.notes
-                        if not any(item in note for item in seen)])  # already said as a flag
-    for tok, notes in per_tok.items():  # one line per tokenizer, the first few notes
-        more = f"; and {len(notes) - 4} more in the sections below" if len(notes) > 4 else ""
-        out.append(f"Caveat ({tok}): " + "; ".join(n.rstrip(".") for n in notes[:4]) + more + ".")
-    return out
-
-
-def _flagged_rows(items: list[str], frame: pd.DataFrame, key: str) -> str:
-    """``tok: all 16`` when every row of a tokenizer is flagged, else ``tok: a, b, c``."""
-    per_tok = _grouped([tuple(item.rsplit("/", 1)) for item in items])
-    rows = frame.drop_duplicates(["tokenizer", key])["tokenizer"].value_counts()  # one per language, any method
-    parts = [f"{tok}: all {len(cats)}" if len(cats) == rows.get(tok, -1) else
-             f"{tok}: " + ", ".join(cats[:5]) + (f" +{len(cats) - 5}" if len(cats) > 5 else "")
-             for tok, cats in per_tok.items()]
-    return "; ".join(parts)
-
-
-def _findings(result: AuditResult, frames: Frames) -> list[str]:
-    """The executive summary: headline comparison, per-tokenizer findings, caveats."""
-    import pandas as pd
-
-    comp = _frame_or_none(frames, "compression")
-    tpc = _tokens_per_char(comp) if comp is not None else pd.Series(dtype=float)
-    prem = _petrov(_frame_or_none(frames, "premiums"))
-    lines = _comparison(frames, tpc)
-    lines += [s for s in (_tokenizer_findings(frames, t["name"], tpc, prem) for t in result.tokenizers) if s]
-    return lines + _caveats(result, frames)
-
-
 def _intro_coverage(frames: Frames) -> str:
-    cov = _frame_or_none(frames, "coverage")
+    cov = frame_or_none(frames, "coverage")
     if cov is None:
         return ""
     parts = []
@@ -298,7 +108,7 @@ def _intro_coverage(frames: Frames) -> str:
 
 
 def _intro_compression(frames: Frames) -> str:
-    comp = _frame_or_none(frames, "compression")
+    comp = frame_or_none(frames, "compression")
     if comp is None or "chars_per_token" not in comp.columns:
         return ""
     ok = comp[comp["ctc"] > 0]
@@ -316,7 +126,7 @@ def _intro_compression(frames: Frames) -> str:
 
 
 def _intro_premiums(frames: Frames) -> str:
-    prem = _petrov(_frame_or_none(frames, "premiums"))
+    prem = petrov_rows(frame_or_none(frames, "premiums"))
     if prem is None:
         return f"Baseline: {PREMIUM_BASELINE}."
     worst = prem.loc[prem.groupby("tokenizer", sort=False)["premium"].idxmax()]
@@ -325,7 +135,7 @@ def _intro_premiums(frames: Frames) -> str:
 
 
 def _intro_mergefree(frames: Frames) -> str:
-    mf = _frame_or_none(frames, "mergefree")
+    mf = frame_or_none(frames, "mergefree")
     if mf is None or "relative_to_standard" not in mf.columns:
         return ""
     other = mf[(mf["variant"] != "standard") & mf["relative_to_standard"].notna()]
@@ -337,7 +147,7 @@ def _intro_mergefree(frames: Frames) -> str:
 
 
 def _intro_mixture(frames: Frames) -> str:
-    mix = _frame_or_none(frames, "mixture")
+    mix = frame_or_none(frames, "mixture")
     if mix is None or not {"category", "proportion", "tokenizer"} <= set(mix.columns):
         return ""
     parts = []
@@ -346,7 +156,7 @@ def _intro_mixture(frames: Frames) -> str:
         unreliable = "reliable" in rows.columns and not rows["reliable"].astype(bool).all()
         parts.append(f"{tok} {top['category']} {100 * float(top['proportion']):.0f}%"
                      + (" (UNRELIABLE fit)" if unreliable else ""))
-    return "Largest inferred share: " + ", ".join(parts) + "."
+    return "Largest inferred share: " + ", ".join(parts) + "." + (" " + mixture_check(mix)).rstrip()
 
 
 #: analysis name -> the sentence(s) opening its section, generated from the frames
@@ -368,7 +178,7 @@ def _intro(frames: Frames, name: str, explanation: str) -> str:
 
 def _tokenizers_section(frames: Frames) -> Section:
     tables = [Table("Tokenizers", frames["tokenizers"])]
-    longest = _frame_or_none(frames, "longest_entries")
+    longest = frame_or_none(frames, "longest_entries")
     if longest is not None:
         shown = longest.groupby("tokenizer", sort=False).head(LONGEST_PER_TOKENIZER)
         note = (f"the {LONGEST_PER_TOKENIZER} longest of each tokenizer; all {len(longest):,} in "
@@ -386,13 +196,13 @@ def _tokenizers_section(frames: Frames) -> Section:
 def _coverage(frames: Frames, cov: pd.DataFrame) -> Content:
     figs = [FigureItem("Share of each vocabulary class per tokenizer (%).", F.coverage_classes_figure(cov))]
     tables = [Table("Vocabulary classes (% of vocabulary)", cov)]
-    scripts = _frame_or_none(frames, "coverage_scripts")
+    scripts = frame_or_none(frames, "coverage_scripts")
     if scripts is not None and scripts.shape[1] > 1:
         figs.append(FigureItem("Scripts of the alphabetic tokens (% of each tokenizer's alpha tokens).",
                                F.script_heatmap_figure(scripts)))
         tables.append(Table("Alpha tokens per script", scripts, columns=list(scripts.columns[:16]),
                             note="the 15 most common scripts; all in tables/coverage_scripts.csv"))
-    langs = _frame_or_none(frames, "coverage_languages")
+    langs = frame_or_none(frames, "coverage_languages")
     if langs is not None:
         tables.append(Table("Latin/Cyrillic alpha tokens by language", langs.sort_values(
             ["tokenizer", "script", "tokens"], ascending=[True, True, False])))
@@ -400,22 +210,35 @@ def _coverage(frames: Frames, cov: pd.DataFrame) -> Content:
 
 
 def _compression(frames: Frames, comp: pd.DataFrame) -> Content:
-    figs = [FigureItem("Bytes per token per category (higher = fewer tokens for the same text; scripts with "
-                       "multi-byte characters score high here even when they cost many tokens per "
-                       "character, see the table's chars_per_token and premium).",
-                       F.compression_figure(comp))]
-    cols = ["tokenizer", "category", "documents", "bytes", "ctc", "bytes_per_token", "chars_per_token",
-            "fertility", "continued_words", "vocab_used_share", "renyi_efficiency", "premium", "flags"]
-    return figs, [Table("Compression per category", comp, columns=cols)]
+    shown = comp.assign(tokens_per_char=comp["ctc"] / comp["chars"].where(comp["chars"] > 0))
+    # Languages grouped by script, code last: a chart sorted by value would rank scripts against
+    # each other, and a character of Han holds more text than a character of Latin.
+    categories = list(dict.fromkeys(shown["category"]))
+    order = sorted(categories, key=lambda c: (not is_language(c), c.split("_")[-1] if is_language(c) else "", c))
+    figs = [FigureItem("Tokens per character per category (lower = cheaper); compare the tokenizers within a "
+                       "row. Across languages compare premiums (next section): characters of different scripts "
+                       "carry different amounts of text, and bytes per token (in the table) flatters scripts whose "
+                       "characters take several bytes.",
+                       F.compression_figure(shown, value="tokens_per_char", order=order,
+                                            title="Tokens per character per category"))]
+    cols = ["tokenizer", "category", "documents", "bytes", "ctc", "tokens_per_char", "chars_per_token",
+            "bytes_per_token", "fertility", "continued_words", "vocab_used_share", "renyi_efficiency", "premium",
+            "flags"]
+    return figs, [Table("Compression per category", shown, columns=cols)]
 
 
 def _premiums(frames: Frames, prem: pd.DataFrame) -> Content:
-    figs = [FigureItem(f"Premium per language ({method} method), sorted, with 95% bootstrap "
-                       "intervals; bars coloured by script; dashed line = parity with English.",
-                       F.premiums_figure(prem, method=method))
-            for method in dict.fromkeys(prem["method"])]
+    figs = []
+    for method in dict.fromkeys(prem["method"]):
+        rows = prem[prem["method"] == method]
+        # intervals are only promised when the bootstrap ran (--bootstrap 0 computes none)
+        ci = "ci_low" in rows.columns and rows["ci_low"].notna().any()
+        figs.append(FigureItem(f"Premium per language ({method} method), sorted per panel"
+                               + (", with 95% bootstrap intervals" if ci else " (no intervals: the bootstrap was off)")
+                               + "; bars coloured by script; dashed line = parity with English.",
+                               F.premiums_figure(prem, method=method)))
     tables = []
-    summ = _frame_or_none(frames, "premiums_summary")
+    summ = frame_or_none(frames, "premiums_summary")
     if summ is not None:
         tables.append(Table("Summary across languages", summ))
     tables.append(Table("Premium per language", prem, columns=[
@@ -433,14 +256,23 @@ def _mergefree(frames: Frames, mf: pd.DataFrame) -> Content:
         "pieces_changed_share", "vocab_used"])]
 
 
+#: the mixture table's columns (all of them are in tables/mixture.csv)
+MIXTURE_COLUMNS = ["tokenizer", "category", "proportion", "true", "error", "ci_low", "ci_high", "pairs_per_byte",
+                   "reliable", "unreliable_reason", "caution", "stop_reason", "gap", "steps"]
+
+
 def _mixture(frames: Frames, mix: pd.DataFrame) -> Content:
     figs = []
     if {"category", "proportion"} <= set(mix.columns):
         figs.append(FigureItem("Inferred share of each category in the training data.",
                                F.mixture_proportions_figure(mix)))
-    if {"true", "inferred"} <= set(mix.columns):
-        figs.append(FigureItem("Inferred vs true proportions (controlled attack).", F.inferred_vs_true_figure(mix)))
-    return figs, [Table("Inferred mixture", mix)]
+    known = "true" in mix.columns and mix["true"].notna().any()
+    if known:
+        figs.append(FigureItem("Inferred vs true proportions for the tokenizers whose training mixture is known "
+                               "(points on the dashed line are exact; hollow points are fits flagged unreliable).",
+                               F.inferred_vs_true_figure(mix)))
+    columns = [c for c in MIXTURE_COLUMNS if c in mix.columns and (known or c not in ("true", "error"))]
+    return figs, [Table("Inferred mixture", mix, columns=columns, note="every column in tables/mixture.csv")]
 
 
 #: analysis name -> builder of its figures and tables, given all frames and its main frame
@@ -452,7 +284,7 @@ SECTION_CONTENT: dict[str, Callable[[Frames, Any], Content]] = {
 
 
 def _analysis_section(result: AuditResult, frames: Frames, name: str) -> Section:
-    main = _frame_or_none(frames, name)
+    main = frame_or_none(frames, name)
     builder = SECTION_CONTENT.get(name)
     figs, tables = builder(frames, main) if builder is not None and main is not None else ([], [])
     return Section(result.titles.get(name, name), _intro(frames, name, result.explanations.get(name, "")),
@@ -498,4 +330,5 @@ def build_report(result: AuditResult, *, title: str | None = None) -> Report:
         signatures=_signatures(result),
         failures=[f"{item}: {msg}" for item, msg in result.failures],
         generated=generated,
+        cards=build_cards(result, frames),
     )

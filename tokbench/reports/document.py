@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Signature
 
-__all__ = ["Report", "Section", "Table", "FigureItem", "SignatureItem", "SignatureDigest", "digest_signatures",
+__all__ = ["Report", "Section", "Table", "FigureItem", "Card", "SignatureItem", "SignatureDigest", "digest_signatures",
            "whole_number_columns", "safe_filename", "token_text", "format_cell"]
 
 
@@ -86,6 +86,27 @@ class FigureItem:
 
     caption: str
     figure: Any
+
+
+@dataclass
+class Card:
+    """One tokenizer at a glance, drawn as a card near the top of the report.
+
+    ``facts`` are short ``(label, value)`` pairs already formatted as text (vocabulary size,
+    tokens per character, worst language, ...); ``findings`` are whole sentences (what it is
+    good and bad at, its caveats); ``status`` is ``"ok"`` or ``"failed"`` (then ``findings``
+    say why).
+
+    Example:
+        >>> Card("gpt2", "byte-level BPE, 50,257 entries", [("tokens/char", "0.262")]).facts[0][1]
+        '0.262'
+    """
+
+    title: str
+    headline: str = ""
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    status: str = "ok"
 
 
 @dataclass
@@ -248,6 +269,8 @@ class Report:
     signatures: list[SignatureItem] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     generated: str = ""
+    #: one per tokenizer, shown after the summary (empty for reports that are not audits)
+    cards: list[Card] = field(default_factory=list)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -208,11 +208,23 @@ def script_heatmap_figure(frame: Any, *, max_scripts: int = 14, title: str | Non
 # ------------------------------------------------------------------------------ compression
 
 
-def compression_figure(frame: Any, *, value: str = "bytes_per_token", title: str | None = None) -> Any:
+#: axis labels of the compression figure's usual columns
+COMPRESSION_AXIS = {
+    "bytes_per_token": "bytes per token (higher = fewer tokens for the same bytes)",
+    "tokens_per_char": "tokens per character (lower = cheaper)",
+    "chars_per_token": "characters per token (higher = cheaper)",
+}
+
+
+def compression_figure(frame: Any, *, value: str = "bytes_per_token", order: list[str] | None = None,
+                       title: str | None = None) -> Any:
     """Bytes per token (or another column of :meth:`CompressionResult.to_frame`) per category,
-    horizontal grouped bars, one colour per tokenizer; categories sorted by their mean value."""
+    horizontal grouped bars, one colour per tokenizer. Categories in ``order`` when given (the
+    audit groups them by script, so the chart does not rank scripts whose characters hold
+    different amounts of text), else sorted by their mean value."""
     tokenizers = list(dict.fromkeys(frame["tokenizer"]))
-    order = list(frame.groupby("category")[value].mean().sort_values(ascending=False).index)
+    if order is None:
+        order = list(frame.groupby("category")[value].mean().sort_values(ascending=False).index)
     colours = style.colours(len(tokenizers))
     fig = style.new_figure(8.5, max(3.0, 0.16 * len(order) * max(len(tokenizers), 2) + 1.8))
     ax = fig.add_subplot()
@@ -223,8 +235,7 @@ def compression_figure(frame: Any, *, value: str = "bytes_per_token", title: str
         ax.barh(ys, [values.get(c, math.nan) for c in order], height=width, color=colours[k], label=style.short_label(name, 32))
     ax.set_yticks(range(len(order)), [style.short_label(c) for c in order], fontsize=8 if len(order) > 25 else 9)
     ax.invert_yaxis()
-    ax.set_xlabel("bytes per token (higher = better compression)" if value == "bytes_per_token"
-                  else value.replace("_", " "))
+    ax.set_xlabel(COMPRESSION_AXIS.get(value, value.replace("_", " ")))
     ax.set_ylabel("category")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncol=min(len(tokenizers), 4), fontsize=8, frameon=False)

@@ -83,25 +83,35 @@ def mixture_groups_figure(grouped: Any) -> Any:
 
 
 def inferred_vs_true_figure(frame: Any, *, title: str | None = None) -> Any:
-    """Controlled attack: inferred against true category proportions, with the identity line."""
+    """Inferred against true category proportions, with the identity line. Rows without a true
+    share are left out; an unreliable fit (``reliable`` False) is drawn with hollow markers and
+    says so in the legend; with more than 12 points per tokenizer only each tokenizer's largest
+    miss is labelled (when over half a point); error bars only where an interval was computed."""
     import numpy as np
 
+    frame = frame[frame["true"].notna() & frame["inferred"].notna()]
     fig = style.new_figure(5.8, 5.4)
     ax = fig.add_subplot()
-    groups = frame.groupby("tokenizer", sort=False) if "tokenizer" in frame else [("", frame)]
-    groups = list(groups)
-    colours = style.colours(len(groups))
-    for (name, g), c in zip(groups, colours, strict=True):
+    groups = list(frame.groupby("tokenizer", sort=False)) if "tokenizer" in frame else [("", frame)]
+    bad = unreliable_reasons(frame)
+    for (name, g), c in zip(groups, style.colours(len(groups)), strict=True):
         err = None
-        if {"ci_low", "ci_high"} <= set(g.columns):
+        if {"ci_low", "ci_high"} <= set(g.columns) and g[["ci_low", "ci_high"]].notna().any().all():
             err = np.nan_to_num(np.vstack([np.clip(g["inferred"] - g["ci_low"], 0, None),
                                            np.clip(g["ci_high"] - g["inferred"], 0, None)]).astype(float))
-        ax.errorbar(g["true"], g["inferred"], yerr=err, fmt="o", color=c, capsize=2, label=style.short_label(name) or None)
-        if len(g) <= 12:
-            for _, row in g.iterrows():
-                ax.annotate(style.short_label(row["category"], 14), (row["true"], row["inferred"]), fontsize=8,
-                            xytext=(4, 3), textcoords="offset points")
-    top = max(float(frame["true"].max()), float(frame["inferred"].max()), 0.05) * 1.1
+        label = style.short_label(name) or None
+        marker = {"fmt": "o", "color": c, "capsize": 2}
+        if name in bad:  # hollow: visibly not a result, still told apart by colour
+            marker = {"fmt": "o", "color": c, "mfc": "none", "capsize": 2}
+            label = f"{label} (unreliable fit)"
+        ax.errorbar(g["true"], g["inferred"], yerr=err, label=label, **marker)
+        miss = (g["inferred"] - g["true"]).abs()
+        # every point when few; else the misses a reader can see (over half a percentage point)
+        shown = g if len(g) <= 12 else g.loc[[miss.idxmax()]] if miss.max() > 0.005 else g.iloc[:0]
+        for _, row in shown.iterrows():
+            ax.annotate(style.short_label(row["category"], 14), (row["true"], row["inferred"]), fontsize=8,
+                        xytext=(5, -3), textcoords="offset points", color=c)
+    top = max(float(frame["true"].max()), float(frame["inferred"].max()), 0.05) * 1.1 if len(frame) else 1.0
     ax.plot([0, top], [0, top], "--", color="grey", linewidth=1, label="perfect inference")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
