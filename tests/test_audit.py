@@ -214,9 +214,9 @@ def duplicated_rank_tiktoken(source: Path, folder: Path) -> Path:
     return path
 
 
-def test_a_tokenizer_whose_reference_panics_is_a_failed_item(tmp_path, tokenizer_dir, capsys) -> None:
-    """The panic is recorded in one line next to the broken file, gpt2 is still audited, the
-    report is written and the command exits 1."""
+def test_a_tokenizer_whose_reference_would_panic_is_a_failed_item(tmp_path, tokenizer_dir, capsys) -> None:
+    """A duplicated rank (tiktoken panics on it) is caught on load and recorded in one line next
+    to the broken file; gpt2 is still audited, the report is written and the command exits 1."""
     from tokbench.cli import audit as cmd
 
     broken = duplicated_rank_tiktoken(tokenizer_dir / "r50k_base.tiktoken", tmp_path)
@@ -224,7 +224,8 @@ def test_a_tokenizer_whose_reference_panics_is_a_failed_item(tmp_path, tokenizer
     status = cmd.run(_args(tokenizer=[broken, tokenizer_dir / "gpt2"], corpus="sample:eng_Latn,fra_Latn", out=out,
                            analyses="coverage,compression", quiet=True))
     assert status == 1
-    assert f"FAILED tokenizer {broken}: PanicException" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"FAILED tokenizer {broken}: " in err and "given to two tokens" in err
     issues = (out / "tables" / "issues.csv").read_text(encoding="utf-8")
     assert "r50k_duplicated_rank.tiktoken" in issues and "duplicate" in issues
     for table in ("compression", "coverage"):
@@ -233,6 +234,27 @@ def test_a_tokenizer_whose_reference_panics_is_a_failed_item(tmp_path, tokenizer
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "r50k_duplicated_rank" in html and "Failed items" in html
+
+
+def test_an_analysis_raising_a_base_exception_is_a_failed_item(tmp_path, tokenizer_dir, monkeypatch) -> None:
+    """Rust panics derive from BaseException, not Exception: one raised inside an analysis is a
+    failed item of that analysis, the other analyses and the report survive."""
+    import tokbench.metrics.compression as compression_module
+    from tokbench.audit import audit
+
+    class FakePanic(BaseException):
+        pass
+
+    def panics(*args, **kwargs):
+        raise FakePanic("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(compression_module, "compression", panics)
+    result = audit([tokenizer_dir / "gpt2"], corpus="sample:eng_Latn,fra_Latn", analyses=["coverage", "compression"],
+                   progress=False)
+    assert result.failures == [("compression on gpt2", "FakePanic: called `Option::unwrap()` on a `None` value")]
+    assert "gpt2" in result.parts["coverage"]
+    written = result.write(tmp_path / "rep")
+    assert (tmp_path / "rep" / "report.html") in written
 
 
 def pd_read(path: Path):

@@ -57,6 +57,24 @@ def test_every_text_is_at_least_8_pt_as_shown(figures) -> None:
     assert not small, small
 
 
+def test_pdf_figures_are_drawn_for_the_page_and_keep_8_pt(audited) -> None:
+    """The PDF draws its own figures for the A4 text width: none is wider (so none is shrunk on
+    the page) and no text is under 8 pt there either; wide panel grids re-flow into one column."""
+    report = audited.pdf_report()
+    items = [f for s in report.sections for f in s.figures]
+    assert items
+    small = []
+    with style.figures_for_width(style.PDF_WIDTH_IN):
+        for item in items:
+            assert item.figure.get_size_inches()[0] <= style.PDF_WIDTH_IN + 1e-9, item.caption
+            assert style.shown_scale(item.figure) == 1.0
+            small += [(item.caption[:30], text, round(size, 1)) for text, size in style.text_sizes(item.figure)
+                      if size < style.MIN_SHOWN_PT]
+    assert not small, small
+    premiums = _figure(items, "Premium per language")
+    assert len({round(ax.get_position().x0, 3) for ax in _panels(premiums)}) == 1  # one column of panels
+
+
 def test_shown_scale_follows_the_html_width() -> None:
     from matplotlib.figure import Figure
 

@@ -58,9 +58,10 @@ def _check_summary(result: AuditResult) -> list[str]:
     summary = report.summary
     assert "tokens per character" in summary[0] and "bytes" not in summary[0].lower()  # the headline
     summ = frames["premiums_summary"][frames["premiums_summary"]["method"] == "petrov"]
-    for row in summ.itertuples():  # each tokenizer's most expensive language, by premium
-        line = next(s for s in summary if s.startswith(f"{row.tokenizer}:"))
-        assert f"most expensive {row.max_language} {row.max:.2f}×" in line
+    cards = {c.title: c for c in report.cards}
+    for row in summ.itertuples():  # each tokenizer's most expensive language, by premium, on its card
+        assert f"most expensive {row.max_language} {row.max:.2f}×" in cards[row.tokenizer].findings[0]
+        assert dict(cards[row.tokenizer].facts)["worst language"] == f"{row.max_language} {row.max:.2f}×"
     tpc = _tokens_per_char(frames["compression"])
     even = summ.sort_values("gini").iloc[0]["tokenizer"]
     for line in summary:  # an even spread is never praised without the overall cost
@@ -98,9 +99,10 @@ def test_findings_on_real_audit(tokenizer_dir) -> None:
     result = audit([tokenizer_dir / "gpt2", tokenizer_dir / "mistral_v1.model"], corpus="sample:",
                    analyses=["coverage", "compression", "premiums"], progress=False)
     summary = _check_summary(result)
+    cards = {c.title: c for c in build_report(result).cards}
     for tok in ("gpt2", "mistral_v1"):
-        line = next(s for s in summary if s.startswith(f"{tok}:"))
-        assert "code" in line and "vocabulary:" in line and "Latin" in line
+        facts = dict(cards[tok].facts)
+        assert "characters/token" in facts["code vs prose"] and "Latin" in facts["vocabulary"]
     caveats = [s for s in summary if s.startswith("Caveat")]
     flagged = result.to_frames()["premiums"].query("flags != ''")
     for row in flagged.itertuples():  # flagged languages reach the summary

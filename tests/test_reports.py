@@ -151,7 +151,7 @@ def test_html_escapes_everything_and_is_self_contained() -> None:
 
     assert f'content="{CSP}"' in html_lib.unescape(html) and "default-src 'none'" in CSP
     assert "http://" not in html and "https://" not in html
-    assert html.count('<img src="data:image/png;base64,') == 1
+    assert html.count('<img src="data:image/svg+xml;base64,') == 1
     assert "{{ 7*7 }}" in html  # shown literally, never evaluated as a template
 
 
@@ -161,10 +161,17 @@ def test_old_render_report_call_form() -> None:
 
 
 def test_pdf_has_toc_and_pages() -> None:
+    from pypdf import PdfReader
+
     buffer = io.BytesIO()
     pages = render_pdf(_report(), buffer)
     data = buffer.getvalue()
-    assert data.startswith(b"%PDF") and pages == 5  # title+toc, section text, figure, table, signatures
+    reader = PdfReader(io.BytesIO(data))
+    # page 1: title, summary, failures, contents; page 2: the section flows (text, figure, table), signatures
+    assert data.startswith(b"%PDF") and pages == len(reader.pages) == 2
+    assert all([float(v) for v in p.mediabox] == [0, 0, 595.28, 841.89] for p in reader.pages)  # A4
+    entries = [(o.title, reader.get_destination_page_number(o) + 1) for o in reader.outline]
+    assert entries == [("1. S <b>", 2), ("Signatures", 2)]  # markup in titles stays literal text
 
 
 @pytest.mark.parametrize("bad", ["html", "pdf"])

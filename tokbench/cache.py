@@ -8,6 +8,10 @@ overwrites it, so a damaged cache only costs time and never executes what it rea
 loader refuses object arrays by default: DESIGN.md convention 11). Writes are atomic, so an interrupted run leaves either the
 old entry or the new one.
 
+One rule for every user (audit, mixture traces, experiment tasks): the cache is best effort. A
+damaged entry is recomputed and a cache folder that cannot be written only costs time; each
+says so once per folder with a :class:`CacheWarning`.
+
 Keys are content hashes of a JSON description (tokenizer fingerprint, corpus hash, options,
 tokbench version, ...): change anything that changes the result and the key changes.
 
@@ -26,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +43,30 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
-__all__ = ["Cache", "Record", "default_cache_root", "content_key"]
+__all__ = ["Cache", "Record", "default_cache_root", "content_key", "CacheWarning", "warn_once"]
 
 _META = "__meta__"
 _KEY = "__key__"
 _FRAME_PREFIX = "__frame__"
+_WARNED: set[tuple[str, str]] = set()
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was damaged and is recomputed, or the cache cannot be written."""
+
+
+def warn_once(kind: str, folder: str | os.PathLike[str], message: str) -> None:
+    """Warn with ``message`` the first time ``kind`` happens for ``folder`` in this process."""
+    if (kind, str(folder)) in _WARNED:
+        return
+    _WARNED.add((kind, str(folder)))
+    warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def warn_damaged(path: str | os.PathLike[str], reason: str = "damaged or not a tokbench cache entry") -> None:
+    """The one warning of a damaged entry under a cache folder (it is recomputed)."""
+    folder = Path(path).parent
+    warn_once("damaged", folder, f"cache entry {path} is {reason}; recomputing it (delete {folder} to clear the cache)")
 
 
 def default_cache_root() -> Path:
@@ -85,22 +109,27 @@ class Cache:
         if not path.is_file():
             return None
         try:
-            return _read_record(path, key)
+            record = _read_record(path, key)
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError):
-            return None  # a damaged entry is recomputed and overwritten
+            record = None  # a damaged entry is recomputed and overwritten
         except Exception:  # noqa: BLE001 - pyarrow raises its own types on corrupt Parquet
-            return None
+            record = None
+        if record is None:
+            warn_damaged(path)
+        return record
 
     def store(self, key: str, record: Record) -> None:
         """Write the entry atomically; a read-only or full cache folder only costs time."""
         from ._io import atomic_write
 
+        payload = _encode_record(key, record)
         try:
-            payload = _encode_record(key, record)
-            with atomic_write(self.path(key), "wb") as handle:
+            # Not deferred: a cache entry is kept even when the command that made it fails later.
+            with atomic_write(self.path(key), "wb", deferred=False) as handle:
                 handle.write(payload)
-        except (OSError, TokbenchError):
-            pass
+        except (OSError, TokbenchError) as err:
+            warn_once("unwritable", self.folder, f"cannot write the cache in {self.folder} ({err}); results are "
+                      "not cached (set TOKBENCH_CACHE to a writable folder, or pass --no-cache)")
 
 
 def _encode_record(key: str, record: Record) -> bytes:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from .cache import Cache, Record
+from .cache import Cache, Record, warn_damaged
 
 __all__ = ["map", "TaskCache", "Backend", "SerialBackend", "ProcessBackend", "get_backend", "default_jobs"]
 
@@ -91,12 +91,14 @@ class TaskCache(Generic[T, R]):
         return self.cache.key(self.describe(task))
 
     def load(self, task: T) -> R | None:
-        record = self.cache.load(self.key(task))
+        key = self.key(task)
+        record = self.cache.load(key)
         if record is None:
             return None
         try:
             return self.decode(record)
         except (KeyError, ValueError, TypeError, IndexError):
+            warn_damaged(self.cache.path(key), "not a well-formed task entry")
             return None  # an entry of another shape is recomputed
 
     def store(self, task: T, result: R) -> None:
@@ -110,6 +112,10 @@ def map(fn: Callable[[T], R], tasks: Sequence[T], *, desc: str = "", cache: Task
     ``fn`` must be a module-level function and tasks plain data, so that worker processes can
     receive them. Results are stored in the cache as they arrive, so an interrupted grid resumes.
     """
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        from .errors import TokbenchError
+
+        raise TokbenchError(f"jobs must be a positive number of worker processes, got {jobs!r}")
     tasks = list(tasks)
     results: list[Any] = [None] * len(tasks)
     todo = list(range(len(tasks)))

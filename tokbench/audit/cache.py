@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..cache import Cache, Record
+from ..cache import Cache, Record, warn_damaged
 from ..results import Signature
 from .result import PartResult
 
@@ -68,7 +68,12 @@ class AuditCache:
 
     def load(self, analysis: Analysis, key: str) -> PartResult | None:
         record = self.cache.load(key)
-        return None if record is None else decode_part(analysis.name, record)
+        if record is None:
+            return None
+        part = decode_part(analysis.name, record)
+        if part is None:
+            warn_damaged(self.cache.path(key), "not a well-formed audit entry")
+        return part
 
     def store(self, analysis: Analysis, key: str, part: PartResult) -> None:
         try:

@@ -65,6 +65,7 @@ class AuditResult:
     #: tokenizer name -> {category: byte share} of a training mixture known in advance (the demo
     #: trains on the corpus it audits); the mixture frame then shows true beside inferred
     true_mixtures: dict[str, dict[str, float]] = field(default_factory=dict)
+    _reports: dict[tuple[Any, ...], Report] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -126,20 +127,35 @@ class AuditResult:
                 for analysis in self.analyses for tok, part in self.parts.get(analysis, {}).items()]
 
     def report(self, *, title: str | None = None) -> Report:
-        """The :class:`~tokbench.reports.document.Report` (for HTML and PDF)."""
+        """The :class:`~tokbench.reports.document.Report` (for HTML and PDF), built once per title
+        and figure width (drawing every figure takes seconds; the CLI asks for it three times)."""
         from ..reports.audit_report import build_report
+        from ..reports.style import shown_width
 
-        return build_report(self, title=title)
+        # what a caller may add after the audit (a failed PDF, a known mixture) is in the key
+        key = (title, shown_width(), tuple(self.failures), tuple(self.analyses), repr(self.true_mixtures),
+               tuple((a, tuple(p)) for a, p in self.parts.items()))
+        if key not in self._reports:
+            self._reports[key] = build_report(self, title=title)
+        return self._reports[key]
 
     def to_html(self, path: str | Path, *, title: str | None = None) -> Path:
         from ..reports.html import write_html
 
         return write_html(self.report(title=title), path)
 
+    def pdf_report(self, *, title: str | None = None) -> Report:
+        """The report with its figures drawn for the PDF's A4 text width (panels re-flow into
+        fewer columns, so no text is shrunk below the size it was drawn at)."""
+        from ..reports.style import PDF_WIDTH_IN, figures_for_width
+
+        with figures_for_width(PDF_WIDTH_IN):
+            return self.report(title=title)
+
     def to_pdf(self, path: str | Path, *, title: str | None = None) -> Path:
         from ..reports.pdf import write_pdf
 
-        return write_pdf(self.report(title=title), path)
+        return write_pdf(self.pdf_report(title=title), path)
 
     def write(self, out: str | Path, *, title: str | None = None, pdf: bool = True) -> list[Path]:
         """report.html, report.pdf and tables/<name>.csv under ``out``. Both reports are rendered
@@ -158,7 +174,7 @@ class AuditResult:
         pdf_bytes = None
         if pdf:
             buffer = io.BytesIO()
-            render_pdf(report, buffer)
+            render_pdf(self.pdf_report(title=title), buffer)
             pdf_bytes = buffer.getvalue()
         written = [write_frame_csv(frame, out / "tables" / f"{safe_filename(name)}.csv")
                    for name, frame in self.to_frames().items()]

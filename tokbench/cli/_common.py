@@ -16,10 +16,77 @@ from typing import Any
 
 __all__ = ["add_tokenizer_argument", "load_from_args", "print_json", "emit_text", "csv_text",
            "add_jobs_arguments", "task_cache", "split_list", "run_audit", "EXIT_PARTIAL",
-           "add_report_arguments", "print_notes_and_signature"]
+           "add_report_arguments", "print_notes_and_signature", "check_outputs", "int_at_least",
+           "float_in", "POSITIVE_INT", "NONNEGATIVE_INT"]
 
 #: exit status of ``audit`` and ``demo`` when some item failed but the report was written
 EXIT_PARTIAL = 1
+
+
+def int_at_least(low: int) -> Any:
+    """An argparse ``type``: an integer ``>= low`` (a 0 or a negative count is an error, not a default).
+
+    Example:
+        >>> int_at_least(1)("3")
+        3
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+POSITIVE_INT = int_at_least(1)
+NONNEGATIVE_INT = int_at_least(0)
+
+
+def float_in(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Any:
+    """An argparse ``type``: a finite float in ``[low, high]`` (ends open as asked).
+
+    Example:
+        >>> float_in(0, 1, low_open=True)("0.5")
+        0.5
+    """
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        bad_low = value <= low if low_open else value < low
+        bad_high = value >= high if high_open else value > high
+        if not math.isfinite(value) or bad_low or bad_high:
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def check_outputs(args: argparse.Namespace, *, files: tuple[str, ...] = (), folders: tuple[str, ...] = ()) -> None:
+    """Check every output path a command will write BEFORE its work starts (DESIGN.md
+    convention 12): ``files`` and ``folders`` name ``args`` attributes (``"out"`` is ``--out``);
+    unset ones are skipped. A folder given as a file, a file given as a folder, or a place that
+    cannot be written raises :class:`~tokbench.errors.OutputError` naming the flag."""
+    from .._io import check_output_file, check_output_folder
+
+    for attr in files:
+        value = getattr(args, attr, None)
+        if value is not None:
+            check_output_file(value, what="--" + attr.replace("_", "-"))
+    for attr in folders:
+        value = getattr(args, attr, None)
+        if value is not None:
+            check_output_folder(value, what="--" + attr.replace("_", "-"))
 
 
 def add_tokenizer_argument(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
@@ -69,7 +136,7 @@ def print_notes_and_signature(result: Any) -> None:
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     """The options ``audit`` and ``demo`` share: bootstrap, seed, PDF, cache, progress."""
-    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates of premium CIs (default 200)")
+    parser.add_argument("--bootstrap", type=NONNEGATIVE_INT, default=200, help="bootstrap replicates of premium CIs (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="seed of bootstraps and merge corruptions (default 0)")
     parser.add_argument("--no-pdf", action="store_true", help="write only the HTML report")
     parser.add_argument("--no-cache", action="store_true", help="recompute everything (the cache is still refreshed)")
@@ -87,7 +154,7 @@ def csv_text(frame: Any) -> str:
 
 def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
     """``--jobs N`` and ``--no-cache`` for commands that run a grid of tasks through the executor."""
-    parser.add_argument("--jobs", type=int, default=None,
+    parser.add_argument("--jobs", type=POSITIVE_INT, default=None,
                         help="worker processes for the grid's tasks (default: every core, or $TOKBENCH_JOBS); "
                         "results are the same for any N")
     parser.add_argument("--no-cache", action="store_true",
@@ -103,9 +170,22 @@ def task_cache(args: argparse.Namespace, namespace: str) -> Any:
     return Cache(namespace=namespace)
 
 
-def split_list(value: str | None) -> list[str] | None:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]``; ``None`` or empty -> ``None``."""
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+def split_list(value: str | None, *, flag: str = "list") -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]``; ``None`` or empty -> ``None``; an empty name (``"a,,b"``, a
+    trailing comma) is an error naming ``flag``, not silently dropped.
+
+    Example:
+        >>> split_list(" eng_Latn, fra_Latn"), split_list(None)
+        (['eng_Latn', 'fra_Latn'], None)
+    """
+    if value is None or not value.strip():
+        return None
+    names = [v.strip() for v in value.split(",")]
+    if not all(names):
+        from ..errors import TokbenchError
+
+        raise TokbenchError(f"{flag} {value!r}: empty name in the list (a stray comma?); e.g. a,b")
+    return names
 
 
 def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) -> int:
@@ -117,16 +197,20 @@ def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) ->
 
     from ..audit import audit
 
+    check_outputs(args, folders=("out",))
     if args.no_cache and (args.out / ".cache").is_dir():
         shutil.rmtree(args.out / ".cache")
-    result = audit(tokenizers, corpus=args.corpus, analyses=split_list(args.analyses),
-                   languages=split_list(args.languages), out=args.out, pattern=getattr(args, "pattern", None),
+    result = audit(tokenizers, corpus=args.corpus, analyses=split_list(args.analyses, flag="--analyses"),
+                   languages=split_list(args.languages, flag="--languages"), out=args.out, pattern=getattr(args, "pattern", None),
                    n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet,
                    true_mixtures=getattr(args, "true_mixtures", None))
     print("writing reports…", file=sys.stderr)
     written = _write_reports(result, args, title=args.title or title)
-    for line in result.report(title=title).summary:
+    report = result.report(title=args.title or title)  # the one just written (built once)
+    for line in report.summary:
         print(line)
+    for card in report.cards:
+        print(card.as_line())
     for item, message in result.failures:
         print(f"FAILED {item}: {message}", file=sys.stderr)
     reports = [p for p in written if p.suffix in (".html", ".pdf")]

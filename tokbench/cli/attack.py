@@ -12,16 +12,25 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..corpora.languages import ATTACK_LANGUAGES
-from ._common import add_tokenizer_argument, load_from_args
+from ._common import (
+    NONNEGATIVE_INT,
+    POSITIVE_INT,
+    add_tokenizer_argument,
+    check_outputs,
+    float_in,
+    load_from_args,
+)
 
 #: Default categories of the off-the-shelf attack: 35 FLORES languages and the nine code languages.
 DEFAULT_CATEGORIES = "flores:" + ",".join(ATTACK_LANGUAGES) + "@both+code:all"
 
 
 def _ints(text: str) -> list[int]:
+    """``"300k,1m,500"`` -> ``[300000, 1000000, 500]``; every size must be a positive number."""
     out = []
     for part in text.split(","):
         part = part.strip().lower().replace("_", "")
@@ -30,7 +39,13 @@ def _ints(text: str) -> list[int]:
             part, mult = part[:-1], 1000
         elif part.endswith("m"):
             part, mult = part[:-1], 1_000_000
-        out.append(int(float(part) * mult))
+        try:
+            value = float(part) * mult
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated sizes such as 300k,1m, got {text!r}") from None
+        if not value >= 1 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {part or '(empty)'} in {text!r}")
+        out.append(int(value))
     return out
 
 
@@ -46,7 +61,7 @@ def _load(spec: str):  # type: ignore[no-untyped-def]
 
 
 def _skip(text: str) -> int | str:
-    return "auto" if text == "auto" else int(text)
+    return "auto" if text == "auto" else NONNEGATIVE_INT(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,15 +74,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mix.add_argument("--categories", default=DEFAULT_CATEGORIES,
                      help="corpus spec whose categories are the candidates (default: 35 FLORES languages + 9 code languages)")
     mix.add_argument("--max-bytes", type=_ints, default=None, help="byte budget per category sample (e.g. 300k); default: all")
-    mix.add_argument("--steps", type=int, default=30_000, help="merge steps T used (default 30000; capped at the merge list)")
+    mix.add_argument("--steps", type=POSITIVE_INT, default=30_000, help="merge steps T used (default 30000; capped at the merge list)")
     mix.add_argument("--skip-merges", type=_skip, default=0, help="leading merges to skip: a number or 'auto' (whitespace merges)")
     mix.add_argument("--solver", choices=["highs", "pulp"], default="highs", help="LP solver (default highs)")
-    mix.add_argument("--bootstrap", type=int, default=0, help="half-sample replicates for 95%% intervals (default 0; see MixtureResult.intervals)")
-    mix.add_argument("--time-limit", type=float, default=None,
+    mix.add_argument("--bootstrap", type=NONNEGATIVE_INT, default=0, help="half-sample replicates for 95%% intervals (default 0; see MixtureResult.intervals)")
+    mix.add_argument("--time-limit", type=float_in(0, float("inf"), low_open=True, high_open=True), default=None,
                      help="seconds per LP solve before stopping row generation (reported as converged=False with "
                           "the remaining violation); default: no limit")
-    mix.add_argument("--max-iter", type=int, default=1000, help="row-generation sweeps per LP solve (default 1000)")
-    mix.add_argument("--stable-tol", type=float, default=1e-3,
+    mix.add_argument("--max-iter", type=POSITIVE_INT, default=1000, help="row-generation sweeps per LP solve (default 1000)")
+    mix.add_argument("--stable-tol", type=float_in(0, 1), default=1e-3,
                      help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
                           "(reported as stop_reason=stable with the optimality gap; 0 = no stability stop; default 1e-3)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
@@ -79,7 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          description="Train BPE tokenizers on known mixtures and score the attack and baselines.")
     ctl.add_argument("--setting", action="append",
                      help="lang5, lang10, lang30, code5, mixed, or a corpus spec (repeatable; default lang5)")
-    ctl.add_argument("--trials", type=int, default=10, help="trials per grid point (default 10)")
+    ctl.add_argument("--trials", type=POSITIVE_INT, default=10, help="trials per grid point (default 10)")
     ctl.add_argument("--steps", type=_ints, default=[1000], help="merge steps T, comma-separated (default 1000)")
     ctl.add_argument("--count-bytes", type=_sizes, default=None,
                      help="counting-sample sizes per category, comma-separated, 'all' for the whole counting half (default: all)")
@@ -87,7 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ctl.add_argument("--solver", choices=["highs", "pulp"], default="highs")
     ctl.add_argument("--no-baselines", action="store_true", help="skip the TC, TEE and random baselines")
     ctl.add_argument("--out", type=Path, help="folder for controlled.csv, controlled_summary.csv, controlled.png, signature.json")
-    ctl.add_argument("--jobs", type=int, default=None,
+    ctl.add_argument("--jobs", type=POSITIVE_INT, default=None,
                      help="worker processes for the trials (default: every core, or $TOKBENCH_JOBS); "
                      "results are the same for any N")
 
@@ -112,6 +127,7 @@ def _run_mixture(args: argparse.Namespace) -> int:
     from ..attacks.mixture import run_mixture_attack
     from ..attacks.mixture.merges import extract_merges
 
+    check_outputs(args, folders=("out",))
     corpus = _load(args.categories)
     if args.max_bytes:
         corpus = corpus.sample(max_bytes=args.max_bytes[0], seed=args.seed)
@@ -123,22 +139,24 @@ def _run_mixture(args: argparse.Namespace) -> int:
         n_merges = len(extract_merges(tok, skip=args.skip_merges))
         result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
                                     solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
-                                    use_cache=not args.no_cache, progress=True, time_limit=args.time_limit,
+                                    use_cache=not args.no_cache, progress=sys.stderr.isatty(), time_limit=args.time_limit,
                                     max_iter=args.max_iter, stable_tol=args.stable_tol or None)
         frame = result.to_frame()
         frames.append(frame)
         grouped.append(result.grouped())
         signatures[tok.name] = result.signature
         fit = result.fit
+        # With --csv, stdout is pure CSV (pandas reads it back); the run lines go to stderr.
+        notes_to = sys.stderr if args.csv else sys.stdout
         print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
               f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
               f"max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
               + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else "")
-              + ("" if result.reliable else f"  UNRELIABLE: {result.unreliable_reason}"))
+              + ("" if result.reliable else f"  UNRELIABLE: {result.unreliable_reason}"), file=notes_to)
         # Every caution beside the numbers: an unfinished or unreliable fit, few candidate
         # categories, shares extrapolated or inflated by few pairs per byte.
         for note in result.notes:
-            print(f"# caution: {note}")
+            print(f"# caution: {note}", file=notes_to)
     frame = pd.concat(frames, ignore_index=True)
     groups = pd.concat(grouped, ignore_index=True)
     _print(groups if not args.csv else frame, args.csv)
@@ -149,16 +167,18 @@ def _run_mixture(args: argparse.Namespace) -> int:
         write_bundle(args.out, frames={"mixture": frame, "mixture_groups": groups}, signature=signatures,
                      figures={"mixture": mixture_proportions_figure(frame),
                               "mixture_groups": mixture_groups_figure(groups)})
-        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signature.json, mixture.png and mixture_groups.png")
+        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signature.json, mixture.png and mixture_groups.png",
+              file=sys.stderr if args.csv else sys.stdout)
     return 0
 
 
 def _run_controlled(args: argparse.Namespace) -> int:
     from ..experiments.mixture_controlled import run_controlled
 
+    check_outputs(args, folders=("out",))
     result = run_controlled(args.setting or ["lang5"], trials=args.trials, n_steps=args.steps, seed=args.seed,
                             count_bytes=args.count_bytes, baselines=not args.no_baselines, solver=args.solver,
-                            progress=True, jobs=args.jobs)
+                            progress=sys.stderr.isatty(), jobs=args.jobs)
     frame = result.to_frame()
     summary = result.summary()
     _print(summary, False)

@@ -19,6 +19,9 @@ from typing import Any
 
 from ..errors import TokbenchError
 from ..reports.bundle import save_figure_png, signature_payload, write_frame_csv, write_json
+from ._common import NONNEGATIVE_INT, POSITIVE_INT, check_outputs, float_in, split_list
+
+_POSITIVE_SECONDS = float_in(0, float("inf"), low_open=True, high_open=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,10 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gen = sub.add_parser("generate", help="generate CharBench items (JSONL) from a corpus")
     gen.add_argument("--corpus", default="sample:eng_Latn", help="corpus spec (default: sample:eng_Latn)")
     gen.add_argument("--out", type=Path, required=True, help="item file to write (JSONL)")
-    gen.add_argument("--per-length", type=int, default=100, help="words per task and length (default 100)")
+    gen.add_argument("--per-length", type=POSITIVE_INT, default=100, help="words per task and length (default 100)")
     gen.add_argument("--seed", type=int, default=0, help="shuffle seed (default 0)")
-    gen.add_argument("--min-length", type=int, default=4, help="shortest word, in characters (default 4)")
-    gen.add_argument("--max-length", type=int, default=10, help="longest word, in characters (default 10)")
+    gen.add_argument("--min-length", type=POSITIVE_INT, default=4, help="shortest word, in characters (default 4)")
+    gen.add_argument("--max-length", type=POSITIVE_INT, default=10, help="longest word, in characters (default 10)")
     gen.add_argument("--word-pattern", default=None,
                      help=r"word regex (regex module syntax; default \b[a-zA-Z]+\b, e.g. \p{L}+ for any script)")
     gen.add_argument("--case", choices=("preserve", "lower", "casefold"), default="preserve",
@@ -59,11 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ask.add_argument("--out", type=Path, required=True, help="answer file (JSONL; appended to, resumable)")
     ask.add_argument("--api-key-env", default="OPENAI_API_KEY",
                      help="environment variable holding the API key (default OPENAI_API_KEY; unset: no key sent)")
-    ask.add_argument("--rate-limit", type=float, default=None, help="at most this many requests per second")
-    ask.add_argument("--retries", type=int, default=4, help="retries per request (default 4)")
-    ask.add_argument("--timeout", type=float, default=60.0, help="seconds per request (default 60)")
-    ask.add_argument("--max-tokens", type=int, default=16, help="max_tokens of each completion (default 16)")
-    ask.add_argument("--limit", type=int, default=None, help="ask only the first N items")
+    ask.add_argument("--rate-limit", type=_POSITIVE_SECONDS, default=None, help="at most this many requests per second")
+    ask.add_argument("--retries", type=NONNEGATIVE_INT, default=4, help="retries per request (default 4)")
+    ask.add_argument("--timeout", type=_POSITIVE_SECONDS, default=60.0, help="seconds per request (default 60)")
+    ask.add_argument("--max-tokens", type=POSITIVE_INT, default=16, help="max_tokens of each completion (default 16)")
+    ask.add_argument("--limit", type=NONNEGATIVE_INT, default=None, help="ask only the first N items")
     ask.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     ask.set_defaults(_action=_ask)
 
@@ -73,12 +76,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="answer file (JSONL of {id, reply}); NAME defaults to the file stem; repeatable")
     score.add_argument("--features", type=Path, help="feature CSV from `charbench features`")
     score.add_argument("--out", type=Path, help="folder for the score tables (CSV) and figure")
-    score.add_argument("--bins", type=int, default=4, help="quantile bins for continuous features (default 4)")
+    score.add_argument("--bins", type=POSITIVE_INT, default=4, help="quantile bins for continuous features (default 4)")
     score.set_defaults(_action=_score)
 
 
 def run(args: argparse.Namespace) -> int:
     return int(args._action(args) or 0)
+
+
+def _sidecar(out: Path) -> Path:
+    """``items.jsonl`` -> ``items.signature.json`` beside it."""
+    return out.with_name(out.stem + ".signature.json")
 
 
 def _print(frame: Any) -> None:
@@ -92,15 +100,21 @@ def _generate(args: argparse.Namespace) -> int:
     from ..corpora import load_corpus
     from ..metrics.charbench.tasks import DEFAULT_WORD_PATTERN, generate_charbench
 
+    if args.min_length > args.max_length:
+        raise TokbenchError(f"--min-length {args.min_length} is above --max-length {args.max_length}; swap them")
+    check_outputs(args, files=("out",))
+    check_outputs(argparse.Namespace(signature=_sidecar(args.out)), files=("signature",))
     corpus = load_corpus(args.corpus)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    tasks = split_list(args.tasks, flag="--tasks")
+    if args.word_pattern is not None and not args.word_pattern.strip():
+        raise TokbenchError("--word-pattern is empty; give a regex such as \\p{L}+, or leave it out for the default")
     bench = generate_charbench(
         corpus, tasks=tasks, per_length=args.per_length, seed=args.seed,
-        pattern=args.word_pattern or DEFAULT_WORD_PATTERN, min_length=args.min_length,
+        pattern=DEFAULT_WORD_PATTERN if args.word_pattern is None else args.word_pattern, min_length=args.min_length,
         max_length=args.max_length, case=args.case, normalization=args.normalization,
     )
     bench.write_jsonl(args.out)
-    sig_path = args.out.with_name(args.out.stem + ".signature.json")
+    sig_path = _sidecar(args.out)
     write_json(signature_payload(bench.signature, {"short_buckets": bench.short_buckets}), sig_path)
     counts = bench.to_frame().groupby("task").size()
     print(f"wrote {len(bench.items)} items to {args.out} ("
@@ -117,12 +131,14 @@ def _features(args: argparse.Namespace) -> int:
     from ..metrics.charbench.features import charbench_features, feature_table
     from ..metrics.charbench.tasks import read_items
 
+    check_outputs(args, files=("out", "table"), folders=("figures",))
+    check_outputs(argparse.Namespace(signature=_sidecar(args.out)), files=("signature",))
     items = read_items(args.items)
     toks = [load_tokenizer(p, pattern=args.pattern) for p in args.tokenizer]
     result = charbench_features(toks, items, space=args.space)
     frame = result.to_frame()
     write_frame_csv(frame, args.out)
-    write_json(result.signature.to_dict(), args.out.with_name(args.out.stem + ".signature.json"))
+    write_json(result.signature.to_dict(), _sidecar(args.out))
     table = feature_table(frame)
     if args.table:
         write_frame_csv(table, args.table)
@@ -143,9 +159,10 @@ def _ask(args: argparse.Namespace) -> int:
     from ..metrics.charbench.client import ask_chat_completions
     from ..metrics.charbench.tasks import read_items
 
+    check_outputs(args, files=("out",))
     items = read_items(args.items)
     if args.limit is not None:
-        items = items[: max(args.limit, 0)]
+        items = items[: args.limit]
     summary = ask_chat_completions(
         items, base_url=args.base_url, model=args.model, out=args.out, api_key_env=args.api_key_env,
         timeout=args.timeout, retries=args.retries, rate_limit=args.rate_limit,
@@ -170,6 +187,7 @@ def _score(args: argparse.Namespace) -> int:
     from ..metrics.charbench.scoring import load_answers, score_answers
     from ..metrics.charbench.tasks import read_items
 
+    check_outputs(args, folders=("out",))
     items = read_items(args.items)
     answers: dict[str, Any] = {}
     for value in args.answers:
@@ -182,7 +200,9 @@ def _score(args: argparse.Namespace) -> int:
         try:
             features = pd.read_csv(args.features)
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise TokbenchError(f"{args.features}: cannot read the feature CSV ({err})") from None
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise TokbenchError(f"{args.features}: cannot read the feature CSV ({reason}); give the CSV "
+                                "`tokbench charbench features` wrote") from None
     result = score_answers(items, answers, features=features, feature_bins=args.bins)
     tables = {"summary": result.summary(), "by_task": result.by_task(), "by_length": result.by_length(),
               "error_overlap": result.error_overlap(), "counting_bias": result.counting_bias()}

@@ -18,8 +18,10 @@ from typing import Any
 
 from ._common import (
     add_tokenizer_argument,
+    check_outputs,
     csv_text,
     emit_text,
+    float_in,
     load_from_args,
     print_notes_and_signature,
 )
@@ -38,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="parallel corpus for Latin/Cyrillic language shares (default: FLORES-200 dev "
                             "Latn/Cyrl languages, or the bundled sample without the shared data)")
     langs.add_argument("--no-languages", action="store_true", help="skip the per-language shares")
-    parser.add_argument("--alphabet-min-share", type=float, default=1e-4,
+    parser.add_argument("--alphabet-min-share", type=float_in(0, 1), default=1e-4,
                         help="a letter joins a language's alphabet above this share of its letters (default 1e-4)")
     parser.add_argument("--no-union", action="store_true", help="leave out the union-of-vocabularies row")
 
@@ -77,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..metrics.coverage import coverage
 
+    check_outputs(args, files=("out",))
     tokenizers = [load_from_args(path, args) for path in args.tokenizer]
     corpus = None if args.no_languages else _language_corpus(args.language_corpus)
     result = coverage(tokenizers, language_corpus=corpus, alphabet_min_share=args.alphabet_min_share,

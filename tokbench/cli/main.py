@@ -3,8 +3,10 @@
 Subcommands live in :mod:`tokbench.cli`, one module each with ``add_arguments(parser)``
 and ``run(args) -> int``, registered in :data:`COMMANDS` (a :class:`~tokbench.registry.Registry`
 of ``"module:run"``); this module only registers them, parses arguments and turns a
-:class:`~tokbench.errors.TokbenchError` into one line on stderr and a non-zero exit, never a
-traceback.
+:class:`~tokbench.errors.TokbenchError` (or an ``OSError``) into one line on stderr and a
+non-zero exit, never a traceback. A command's output files are all-or-nothing
+(:func:`tokbench._io.output_transaction`); SIGTERM stops it like Ctrl-C, without temporary
+files left behind; tokbench's own warnings are one ``warning:`` line each.
 
 Example:
     $ tokbench info ../shared/data/tokenizers/cl100k_base.tiktoken --json
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 from ..errors import TokbenchError
@@ -57,10 +61,20 @@ HELP: dict[str, str] = {
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+#: Commands whose ``--out`` is a report folder, checked here before the command's work starts.
+_REPORT_COMMANDS = ("audit", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line, like every other error (the usage is one ``--help`` away)."""
+
+    def error(self, message: str):  # type: ignore[no-untyped-def]
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tokbench", description="Build and audit LLM tokenizers.")
+    parser = _Parser(prog="tokbench", description="Build and audit LLM tokenizers.")
     parser.add_argument("--version", action="version", version=f"tokbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -73,19 +87,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings(command: str) -> Any:
+    """``showwarning`` printing tokbench's own warnings as one ``tokbench CMD: warning:`` line."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if category.__module__.startswith("tokbench"):
+            print(f"tokbench {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from .._io import Terminated, install_sigterm_cleanup, output_transaction
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args._run(args) or 0)
-    except TokbenchError as err:
-        print(f"tokbench {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(f"tokbench {args.command}: interrupted; no partial output was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return 0
+    restore_sigterm = install_sigterm_cleanup()
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warnings(args.command)
+        try:
+            if args.command in _REPORT_COMMANDS:  # the demo trains for minutes before it audits
+                from ._common import check_outputs
+
+                check_outputs(args, folders=("out",))
+            with output_transaction():
+                return int(args._run(args) or 0)
+        except TokbenchError as err:
+            print(f"tokbench {args.command}: error: {err}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt as err:
+            how = "terminated" if isinstance(err, Terminated) else "interrupted"
+            print(f"tokbench {args.command}: {how}; no partial output was written", file=sys.stderr)
+            return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+        except BrokenPipeError:
+            return 0
+        except OSError as err:  # the file system said no (a path, a disk, a permission): the user's to fix
+            where = f"{err.filename}: " if err.filename else ""
+            print(f"tokbench {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
+            return EXIT_ERROR
+        finally:
+            restore_sigterm()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,17 +11,18 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ._common import add_tokenizer_argument, load_from_args
+from ._common import add_tokenizer_argument, check_outputs, float_in, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_tokenizer_argument(parser, many=True)
     parser.add_argument("--corpus", default="sample:", help="corpus spec (see docs/corpus-spec.md); default: the bundled sample")
     parser.add_argument("--seed", type=int, default=0, help="seed of the merge-list corruptions (default 0)")
-    parser.add_argument("--delete-fraction", type=float, default=0.1, help="share of merges deleted at random (default 0.1)")
-    parser.add_argument("--truncate-share", type=float, default=0.5, help="keep this share of the merges (default 0.5)")
+    parser.add_argument("--delete-fraction", type=float_in(0, 1), default=0.1, help="share of merges deleted at random (default 0.1)")
+    parser.add_argument("--truncate-share", type=float_in(0, 1, low_open=True), default=0.5, help="keep this share of the merges (default 0.5)")
     parser.add_argument("--out", type=Path, help="folder for mergefree.csv, signature.json and mergefree.png")
     parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
@@ -32,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..attacks.mergefree.evaluate import default_variants, evaluate_mergefree
     from ..corpora import load_corpus
 
+    check_outputs(args, folders=("out",))
     corpus = load_corpus(args.corpus)
     results = []
     signatures = {}
@@ -49,15 +51,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 500):
             print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    # With --csv, stdout is pure CSV (pandas reads it back); the signature and notes go to stderr.
+    notes_to = sys.stderr if args.csv else sys.stdout
     for result in results:
-        print(f"# {result.signature.short()}")
+        print(f"# {result.signature.short()}", file=notes_to)
         for note in result.notes:
-            print(f"# note: {note}")
+            print(f"# note: {note}", file=notes_to)
     if args.out is not None:
         from ..reports.bundle import write_bundle
         from ..reports.figures import mergefree_figure
 
         written = write_bundle(args.out, frames={"mergefree": frame}, figures={"mergefree": mergefree_figure(frame)},
                                signature=signatures, extra_json={"notes": [n for r in results for n in r.notes]})
-        print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
+        print(f"wrote {', '.join(p.name for p in written)} to {args.out}", file=notes_to)
     return 0

@@ -18,7 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_jobs_arguments, print_notes_and_signature, task_cache
+from ._common import (
+    POSITIVE_INT,
+    add_jobs_arguments,
+    check_outputs,
+    print_notes_and_signature,
+    split_list,
+    task_cache,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated subset of languages (default: every language in both corpora)")
     parser.add_argument("--pattern", default="gpt2", help="split pattern for training (default gpt2)")
     parser.add_argument("--offset", action="store_true", help="fit a·v^-b + c instead of a·v^-b")
-    parser.add_argument("--max-vocab", type=int, default=None,
+    parser.add_argument("--max-vocab", type=POSITIVE_INT, default=None,
                         help="never train past this size (default 8 × the largest grid size)")
     parser.add_argument("--unreachable", choices=["raise", "flag"], default="raise",
                         help="a target a language's fit cannot reach: error (default) or flag and keep the largest size")
@@ -85,10 +92,11 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments.optimal_vocab import optimal_vocab
 
     start = time.perf_counter()
+    check_outputs(args, folders=("out",))
     grid = _grid(args.grid)
     train = _load(args.corpus_train, "train")
     evals = _load(args.corpus_eval, "eval")
-    languages = [s.strip() for s in args.languages.split(",") if s.strip()] if args.languages else None
+    languages = split_list(args.languages, flag="--languages")
     result = optimal_vocab(
         train, evals, grid=grid, target=args.target, reference_language=args.reference, languages=languages,
         offset=args.offset, pattern=args.pattern, max_vocab=args.max_vocab, unreachable=args.unreachable,

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
+    NONNEGATIVE_INT,
     add_tokenizer_argument,
+    check_outputs,
     csv_text,
     emit_text,
+    float_in,
     load_from_args,
     print_notes_and_signature,
 )
@@ -31,11 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", default="eng_Latn", help="reference language (default eng_Latn)")
     parser.add_argument("--method", choices=["petrov", "arnett", "both"], default="both",
                         help="petrov: lines joined with a space, encoded once; arnett: line by line (default both)")
-    parser.add_argument("--bootstrap", type=int, default=1000, metavar="B",
+    parser.add_argument("--bootstrap", type=NONNEGATIVE_INT, default=1000, metavar="B",
                         help="bootstrap replicates over sentences (0: no intervals; default 1000)")
-    parser.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--confidence", type=float_in(0, 1, low_open=True, high_open=True), default=0.95, help="interval level (default 0.95)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--max-unknown", type=float, default=0.1,
+    parser.add_argument("--max-unknown", type=float_in(0, 1), default=0.1,
                         help="blank a language above this share of unknown characters (default 0.1, as Petrov et al.)")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print machine-readable JSON (rows, summary, signature)")
@@ -61,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..metrics.premiums import premiums
 
+    check_outputs(args, files=("out", "summary_out"))
     tokenizers = [load_from_args(path, args) for path in args.tokenizer]
     corpus = _corpus(args.corpus, args.split)
     methods = ["petrov", "arnett"] if args.method == "both" else [args.method]

@@ -28,12 +28,13 @@ import io
 from pathlib import Path
 
 from ..errors import TokbenchError, TrainingError
+from ._common import NONNEGATIVE_INT, POSITIVE_INT, check_outputs, float_in
 
 #: Python keyword spellings in the trainers' error hints and the flags that set them here, so a
 #: CLI user is told what to type (``--allow-smaller``), not a keyword they cannot pass.
 _CLI_SPELLINGS = (("allow_smaller=True", "--allow-smaller"), ("max_token_chars", "--max-token-length"),
                   ("vocab_size", "--vocab-size"), ("max_words", "--max-words"),
-                  ("transition", "--transition"))
+                  ("transition", "--transition"), ("limit_alphabet", "--limit-alphabet"))
 
 
 def cli_wording(message: str) -> str:
@@ -50,27 +51,27 @@ def cli_wording(message: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", required=True, help="corpus spec (see docs/corpus-spec.md)")
-    parser.add_argument("--vocab-size", type=int, required=True, help="final vocabulary size, specials included")
+    parser.add_argument("--vocab-size", type=POSITIVE_INT, required=True, help="final vocabulary size, specials included")
     parser.add_argument("-o", "--out", type=Path, required=True, help="tokenizer file to write")
     parser.add_argument("--trainer", "--kind", dest="trainer", default="bpe", metavar="NAME",
                         help="bpe (default), char, superword, spm-bpe, spm-unigram, hf-unigram, "
                              "hf-wordpiece, hybrid (--kind: old spelling)")
     parser.add_argument("--pattern",
                         help="split pattern (bpe/char default gpt2, superword stage 1 default llama3): gpt2, r50k, p50k, cl100k, o200k, llama3 or a regex")
-    parser.add_argument("--min-frequency", type=int, default=0, help="stop when the best pair is rarer")
+    parser.add_argument("--min-frequency", type=NONNEGATIVE_INT, default=0, help="stop when the best pair is rarer")
     parser.add_argument("--special-token", action="append", default=[], metavar="TEXT",
                         help="special token, given ids 0, 1, ... (repeatable)")
-    parser.add_argument("--max-token-length", type=int,
+    parser.add_argument("--max-token-length", type=POSITIVE_INT,
                         help="bpe: HF's max_token_length (bytes); char_bpe: the cap in characters (default 4)")
     parser.add_argument("--normalization", choices=["NFKC", "NFC"], help="char_bpe: normalize text first")
-    parser.add_argument("--limit-alphabet", type=int, help="char_bpe: keep only the N most frequent characters")
+    parser.add_argument("--limit-alphabet", type=POSITIVE_INT, help="char_bpe: keep only the N most frequent characters")
     parser.add_argument("--continue-from", metavar="TOKENIZER",
                         help="bpe: replay this tokenizer's merge list first, then train on")
     parser.add_argument("--allow-smaller", action="store_true",
                         help="save a smaller vocabulary if the corpus runs out of pairs")
-    parser.add_argument("--transition", type=float,
+    parser.add_argument("--transition", type=float_in(0, float("inf"), low_open=True, high_open=True),
                         help="superword: stage-1 vocabulary, a count (>= 1) or a fraction of --vocab-size (default 0.8)")
-    parser.add_argument("--max-words", type=int, help="superword: words per superword (default 4)")
+    parser.add_argument("--max-words", type=POSITIVE_INT, help="superword: words per superword (default 4)")
     parser.add_argument("--trace", type=Path, help="also write the merges and their pair counts as CSV")
     parser.add_argument("--lexicon", metavar="DIR_OR_FILES",
                         help="hybrid: morpheme lexicon, a folder with roots.json + affixes.json or "
@@ -120,7 +121,9 @@ def _options(args: argparse.Namespace, trainer: str) -> dict:
         if args.pattern is not None:
             options["pattern"] = args.pattern
     if trainer == "char_bpe":
-        options.update(max_token_chars=args.max_token_length or 4, normalization=args.normalization,
+        # ``is None``, not ``or``: an explicit value is used as given (it is validated >= 1 above).
+        options.update(max_token_chars=4 if args.max_token_length is None else args.max_token_length,
+                       normalization=args.normalization,
                        limit_alphabet=args.limit_alphabet)
     elif trainer in _BPE_ONLY:
         options["max_token_length"] = args.max_token_length
@@ -153,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
 
     train = get_trainer(args.trainer)
     trainer = ALIASES.get(args.trainer.lower(), args.trainer.lower())
+    check_outputs(args, files=("out", "trace"))
+    if args.trace is not None and Path(args.trace).resolve() == Path(args.out).resolve():
+        raise TokbenchError(f"--trace {args.trace} is the same file as --out; give the merge trace its own file")
     options = _options(args, trainer)
     corpus = load_corpus(args.corpus)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import TokbenchError
 from ..experiments.trainers_comparison import DEFAULT_LANGUAGES, DEFAULT_TRAINERS
-from ._common import add_jobs_arguments, task_cache
+from ._common import add_jobs_arguments, check_outputs, task_cache
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,10 +34,20 @@ def run(args: argparse.Namespace) -> int:
     from .._io import write_csv_rows
     from ..experiments.trainers_comparison import compare_trainers
 
+    check_outputs(args, files=("out",))
+    from ..corpora.corpus import split_names
+
+    for flag, value in (("--languages", args.languages), ("--code", args.code), ("--trainers", args.trainers)):
+        try:
+            split_names(value, allow_empty=False)
+        except TokbenchError as err:
+            raise TokbenchError(f"{flag}: {err}") from None
     try:
         sizes = [int(v) for v in args.vocab_sizes.split(",") if v.strip()]
     except ValueError:
-        raise TokbenchError(f"--vocab-sizes must be comma-separated integers, got {args.vocab_sizes!r}") from None
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise TokbenchError(f"--vocab-sizes must be comma-separated positive integers, got {args.vocab_sizes!r}")
     result = compare_trainers(args.languages, args.code, trainers=args.trainers, vocab_sizes=sizes,
                               jobs=args.jobs, cache=task_cache(args, "trainers_comparison"),
                               progress=not args.no_progress and sys.stderr.isatty())

@@ -30,7 +30,7 @@ Example:
 
 from __future__ import annotations
 
-from .corpus import Corpus
+from .corpus import Corpus, CorpusWarning
 from .hf_datasets import load_hf_dataset
 from .languages import (
     ATTACK_LANGUAGES,
@@ -62,6 +62,7 @@ from .spec import (
 )
 
 __all__ = [
+    "CorpusWarning",
     "Corpus",
     "CorpusSpec",
     "Errors",

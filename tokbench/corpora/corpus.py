@@ -25,7 +25,11 @@ from typing import Any
 
 from ..errors import CorpusError, UnknownNameError
 
-__all__ = ["Corpus", "check_unique_names", "split_names"]
+__all__ = ["Corpus", "CorpusWarning", "check_unique_names", "split_names"]
+
+
+class CorpusWarning(UserWarning):
+    """A corpus is usable but suspicious (e.g. two categories hold the same text)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -265,6 +269,23 @@ class Corpus:
             categories, sources=sources, max_bytes=max_bytes, seed=seed, per_category=per_category
         )
 
+    def identical_categories(self) -> list[tuple[str, ...]]:
+        """Groups of two or more categories holding exactly the same documents (the same text
+        under two names), in category order.
+
+        Example:
+            >>> Corpus("toy", {"a": ["x"], "b": ["y"], "c": ["x"]}).identical_categories()
+            [('a', 'c')]
+        """
+        by_text: dict[str, list[str]] = {}
+        for cat, docs in self.categories.items():
+            digest = hashlib.sha256()
+            for d in docs:
+                data = d.encode("utf-8", "surrogatepass")
+                digest.update(b"D%d:" % len(data) + data)
+            by_text.setdefault(digest.hexdigest(), []).append(cat)
+        return [tuple(group) for group in by_text.values() if len(group) > 1]
+
     # -- signature -----------------------------------------------------------------------------
 
     @cached_property
@@ -369,8 +390,10 @@ def check_unique_names(
         raise CorpusError(f"{where}: duplicate name(s) {', '.join(dupes)}; {hint}")
 
 
-def split_names(value: str | Sequence[str]) -> list[str]:
-    """Names from ``"a, b"`` (comma-separated, blanks dropped) or from a sequence."""
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
+def split_names(value: str | Sequence[str], *, allow_empty: bool = True) -> list[str]:
+    """Names from ``"a, b"`` (comma-separated) or from a sequence; blanks are dropped, or with
+    ``allow_empty=False`` an empty name (``"a,,b"``, ``"a,"``) raises :class:`CorpusError`."""
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v).strip() for v in value]
+    if not allow_empty and any(not n for n in names) and any(names):
+        raise CorpusError(f"empty name in the list {value!r} (a stray comma?); e.g. eng_Latn,fra_Latn")
+    return [n for n in names if n]

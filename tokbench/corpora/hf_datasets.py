@@ -3,7 +3,9 @@
 ``datasets`` is imported only when a ``hf:`` corpus is asked for, because it is heavy and
 optional. Packaged builders (``json``, ``text``, ``csv``, ``parquet``, ...) read local or remote
 data files; streaming with ``max_documents`` reads the first rows of a large dataset without
-downloading it.
+downloading it. Without network to the Hub, a quick connection probe (a few seconds at most)
+switches ``datasets`` to offline mode for the call, so a dataset that is not cached fails at
+once with one line instead of retrying for half a minute.
 
 Example:
     >>> corpus = load_hf_dataset("json", data_files="news.jsonl", field="body")  # doctest: +SKIP
@@ -13,7 +15,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +83,50 @@ def load_hf_dataset(
     )
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the Hub (``$HF_ENDPOINT`` or huggingface.co) opens quickly.
+    Behind a proxy a direct connection proves nothing, so the Hub is then taken as reachable."""
+    import socket
+    from urllib.parse import urlparse
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _needs_hub(name: str, files: str | list[str] | None) -> bool:
+    """A packaged builder over local files, or a local folder, never talks to the Hub."""
+    if name in _PACKAGED_BUILDERS:
+        local = [files] if isinstance(files, str) else list(files or [])
+        return not local or any("://" in f for f in local)
+    return not Path(name).expanduser().exists()
+
+
+@contextlib.contextmanager
+def _offline(datasets: object) -> Iterator[None]:
+    """``datasets`` and ``huggingface_hub`` in offline mode for the block (restored after)."""
+    import huggingface_hub.constants as hub
+
+    config = datasets.config  # type: ignore[attr-defined]
+    saved = (config.HF_HUB_OFFLINE, getattr(config, "HF_DATASETS_OFFLINE", None), hub.HF_HUB_OFFLINE)
+    config.HF_HUB_OFFLINE = hub.HF_HUB_OFFLINE = True
+    if saved[1] is not None:
+        config.HF_DATASETS_OFFLINE = True
+    try:
+        yield
+    finally:
+        config.HF_HUB_OFFLINE, hub.HF_HUB_OFFLINE = saved[0], saved[2]
+        if saved[1] is not None:
+            config.HF_DATASETS_OFFLINE = saved[1]
+
+
 def _open_dataset(
     name: str,
     config: str | None,
@@ -92,16 +140,23 @@ def _open_dataset(
     """``datasets.load_dataset`` with its many failure types turned into one CorpusError."""
     import datasets  # heavy: imported only when a HF corpus is asked for
 
+    offline = _needs_hub(name, files) and not datasets.config.HF_HUB_OFFLINE and not _hub_reachable()
     try:
-        return datasets.load_dataset(
-            name,
-            config,
-            split=split,
-            streaming=streaming,
-            data_files=files,
-            cache_dir=str(cache_dir) if cache_dir is not None else None,
-        )
+        with _offline(datasets) if offline else contextlib.nullcontext():
+            return datasets.load_dataset(
+                name,
+                config,
+                split=split,
+                streaming=streaming,
+                data_files=files,
+                cache_dir=str(cache_dir) if cache_dir is not None else None,
+            )
     except Exception as err:  # datasets raises many unrelated types for "cannot load"
+        if offline:
+            raise CorpusError(
+                f"{label}: cannot reach the Hugging Face Hub (no network) and the dataset is not in the local "
+                "cache; connect, or give local files (e.g. hf:json?data_files=FILE.jsonl or a path)"
+            ) from err
         raise CorpusError(
             f"{label}: cannot load ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
             "check the name, config, split and data_files, and network access or HF_DATASETS_OFFLINE"

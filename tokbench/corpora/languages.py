@@ -89,7 +89,7 @@ def resolve_names(
     """
     if isinstance(requested, str) and requested.strip() in ("all", "*"):
         return list(valid)
-    names = split_names(requested)
+    names = split_names(requested, allow_empty=False)
     if not names:
         raise CorpusError(f"no {what} given; name at least one, or 'all'")
     check_unique_names(names, where=f"{what} list", hint="list each once")

@@ -392,7 +392,12 @@ def parse_corpus_spec(spec: str) -> list[CorpusSpec]:
         >>> [(p.kind, p.target, p.options, p.rename) for p in parse_corpus_spec("en=flores:eng_Latn@both+code:c?max_bytes=1k")]
         [('flores', 'eng_Latn', {'split': 'both'}, 'en'), ('code', 'c', {'max_bytes': 1000}, None)]
     """
-    if not isinstance(spec, str) or not spec.strip():
+    if spec is not None and not isinstance(spec, str):
+        raise CorpusError(
+            f"a corpus spec is a string, got {type(spec).__name__}; e.g. 'flores:eng_Latn,fra_Latn' "
+            "(to pass documents, build a Corpus)"
+        )
+    if spec is None or not spec.strip():
         raise CorpusError(
             "empty corpus spec; give e.g. sample:, flores:eng_Latn,fra_Latn, code:python or a path"
         )

@@ -20,14 +20,21 @@ Example:
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from ..errors import TokenizerFormatError
+from ..errors import TokbenchError, TokenizerFormatError
 from ..model.tokenizer import Tokenizer
 from ..registry import Registry
 
-__all__ = ["load_tokenizer", "detect_format", "FORMATS"]
+__all__ = ["load_tokenizer", "detect_format", "check_readable", "FORMATS", "MAX_FILE_BYTES"]
+
+#: The largest tokenizer file tokbench reads (the biggest real ones are ~30 MB): a larger file,
+#: or a device such as /dev/zero behind a tokenizer's name, would exhaust memory before parsing.
+MAX_FILE_BYTES = 2 << 30
+_PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 #: format name -> its loader, ``load(path, *, name=...)`` (imported on first use).
 FORMATS = Registry("tokenizer format", {
@@ -76,7 +83,10 @@ def detect_format(path: Path) -> str:
 def _json_kind(path: Path) -> str:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except UnicodeDecodeError as err:
+        raise TokenizerFormatError(path, f"not UTF-8 text ({err.reason} at byte {err.start})",
+                                   hint="the file is damaged or binary; re-download it") from None
+    except (json.JSONDecodeError, RecursionError) as err:
         raise TokenizerFormatError(path, f"not valid JSON ({err})", hint="the file may be truncated") from None
     if isinstance(data, dict) and data.get("tokbench_format") == "hybrid":
         return "tokbench-hybrid"
@@ -87,6 +97,27 @@ def _json_kind(path: Path) -> str:
     if isinstance(data, dict) and data and all(isinstance(v, int) for v in list(data.values())[:100]):
         return "gpt2-files"
     raise TokenizerFormatError(path, "JSON file is neither a tokenizer.json, a Tekken file nor a GPT-2 vocab.json")
+
+
+def check_readable(path: Path) -> None:
+    """Raise unless ``path`` is a folder or a regular file of at most :data:`MAX_FILE_BYTES`
+    (and so are the tokenizer files inside a folder)."""
+    paths = [path] if not path.is_dir() else [path / n for n in ("tokenizer.json", "vocab.json", "merges.txt")]
+    for p in paths:
+        try:
+            info = os.stat(p)
+        except FileNotFoundError:
+            if p is path:
+                raise TokenizerFormatError(path, "no such file or folder", hint="check the path") from None
+            continue
+        except OSError as err:
+            raise TokenizerFormatError(p, f"cannot read ({err.strerror or type(err).__name__})") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise TokenizerFormatError(p, "not a regular file (a device, pipe or socket)",
+                                       hint="pass the tokenizer file itself")
+        if info.st_size > MAX_FILE_BYTES:
+            raise TokenizerFormatError(p, f"is {info.st_size / 2**30:.1f} GiB; tokenizer files are at most "
+                                       f"{MAX_FILE_BYTES >> 30} GiB", hint="is this really a tokenizer file?")
 
 
 def load_tokenizer(
@@ -103,9 +134,13 @@ def load_tokenizer(
     omitted. Raises :class:`~tokbench.errors.TokenizerFormatError` naming the file and the
     problem for missing, unknown or corrupt input.
     """
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise TokbenchError(
+            f"load_tokenizer expects a path (str or pathlib.Path) to a tokenizer file or folder, "
+            f"got {type(path).__name__}" + ("; write the bytes to a file first" if isinstance(path, bytes) else "")
+        )
     path = Path(path).expanduser()
-    if not path.exists():
-        raise TokenizerFormatError(path, "no such file or folder", hint="check the path")
+    check_readable(path)
     format = FORMATS.canonical(format) if format is not None else detect_format(path)
     if format == "hf-json" and path.is_dir():
         path = path / "tokenizer.json"
@@ -115,5 +150,15 @@ def load_tokenizer(
         kwargs["pattern"] = pattern
     try:
         return loader(path, **kwargs)
-    except (OSError, MemoryError) as err:
-        raise TokenizerFormatError(path, f"cannot read ({err})") from None
+    except (TokbenchError, *_PASS_THROUGH):
+        raise
+    except MemoryError:
+        raise TokenizerFormatError(path, "ran out of memory while reading it",
+                                   hint="the file is larger than this machine can load, or damaged") from None
+    except OSError as err:
+        raise TokenizerFormatError(path, f"cannot read ({err.strerror or type(err).__name__})") from None
+    except Exception as err:  # noqa: BLE001 - last line of defence: a damaged file is a user error
+        raise TokenizerFormatError(
+            path, f"cannot load it ({type(err).__name__}: {err})",
+            hint="the file looks damaged; if it loads with its reference library, please report a tokbench bug",
+        ) from None

@@ -34,15 +34,21 @@ def _read_vocab(vocab_path: Path) -> tuple[dict[str, int], list[bytes]]:
     """``vocab.json`` as token string -> id, and each id's bytes (ids must be dense)."""
     try:
         strings = json.loads(vocab_path.read_text(encoding="utf-8"))
-        if not isinstance(strings, dict):
-            raise ValueError("not an object of token -> id")
-        strings = {str(k): int(v) for k, v in strings.items()}
-    except (UnicodeDecodeError, ValueError) as err:
-        raise TokenizerFormatError(vocab_path, f"not a GPT-2 vocab.json ({err})") from None
-    size = max(strings.values()) + 1
+    except UnicodeDecodeError as err:
+        raise TokenizerFormatError(vocab_path, f"not UTF-8 text ({err.reason} at byte {err.start})",
+                                   hint="the file is damaged; re-download it") from None
+    except ValueError as err:
+        raise TokenizerFormatError(vocab_path, f"not valid JSON ({err})", hint="the file may be truncated") from None
+    if not isinstance(strings, dict) or not strings:
+        raise TokenizerFormatError(vocab_path, "not a GPT-2 vocab.json (expected a non-empty object of token -> id)")
+    for token, token_id in strings.items():
+        if not isinstance(token_id, int) or isinstance(token_id, bool) or not 0 <= token_id < len(strings):
+            raise TokenizerFormatError(vocab_path, f"token {token!r} has id {token_id!r}; ids must be the "
+                                       f"integers 0..{len(strings) - 1}", hint="the file is damaged; re-download it")
+    size = len(strings)
     by_id = {i: s for s, i in strings.items()}
     if len(by_id) != size:
-        raise TokenizerFormatError(vocab_path, f"ids are not dense: {len(by_id)} distinct ids up to {size - 1}")
+        raise TokenizerFormatError(vocab_path, f"ids are not dense: {len(by_id)} distinct ids for {size} tokens")
     try:
         vocab = [unicode_to_bytes(by_id[i]) if by_id[i] not in _SPECIAL_NAMES else by_id[i].encode() for i in range(size)]
     except KeyError as err:
@@ -54,7 +60,11 @@ def _read_merges(merges_path: Path, strings: dict[str, int]) -> tuple[list[tuple
     """``merges.txt`` as id pairs, and the id each merge makes."""
     merges: list[tuple[int, int]] = []
     merged_ids: list[int] = []
-    lines = merges_path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = merges_path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise TokenizerFormatError(merges_path, f"not UTF-8 text ({err.reason} at byte {err.start})",
+                                   hint="the file is damaged; re-download it") from None
     for number, line in enumerate(lines, 1):
         if not line or (number == 1 and line.startswith("#version")):
             continue
@@ -91,14 +101,7 @@ def load_gpt2_files(path: str | Path, *, name: str | None = None) -> Tokenizer:
     specials = {s: strings[s] for s in _SPECIAL_NAMES if s in strings}
 
     def reference() -> HFReference:
-        from tokenizers import Tokenizer as HFTokenizer
-        from tokenizers import decoders, models, pre_tokenizers
-
-        backend = HFTokenizer(models.BPE.from_file(str(vocab_path), str(merges_path)))
-        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        backend.decoder = decoders.ByteLevel()
-        backend.add_special_tokens(list(specials))
-        return HFReference(backend)
+        return HFReference.from_gpt2_files(vocab_path, merges_path, list(specials))
 
     def native() -> ByteLevelBPE:
         return ByteLevelBPE(

@@ -30,6 +30,7 @@ from ..model.encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
 from ..model.patterns import GPT2_PATTERN
 from ..model.references import HFReference
 from ..model.tokenizer import Tokenizer
+from .hf_checks import check_hf_data
 from .tokenizer_json import byte_level_bpe_json, oniguruma_pattern
 
 __all__ = [
@@ -78,7 +79,7 @@ def load_hf_json(path: str | Path, *, name: str | None = None) -> Tokenizer:
         source_paths=(path,),
         source_format="hf-json",
         # Parse the text already in memory rather than reading the file a second time.
-        reference_factory=lambda: HFReference.from_str(text),
+        reference_factory=lambda: HFReference.from_str(text, where=path),
         original_text=text,
         where=path,
     )
@@ -93,7 +94,7 @@ def tokenizer_from_json_text(text: str, *, name: str, source_format: str = "trai
     """
     return tokenizer_from_hf_data(
         json.loads(text), name=name, fingerprint=fingerprint_text(text), source_format=source_format,
-        reference_factory=lambda: HFReference.from_str(text), original_text=text,
+        reference_factory=lambda: HFReference.from_str(text, where=name), original_text=text, where=name,
     )
 
 
@@ -110,6 +111,7 @@ def tokenizer_from_hf_data(
 ) -> Tokenizer:
     """Build a :class:`Tokenizer` from parsed ``tokenizer.json`` data."""
     model, kind = _model_and_kind(data, where)
+    check_hf_data(data, where, model_type={v: k for k, v in _KINDS.items()}[kind])
     byte_level = _has_byte_level(data.get("pre_tokenizer")) or _has_byte_level(data.get("decoder"))
     added = [
         AddedToken(a["content"], int(a["id"]), bool(a.get("special", False)), bool(a.get("normalized", False)))
@@ -129,7 +131,7 @@ def tokenizer_from_hf_data(
     }
 
     def native() -> Any:
-        return _native_encoder(data, kind, strings, merges, byte_level, added, vocab)
+        return _native_encoder(data, kind, strings, merges, byte_level, added, vocab, where)
 
     writer = (lambda _tok: original_text) if original_text is not None else None
     return Tokenizer(
@@ -161,6 +163,7 @@ def _model_and_kind(data: Any, where: Any) -> tuple[dict[str, Any], str]:
     if kind is None:
         raise UnsupportedTokenizerError(
             f"{where}: model type {model_type!r} is not supported; tokbench reads {', '.join(_KINDS)}"
+            " (model.type)"
         )
     return model, kind
 
@@ -218,12 +221,10 @@ def _model_vocab(model: dict[str, Any], kind: str, where: Any) -> dict[str, int]
 def _model_merges(model: dict[str, Any], strings: dict[str, int], where: Any) -> list[tuple[int, int]]:
     merges: list[tuple[int, int]] = []
     for k, entry in enumerate(model.get("merges") or []):
-        if isinstance(entry, str):
-            parts = entry.split(" ")
-        else:
-            parts = list(entry)
-        if len(parts) != 2:
-            raise TokenizerFormatError(where, f"merge {k} ({entry!r}) is not a pair of tokens")
+        parts = entry.split(" ") if isinstance(entry, str) else entry
+        if not isinstance(parts, list) or len(parts) != 2 or not all(isinstance(p, str) for p in parts):
+            raise TokenizerFormatError(where, f"model.merges[{k}] ({entry!r}) is not a pair of tokens",
+                                       hint='write each merge as "left right" or ["left", "right"]')
         try:
             merges.append((strings[parts[0]], strings[parts[1]]))
         except KeyError as err:
@@ -316,7 +317,18 @@ def pretokenizer_from_json(spec: Any) -> P.PreTokenizer:
 
 def _native_encoder(data: dict[str, Any], kind: str, strings: dict[str, int],
                     merges: list[tuple[int, int]] | None, byte_level: bool,
-                    added: list[AddedToken], vocab: list[bytes]) -> Any:
+                    added: list[AddedToken], vocab: list[bytes], where: Any = None) -> Any:
+    try:
+        return _native_pipeline(data, kind, strings, merges, byte_level, added, vocab, where)
+    except UnsupportedTokenizerError as err:
+        if where is None:
+            raise
+        raise UnsupportedTokenizerError(f"{where}: {err}") from None
+
+
+def _native_pipeline(data: dict[str, Any], kind: str, strings: dict[str, int],
+                     merges: list[tuple[int, int]] | None, byte_level: bool,
+                     added: list[AddedToken], vocab: list[bytes], where: Any) -> Any:
     model = data["model"]
     normalizer = normalizer_from_json(data.get("normalizer"))
     pretokenizer = pretokenizer_from_json(data.get("pre_tokenizer"))
@@ -337,7 +349,8 @@ def _native_encoder(data: dict[str, Any], kind: str, strings: dict[str, int],
         try:
             merged.append(strings[spelling[a] + spelling[b]])
         except KeyError:
-            raise TokenizerFormatError(None, f"merge {k} makes a token that is not in the vocabulary") from None
+            raise TokenizerFormatError(where, f"model.merges[{k}] makes a token that is not in the vocabulary",
+                                       hint="the merges and the vocabulary do not belong together") from None
     lookup = merge_rank_lookup(merges, merged_ids=merged)
     if byte_level:
         return ByteLevelBPE(token_bytes=vocab, lookup=lookup, pretokenizer=pretokenizer,

@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ from .tokenizer_json import bpe_tokenizer_json
 __all__ = [
     "load_sentencepiece",
     "read_model_proto",
+    "check_pieces",
     "sentencepiece_merges",
     "sentencepiece_bpe_json",
     "SentencePieceNormalizer",
@@ -147,10 +150,44 @@ def _read_model_file(path: Path) -> dict[str, Any]:
                                    hint="the file may be truncated or not a .model file") from None
     if not proto["pieces"]:
         raise TokenizerFormatError(path, "not a SentencePiece model (no pieces)")
+    check_pieces(proto["pieces"], proto["trainer"]["byte_fallback"], path)
     model_type = _MODEL_TYPES.get(proto["trainer"]["model_type"], "?")
     if model_type not in ("bpe", "unigram"):
         raise UnsupportedTokenizerError(f"{path}: SentencePiece model type {model_type!r}; tokbench reads BPE and Unigram")
     return proto
+
+
+_BYTE_PIECE = re.compile(r"<0x[0-9A-F]{2}>")
+
+
+def check_pieces(pieces: list[tuple[str, float, int]], byte_fallback: bool, where: Any) -> None:
+    """What ``sentencepiece`` requires of the pieces (it refuses the model otherwise), and finite
+    scores, which the merge order needs: raise :class:`TokenizerFormatError` naming the piece."""
+    seen: dict[str, int] = {}
+    unknown = []
+    for i, (piece, score, kind) in enumerate(pieces):
+        problem = None
+        if not piece:
+            problem = "is empty"
+        elif piece in seen:
+            problem = f"{piece!r} repeats piece {seen[piece]}"
+        elif kind not in (NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE):
+            problem = f"has type {kind}; valid types are 1 (normal) to 6 (byte)"
+        elif not math.isfinite(score):
+            problem = f"has score {score}"
+        elif kind == BYTE and not _BYTE_PIECE.fullmatch(piece):
+            problem = f"{piece!r} is a byte piece but not spelled <0xNN>"
+        if problem:
+            raise TokenizerFormatError(where, f"piece {i} {problem}", hint="the model is damaged; re-download it")
+        seen[piece] = i
+        if kind == UNKNOWN:
+            unknown.append(i)
+    if len(unknown) != 1:
+        raise TokenizerFormatError(where, f"the model has {len(unknown)} unknown (<unk>) pieces; it needs exactly one",
+                                   hint="the model is damaged; re-download it")
+    if byte_fallback and sum(1 for _, _, t in pieces if t == BYTE) != 256:
+        raise TokenizerFormatError(where, "byte_fallback is on but the model lacks some of the 256 <0xNN> byte pieces",
+                                   hint="the model is damaged; re-download it")
 
 
 def load_sentencepiece(path: str | Path, *, name: str | None = None) -> Tokenizer:

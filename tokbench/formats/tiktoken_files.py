@@ -29,17 +29,21 @@ from ..errors import TokenizerFormatError, UnknownNameError
 from ..model.bpe import concat_rank_lookup
 from ..model.encoders import ByteLevelBPE
 from ..model.merges import recover_merges
-from ..model.patterns import get_pattern, guess_pattern_name
+from ..model.patterns import PATTERNS, guess_pattern_name, resolve_split_pattern
 from ..model.pretokenizers import RegexSplit
 from ..model.references import TiktokenReference
 from ..model.tokenizer import Tokenizer
 from .tokenizer_json import byte_level_bpe_json
 
-__all__ = ["load_tiktoken", "load_tekken", "tokenizer_from_ranks", "resolve_pattern"]
+__all__ = ["load_tiktoken", "load_tekken", "tokenizer_from_ranks", "resolve_pattern", "check_ranks"]
 
 
 def resolve_pattern(pattern: str | None, path: Path) -> tuple[str, str | None, dict[str, int]]:
-    """(regex, pattern name or None, special tokens of the named encoding)."""
+    """(regex, pattern name or None, special tokens of the named encoding).
+
+    A name-like value that is not a known name (a typo such as ``cl100kk``) is an error listing
+    the names: compiled as a regex it would split every text into nothing.
+    """
     if pattern is None:
         guessed = guess_pattern_name(path)
         if guessed is None:
@@ -49,15 +53,14 @@ def resolve_pattern(pattern: str | None, path: Path) -> tuple[str, str | None, d
             )
         pattern = guessed
     try:
-        named = get_pattern(pattern)
-    except UnknownNameError:
-        import regex
-
-        try:
-            regex.compile(pattern)
-        except regex.error as err:
-            raise TokenizerFormatError(path, f"pattern {pattern!r} is neither a known name nor a valid regex ({err})") from None
-        return pattern, None, {}
+        named = resolve_split_pattern(pattern)
+    except UnknownNameError as err:
+        raise UnknownNameError("split pattern", str(pattern), err.valid) from None
+    except ValueError as err:
+        raise TokenizerFormatError(path, f"pattern {pattern!r} is neither a known name nor a valid regex ({err})",
+                                   hint=f"use one of {', '.join(PATTERNS)} or fix the regex") from None
+    if isinstance(named, str):
+        return named, None, {}
     return named.regex, named.name, dict(named.special_tokens)
 
 
@@ -85,7 +88,25 @@ def _read_ranks(path: Path) -> dict[bytes, int]:
         ranks[token] = rank
     if not ranks:
         raise TokenizerFormatError(path, "the rank file is empty")
+    check_ranks(ranks, path)
     return ranks
+
+
+def check_ranks(ranks: dict[bytes, int], where: Any, *, first: int = 0) -> None:
+    """Ranks must be distinct integers from ``first`` up, bounded by the number of tokens (gaps
+    are allowed, an id that would need a table far larger than the file is not): tiktoken
+    panics on a repeated rank and overflows on a negative one."""
+    bound = first + 2 * len(ranks) + 1024
+    seen: dict[int, bytes] = {}
+    for token, rank in ranks.items():
+        if not first <= rank < bound:
+            raise TokenizerFormatError(where, f"token {token!r} has rank {rank}; ranks must be from {first} "
+                                       f"to {bound - 1} for {len(ranks)} tokens",
+                                       hint="the file is damaged; re-download it")
+        if rank in seen:
+            raise TokenizerFormatError(where, f"rank {rank} is given to two tokens, {seen[rank]!r} and {token!r}",
+                                       hint="each rank must be unique; the file is damaged, re-download it")
+        seen[rank] = token
 
 
 def load_tiktoken(path: str | Path, *, pattern: str | None = None, name: str | None = None) -> Tokenizer:
@@ -121,11 +142,16 @@ def load_tekken(path: str | Path, *, name: str | None = None, data: Any = None) 
         entries = data["vocab"]
         if "default_vocab_size" in config:
             entries = entries[: int(config["default_vocab_size"]) - n_special]
+        if not isinstance(entries, list) or not 0 <= n_special < 1 << 20 or not isinstance(pattern, str):
+            raise TypeError("config.pattern, config.default_num_special_tokens or vocab")
         ranks = {base64.b64decode(e["token_bytes"], validate=True): int(e["rank"]) + n_special for e in entries}
-        specials_by_rank = {int(s["rank"]): s["token_str"] for s in data.get("special_tokens", [])}
-    except (KeyError, TypeError, ValueError, binascii.Error) as err:
+        specials_by_rank = {int(s["rank"]): str(s["token_str"]) for s in data.get("special_tokens", [])}
+    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as err:
         raise TokenizerFormatError(path, f"not a Tekken file: missing or malformed {err}",
                                    hint="expected config.pattern, vocab[{rank, token_bytes}] and special_tokens") from None
+    if len(ranks) != len(entries):
+        raise TokenizerFormatError(path, "a token is listed twice in vocab")
+    check_ranks(ranks, path, first=n_special)
     specials = {specials_by_rank.get(i, f"<SPECIAL_{i}>"): i for i in range(n_special)}
     return tokenizer_from_ranks(
         ranks,
@@ -143,6 +169,9 @@ def _vocab_from_ranks(ranks: dict[bytes, int], special_tokens: dict[str, int],
                       where: Any) -> tuple[list[bytes], frozenset[int]]:
     """Each id's bytes (a special token: its text) and the ids nothing uses (``b""``)."""
     size = max([*ranks.values(), *special_tokens.values()]) + 1
+    if size > 2 * (len(ranks) + len(special_tokens)) + 1024 or min([0, *special_tokens.values()]) < 0:
+        raise TokenizerFormatError(where, f"ids run up to {size - 1} for only {len(ranks) + len(special_tokens)} tokens",
+                                   hint="a rank or special-token id is damaged")
     vocab: list[bytes] = [b""] * size
     used = [False] * size
     for token, rank in ranks.items():
@@ -179,7 +208,8 @@ def tokenizer_from_ranks(
         return recover_merges(vocab, ranks=merge_ranks, base_ids=single_bytes, candidates=ranked_ids)
 
     def reference() -> TiktokenReference:
-        return TiktokenReference(name=name, pattern=pattern, ranks=ranks, special_tokens=special_tokens)
+        return TiktokenReference(name=name, pattern=pattern, ranks=ranks, special_tokens=special_tokens,
+                                 where=source_paths[0] if source_paths else name)
 
     def native() -> ByteLevelBPE:
         bytes_to_id = dict(ranks)

@@ -150,6 +150,12 @@ class _PipelineEncoder:
     def encode_piece(self, piece: str) -> list[int]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def clear_cache(self) -> None:
+        """Forget the pieces encoded so far (timing a cold encode, or freeing memory)."""
+        cache = getattr(self, "_cache", None)
+        if cache is not None:
+            cache.clear()
+
 
 class ByteLevelBPE(_PipelineEncoder):
     """Byte-level BPE over pretokenized text; see the module docstring."""

@@ -51,7 +51,7 @@ import regex
 
 from ..errors import TokenizerFormatError
 from .bpe import PairLookup, apply_merges, merge_rank_lookup
-from .tokenizer import Tokenizer
+from .tokenizer import Tokenizer, check_ids
 
 __all__ = [
     "HybridEncoder",
@@ -301,7 +301,7 @@ class HybridTokenizer(Tokenizer):
     def decode(self, ids: Sequence[int]) -> str:
         """Exact inverse of ``encode``: token bytes joined, ``<uppercase>`` upper-cases the
         next character. Invalid UTF-8 (ids cut mid-character) becomes U+FFFD."""
-        checked = [self._check_id(i) for i in ids]
+        checked = [self._check_id(i) for i in check_ids(ids)]
         parts: list[str] = []
         buffer = bytearray()
         upper_next = False

@@ -19,6 +19,9 @@ from typing import Any, Literal, Protocol
 
 import regex
 
+from ..errors import EncodingError
+from .patterns import regex_timeout
+
 __all__ = [
     "WHITE_SPACE",
     "Normalizer",
@@ -29,6 +32,9 @@ __all__ = [
     "Replace",
     "Strip",
     "BertNormalizer",
+    "bert_drops",
+    "code_points",
+    "HF_KEPT_FORMAT_CHARS",
     "Sequence",
 ]
 
@@ -98,9 +104,20 @@ class Replace:
     is_regex: bool = False
 
     def normalize(self, text: str) -> str:
-        if self.is_regex:
-            return regex.sub(self.pattern, self.content, text)
-        return text.replace(self.pattern, self.content)
+        if not self.is_regex:
+            return text.replace(self.pattern, self.content)
+        try:
+            compiled = regex.compile(self.pattern)
+        except (regex.error, RecursionError, OverflowError) as err:
+            raise EncodingError(f"Replace pattern {self.pattern!r} is not a valid regex ({err}); fix the "
+                                "normalizer in the tokenizer file") from None
+        try:
+            # content is literal text, as in HF: a function keeps "\\1" from being a group reference
+            return compiled.sub(lambda _m: self.content, text, timeout=regex_timeout(self.pattern, text))
+        except TimeoutError:
+            raise EncodingError(f"Replace pattern {self.pattern!r} ran over {regex_timeout(self.pattern, text):.1f} s "
+                                "on this text: it backtracks catastrophically; fix the normalizer in the "
+                                "tokenizer file") from None
 
     def describe(self) -> dict[str, Any]:
         return {"type": "Replace", "pattern": self.pattern, "content": self.content}
@@ -135,6 +152,29 @@ def _is_chinese_char(cp: int) -> bool:
     )
 
 
+def code_points(ranges: str) -> frozenset[str]:
+    """Characters from ``"0890-0891 08e2"``-style hex ranges."""
+    out: set[str] = set()
+    for part in ranges.split():
+        first, _, last = part.partition("-")
+        out.update(chr(c) for c in range(int(first, 16), int(last or first, 16) + 1))
+    return frozenset(out)
+
+
+#: Format characters (Cf) that ``tokenizers`` keeps: its BertNormalizer drops "other" characters
+#: by the tables of the ``unicode_categories`` crate (Cc, Cf and Co only, of an older Unicode),
+#: which predate these; unassigned (Cn) and noncharacters are kept too and become [UNK].
+#: Checked over every code point against ``tokenizers`` by tests/test_bad_input_files.py.
+HF_KEPT_FORMAT_CHARS = code_points("0890-0891 08e2 110cd 13430-13438")
+
+
+def bert_drops(ch: str) -> bool:
+    """True for a character BERT's ``clean_text`` removes, as ``tokenizers`` decides it."""
+    if ch in "\t\n\r":
+        return False
+    return ch in "\x00\ufffd" or (unicodedata.category(ch) in ("Cc", "Cf", "Co") and ch not in HF_KEPT_FORMAT_CHARS)
+
+
 @dataclass(frozen=True)
 class BertNormalizer:
     """BERT's cleaning, CJK spacing, accent stripping and lowercasing, in HF's order."""
@@ -150,9 +190,7 @@ class BertNormalizer:
             for ch in text:
                 # HF drops control characters before mapping whitespace, so VT, FF and NEL
                 # (control characters that are also White_Space) disappear.
-                if ch == "\x00" or ch == "\ufffd":
-                    continue
-                if ch not in "\t\n\r" and unicodedata.category(ch)[0] == "C":
+                if bert_drops(ch):
                     continue
                 out.append(" " if ch in WHITE_SPACE else ch)
             text = "".join(out)

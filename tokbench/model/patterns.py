@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..errors import UnknownNameError
 
-__all__ = ["SplitPattern", "PATTERNS", "GPT2_PATTERN", "get_pattern", "guess_pattern_name"]
+__all__ = ["SplitPattern", "PATTERNS", "GPT2_PATTERN", "VETTED_PATTERNS", "get_pattern", "resolve_split_pattern",
+           "guess_pattern_name", "regex_timeout", "REGEX_TIMEOUT", "REGEX_SECONDS_PER_CHAR"]
 
 _ENDOFTEXT = "<|endoftext|>"
 _FIM = {"<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260}
@@ -81,6 +82,44 @@ PATTERNS: dict[str, SplitPattern] = {
 }
 
 
+def _oniguruma(pattern: str) -> str:
+    # the spelling tokbench writes into tokenizer.json (formats.tokenizer_json.oniguruma_pattern)
+    return re.sub(r"(?<!\\)(\{\d+(?:,\d*)?\})\+", r"\1", pattern)
+
+
+#: Split regexes known to run in linear time (the named patterns, as tokbench writes them into
+#: tokenizer.json too, Qwen2's digit-by-digit variant of Llama 3's, and the regexes tokbench's
+#: own HF translations use). Other patterns come from files and run under a time limit.
+VETTED_PATTERNS: frozenset[str] = frozenset(
+    [GPT2_PATTERN, _LLAMA3.replace(r"\p{N}{1,3}", r"\p{N}"), r"\w+|[^\w\s]+", r"\p{N}", r"\p{N}+", " {2,}"]
+    + [p.regex for p in PATTERNS.values()]
+    + [_oniguruma(p.regex) for p in PATTERNS.values()]
+)
+
+#: A split or replace regex that is not a vetted pattern gets this many seconds per text, plus
+#: :data:`REGEX_SECONDS_PER_CHAR` per character, before it is stopped: a pattern with nested
+#: quantifiers (``(a|aa)+$``) backtracks exponentially. Vetted patterns run without a limit,
+#: since the ``regex`` module's timeout check costs 2.5-5x on the split itself.
+REGEX_TIMEOUT = 1.0
+REGEX_SECONDS_PER_CHAR = 1e-5
+
+
+def regex_timeout(pattern: str, text: str) -> float | None:
+    """The time limit for splitting ``text`` with ``pattern`` (None: a vetted pattern).
+
+    Example:
+        >>> regex_timeout(GPT2_PATTERN, "abc") is None, regex_timeout("(a|aa)+$", "abc")
+        (True, 1.00003)
+    """
+    if pattern in VETTED_PATTERNS:
+        return None
+    return REGEX_TIMEOUT + REGEX_SECONDS_PER_CHAR * len(text)
+
+
+#: A --pattern value that looks like a name (not a regex) must be a known name.
+_NAME_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+
+
 def get_pattern(name: str) -> SplitPattern:
     """The registered pattern called ``name`` (or one of its aliases)."""
     key = name.lower()
@@ -88,6 +127,34 @@ def get_pattern(name: str) -> SplitPattern:
         if key == pattern.name or key in pattern.aliases:
             return pattern
     raise UnknownNameError("split pattern", name, list(PATTERNS))
+
+
+def resolve_split_pattern(pattern: str) -> SplitPattern | str:
+    """A named pattern, or ``pattern`` itself when it is a regex.
+
+    A value that looks like a name (letters, digits, ``_.-``; ``cl100kk``) must be a known name
+    or alias: compiling a typo as a regex would silently split text into nothing. Raises
+    :class:`~tokbench.errors.UnknownNameError` listing the names, or ``ValueError`` for an
+    invalid regex.
+
+    Example:
+        >>> resolve_split_pattern("cl100k").name, resolve_split_pattern("[a-z]+")
+        ('cl100k', '[a-z]+')
+    """
+    if not isinstance(pattern, str) or not pattern:
+        raise UnknownNameError("split pattern", repr(pattern), list(PATTERNS))
+    try:
+        return get_pattern(pattern)
+    except UnknownNameError:
+        if _NAME_LIKE.fullmatch(pattern):
+            raise
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError) as err:
+        raise ValueError(str(err)) from None
+    return pattern
 
 
 def guess_pattern_name(path: str | Path) -> str | None:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,13 +20,17 @@ from typing import Any, Literal, Protocol
 
 import regex
 
-from .normalizers import WHITE_SPACE
-from .patterns import GPT2_PATTERN
+from ..errors import EncodingError
+from .normalizers import WHITE_SPACE, code_points
+from .patterns import GPT2_PATTERN, REGEX_SECONDS_PER_CHAR, REGEX_TIMEOUT, regex_timeout
 
 __all__ = [
     "PreTokenizer",
     "SplitBehavior",
     "RegexSplit",
+    "regex_timeout",
+    "REGEX_TIMEOUT",
+    "REGEX_SECONDS_PER_CHAR",
     "gpt2_split",
     "AddPrefixSpace",
     "BertPreTokenizer",
@@ -52,14 +57,26 @@ SplitBehavior = Literal["isolated", "removed", "merged_with_previous", "merged_w
 
 @lru_cache(maxsize=64)
 def _compile(pattern: str) -> regex.Pattern[str]:
-    return regex.compile(pattern)
+    try:
+        return regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError) as err:
+        raise EncodingError(f"split pattern {pattern!r} is not a valid regex ({err}); fix the "
+                            "pre_tokenizer pattern of the tokenizer file") from None
 
 
-def _spans(pattern: regex.Pattern[str], text: str) -> list[tuple[int, int, bool]]:
+def _too_slow(pattern: str, text: str) -> EncodingError:
+    return EncodingError(
+        f"split pattern {pattern!r} ran over {regex_timeout(pattern, text):.1f} s on a text of "
+        f"{len(text)} characters: it backtracks catastrophically (nested or overlapping "
+        "quantifiers such as (a|aa)+); fix the pattern in the tokenizer file"
+    )
+
+
+def _spans(pattern: regex.Pattern[str], text: str, timeout: float | None = None) -> list[tuple[int, int, bool]]:
     """Cover ``text`` with (start, end, is_match) spans, gaps included."""
     spans: list[tuple[int, int, bool]] = []
     last = 0
-    for m in pattern.finditer(text):
+    for m in pattern.finditer(text, timeout=timeout):
         start, end = m.span()
         if start == end:
             continue
@@ -74,7 +91,11 @@ def _spans(pattern: regex.Pattern[str], text: str) -> list[tuple[int, int, bool]
 
 @dataclass(frozen=True)
 class RegexSplit:
-    """Split by a regex with HF ``Split`` semantics (default: keep matches and gaps, isolated)."""
+    """Split by a regex with HF ``Split`` semantics (default: keep matches and gaps, isolated).
+
+    Patterns that are not vetted run under a time limit (:func:`regex_timeout`); a pattern that
+    exceeds it raises :class:`~tokbench.errors.EncodingError` instead of hanging.
+    """
 
     pattern: str
     behavior: SplitBehavior = "isolated"
@@ -82,52 +103,62 @@ class RegexSplit:
 
     def split(self, text: str) -> list[str]:
         pattern = _compile(self.pattern)
+        timeout = regex_timeout(self.pattern, text)
+        try:
+            return self._split(pattern, text, timeout)
+        except TimeoutError:
+            raise _too_slow(self.pattern, text) from None
+
+    def _split(self, pattern: regex.Pattern[str], text: str, timeout: float | None) -> list[str]:
         if self.behavior == "isolated" or (self.behavior == "removed" and self.invert):
             # Fast path: findall runs in C; with "isolated" it is exact when matches cover the
             # text (true of every GPT-style pattern), which the length check confirms.
-            matches = pattern.findall(text)
+            start = time.perf_counter()
+            matches = pattern.findall(text, timeout=timeout)
             if self.behavior == "removed" or sum(map(len, matches)) == len(text):
                 return [m for m in matches if m] if "" in matches else matches
-        spans = _spans(pattern, text)
+            if timeout is not None:  # one time budget for the whole split
+                timeout = max(timeout - (time.perf_counter() - start), 0.001)
+        spans = _spans(pattern, text, timeout)
         if self.invert:
             spans = [(s, e, not m) for s, e, m in spans]
-        pieces: list[str] = []
         if self.behavior == "isolated":
             return [text[s:e] for s, e, _ in spans]
         if self.behavior == "removed":
             return [text[s:e] for s, e, m in spans if not m]
+        # The other behaviours join neighbouring spans: build (start, end) bounds and cut once,
+        # never by growing strings (which is quadratic on a long run of joined spans).
+        bounds: list[list[int]] = []
         if self.behavior == "contiguous":
             # HF merges neighbouring spans that carry the same flag (after inversion).
             last_match = None
             for s, e, m in spans:
                 if m and last_match is True or (self.invert and not m and last_match is False):
-                    pieces[-1] += text[s:e]
+                    bounds[-1][1] = e
                 else:
-                    pieces.append(text[s:e])
+                    bounds.append([s, e])
                 last_match = m
-            return pieces
-        if self.behavior == "merged_with_previous":
+        elif self.behavior == "merged_with_previous":
             previous_match = False
             for s, e, m in spans:
-                if m and pieces and not previous_match:
-                    pieces[-1] += text[s:e]
+                if m and bounds and not previous_match:
+                    bounds[-1][1] = e
                 else:
-                    pieces.append(text[s:e])
+                    bounds.append([s, e])
                 previous_match = m
-            return pieces
-        # merged_with_next
-        carry = ""
-        for s, e, m in spans:
-            if m:
-                if carry:
-                    pieces.append(carry)
-                carry = text[s:e]
-            else:
-                pieces.append(carry + text[s:e])
-                carry = ""
-        if carry:
-            pieces.append(carry)
-        return pieces
+        else:  # merged_with_next
+            carry: int | None = None
+            for s, e, m in spans:
+                if m:
+                    if carry is not None:
+                        bounds.append([carry, s])
+                    carry = s
+                else:
+                    bounds.append([s if carry is None else carry, e])
+                    carry = None
+            if carry is not None:
+                bounds.append([carry, len(text)])
+        return [text[s:e] for s, e in bounds]
 
     def describe(self) -> dict[str, Any]:
         return {"type": "Split", "pattern": self.pattern, "behavior": self.behavior, "invert": self.invert}
@@ -176,11 +207,24 @@ class BertPreTokenizer:
         return {"type": "BertPreTokenizer"}
 
 
+#: ``tokenizers`` decides punctuation by the ``unicode_categories`` crate's tables, of an older
+#: Unicode than Python's: these characters became punctuation later (it keeps them in words) ...
+_NOT_HF_PUNCTUATION = code_points(
+    "061d 09fd 0a76 0c77 0c84 1b7d-1b7e 2e43-2e4f 2e52-2e5d 10ead 10f55-10f59 10f86-10f89 1144b-1144f "
+    "1145a-1145b 1145d 11660-1166c 116b9 1183b 11944-11946 119e2 11a3f-11a46 11a9a-11a9c 11a9e-11aa2 "
+    "11c41-11c45 11c70-11c71 11ef7-11ef8 11fff 12ff1-12ff2 16e97-16e9a 16fe2 1e95e-1e95f"
+)
+#: ... and these were punctuation then and are not now (it still splits on them).
+_HF_PUNCTUATION_EXTRA = code_points("166d 111c9")
+
+
 def _is_bert_punctuation(ch: str) -> bool:
     cp = ord(ch)
     if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
         return True
-    return unicodedata.category(ch).startswith("P")
+    if ch in _NOT_HF_PUNCTUATION:
+        return False
+    return ch in _HF_PUNCTUATION_EXTRA or unicodedata.category(ch).startswith("P")
 
 
 @dataclass(frozen=True)
@@ -231,6 +275,9 @@ def _split_before_marks(text: str, mark: str) -> list[str]:
     return pieces
 
 
+_WORDS_WITH_SPACE_RUNS = regex.compile(f"{SPACE_MARK}+[^{SPACE_MARK}]*|[^{SPACE_MARK}]+")
+
+
 @dataclass(frozen=True)
 class SentencePieceWords:
     """SentencePiece's ``SplitIntoWords`` on escaped text: a new word starts at each ``▁``.
@@ -243,17 +290,9 @@ class SentencePieceWords:
     def split(self, text: str) -> list[str]:
         if not self.allow_whitespace_only_pieces:
             return _split_before_marks(text, SPACE_MARK)
-        pieces: list[str] = []
-        in_space_run = False
-        for i, ch in enumerate(text):
-            is_space = ch == SPACE_MARK
-            if i == 0 or (is_space and not in_space_run):
-                pieces.append("")
-                in_space_run = True
-            if in_space_run and not is_space:
-                in_space_run = False
-            pieces[-1] += ch
-        return pieces
+        # A piece is a run of marks with the non-marks after it (or the text's non-mark start);
+        # one C-level findall, linear in the text (growing a string per character was quadratic).
+        return _WORDS_WITH_SPACE_RUNS.findall(text)
 
     def describe(self) -> dict[str, Any]:
         return {"type": "SentencePieceWords", "allow_whitespace_only_pieces": self.allow_whitespace_only_pieces}

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from ..errors import EncodingError, TokbenchError, UnsupportedTokenizerError
+from ..errors import EncodingError, TokbenchError, TokenizerFormatError, UnsupportedTokenizerError
 
-__all__ = ["Tokenizer", "ReferenceEncoder", "Backend", "TokenizerKind"]
+__all__ = ["Tokenizer", "ReferenceEncoder", "Backend", "BACKENDS", "TokenizerKind", "check_text", "check_ids"]
 
 TokenizerKind = Literal["bpe", "wordpiece", "unigram", "hybrid"]
 Backend = Literal["auto", "reference", "native"]
+BACKENDS: tuple[str, ...] = ("auto", "reference", "native")
+_PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 class ReferenceEncoder(Protocol):
@@ -102,9 +104,11 @@ class Tokenizer:
     def _check_id(self, token_id: object) -> int:
         """``token_id`` as an int (numpy integers accepted) if it names a token; else raise."""
         try:
+            if isinstance(token_id, bool):
+                raise TypeError
             index = operator.index(token_id)  # type: ignore[arg-type]
         except TypeError:
-            index = -1
+            raise TokbenchError(f"token ids must be integers, got {type(token_id).__name__} {token_id!r}") from None
         if not 0 <= index < self.vocab_size:
             raise TokbenchError(
                 f"token id {token_id!r} is outside this vocabulary (0..{self.vocab_size - 1})"
@@ -133,10 +137,24 @@ class Tokenizer:
                     f"{self.name}: tokbench has no native encoder for this {self.kind} model "
                     f"({self.source_format}); use backend='reference'"
                 )
-            self._native = self._native_factory()
+            self._native = self._build_native(self._native_factory)
         return self._native
 
+    def _build_native(self, factory: Callable[[], NativeEncoder]) -> NativeEncoder:
+        """Run the native factory; a damaged file's tables fail here, so name the file."""
+        try:
+            return factory()
+        except (TokbenchError, *_PASS_THROUGH):
+            raise
+        except Exception as err:  # noqa: BLE001 - the file's content, not tokbench, is at fault
+            where = self.source_paths[0] if self.source_paths else self.name
+            raise TokenizerFormatError(
+                where, f"cannot build the native encoder ({type(err).__name__}: {err})",
+                hint="the file is damaged or inconsistent; try backend='reference'") from None
+
     def _backend(self, backend: Backend) -> ReferenceEncoder | NativeEncoder:
+        if backend not in BACKENDS:
+            raise TokbenchError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
         if backend == "native":
             return self.native
         reference = self.reference
@@ -170,7 +188,7 @@ class Tokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of ``ids``; invalid UTF-8 (a token sequence cut mid-character) becomes U+FFFD."""
-        ids = [self._check_id(token_id) for token_id in ids]
+        ids = [self._check_id(token_id) for token_id in check_ids(ids)]
         reference = self.reference
         if reference is not None:
             return reference.decode(list(ids))
@@ -237,6 +255,21 @@ class Tokenizer:
             f"Tokenizer(name={self.name!r}, kind={self.kind!r}, vocab_size={self.vocab_size}, "
             f"format={self.source_format!r}, fingerprint={self.fingerprint[:12]!r})"
         )
+
+
+def check_ids(ids: object) -> list[object]:
+    """``ids`` as a list if it is a sequence of token ids (not text, not a scalar); else raise.
+
+    Example:
+        >>> check_ids((1, 2))
+        [1, 2]
+    """
+    if isinstance(ids, str | bytes | bytearray) or not isinstance(ids, Iterable):
+        raise TokbenchError(
+            f"decode expects a list of token ids (integers), got {type(ids).__name__}; "
+            "pass e.g. tok.encode(text)"
+        )
+    return list(ids)
 
 
 def check_text(text: object) -> None:

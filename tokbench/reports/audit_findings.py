@@ -119,21 +119,6 @@ def vocabulary_use(frames: Frames, tok: str) -> str:
     return "vocabulary: " + "; ".join(parts) if parts else ""
 
 
-def tokenizer_findings(frames: Frames, tok: str, tpc: pd.Series, prem: pd.DataFrame | None) -> str:
-    """One sentence on what ``tok`` is good and bad at."""
-    bits = []
-    if tok in tpc.index:
-        bits.append(f"{tpc[tok]:.3f} tokens/character overall")
-    if prem is not None and tok in set(prem["tokenizer"]):
-        bits.append(premium_extremes(prem[prem["tokenizer"] == tok]))
-    comp = frame_or_none(frames, "compression")
-    if comp is not None:
-        bits.append(code_vs_prose(comp[comp["tokenizer"] == tok]))
-    bits.append(vocabulary_use(frames, tok))
-    bits = [b for b in bits if b]
-    return f"{tok}: " + "; ".join(bits) + "." if bits else ""
-
-
 def comparison(frames: Frames, tpc: pd.Series) -> list[str]:
     """Across tokenizers: tokens per character as the headline, then mean premium and its
     spread; the most even spread is never named without its overall cost."""
@@ -211,8 +196,10 @@ def missing_script_caveats(frames: Frames) -> list[str]:
     return out
 
 
-def caveats(result: AuditResult, frames: Frames) -> list[str]:
-    """Flagged rows and the analyses' notes that qualify the numbers above (each once)."""
+def caveats(result: AuditResult, frames: Frames) -> tuple[list[str], dict[str, list[str]]]:
+    """What qualifies the numbers, each once: the lines for the summary (unreliable mixtures,
+    scripts the corpus lacks, flagged rows) and, per tokenizer, the analyses' notes not already
+    said as a flag (shown on its card)."""
     out = []
     mix = frame_or_none(frames, "mixture")
     if mix is not None and "reliable" in mix.columns:
@@ -236,12 +223,9 @@ def caveats(result: AuditResult, frames: Frames) -> list[str]:
             seen.update(items)
             out.append(f"Caveat ({name}): {flag} — {_flagged_rows(items, frame, key)}.")
     per_tok = grouped([(tok, note) for a in result.analyses if a != "coverage"
-                        for tok, part in result.parts.get(a, {}).items() for note in part.notes
-                        if not any(item in note for item in seen)])  # already said as a flag
-    for tok, notes in per_tok.items():  # one line per tokenizer, the first few notes
-        more = f"; and {len(notes) - 4} more in the sections below" if len(notes) > 4 else ""
-        out.append(f"Caveat ({tok}): " + "; ".join(n.rstrip(".") for n in notes[:4]) + more + ".")
-    return out
+                       for tok, part in result.parts.get(a, {}).items() for note in part.notes
+                       if not any(item in note for item in seen)])  # already said as a flag
+    return out, per_tok
 
 
 def _flagged_rows(items: list[str], frame: pd.DataFrame, key: str) -> str:
@@ -255,18 +239,18 @@ def _flagged_rows(items: list[str], frame: pd.DataFrame, key: str) -> str:
 
 
 def findings(result: AuditResult, frames: Frames) -> list[str]:
-    """The executive summary: headline comparison, per-tokenizer findings, caveats."""
+    """The executive summary: the comparison across tokenizers (tokens per character first),
+    the check against a known mixture, and the caveats that apply to several results. What
+    each tokenizer is good and bad at is on its card (:func:`build_cards`)."""
     import pandas as pd
 
     comp = frame_or_none(frames, "compression")
     tpc = tokens_per_char(comp) if comp is not None else pd.Series(dtype=float)
-    prem = petrov_rows(frame_or_none(frames, "premiums"))
     lines = comparison(frames, tpc)
     check = mixture_check(frame_or_none(frames, "mixture"))
     if check:
         lines.append("Mixture inference, checked: " + check[0].lower() + check[1:])
-    lines += [s for s in (tokenizer_findings(frames, t["name"], tpc, prem) for t in result.tokenizers) if s]
-    return lines + caveats(result, frames)
+    return lines + caveats(result, frames)[0]
 
 
 def mixture_check(mix: pd.DataFrame | None) -> str:
@@ -318,16 +302,17 @@ def _mixture_facts(frames: Frames, tok: str) -> list[tuple[str, str]]:
     reliable = "reliable" not in rows.columns or rows["reliable"].astype(bool).all()
     text = f"{top['category']} {100 * float(top['proportion']):.0f}%"
     if not reliable:
-        text += " — UNRELIABLE fit, not a result"
+        text += " — flagged UNRELIABLE (the LP did not reach its optimum), not a result"
     elif "caution" in rows.columns and rows["caution"].astype(bool).any():
         text += " (caution: " + ", ".join(rows.loc[rows["caution"].astype(bool), "category"]) + " may be inflated)"
     if "error" in rows.columns and rows["error"].notna().any():
-        text += f"; off the known mixture by {100 * rows['error'].abs().mean():.2f} points on average"
+        text += (f"; checked against the known mixture: off by {100 * rows['error'].abs().mean():.2f} "
+                 "points on average")
     return [("largest inferred training share", text)]
 
 
 def _tokenizer_card(result: AuditResult, frames: Frames, info: dict, tpc: pd.Series,
-                    prem: pd.DataFrame | None) -> Card:
+                    prem: pd.DataFrame | None, notes: list[str]) -> Card:
     tok = str(info["name"])
     facts: list[tuple[str, str]] = []
     if tok in tpc.index:
@@ -343,11 +328,13 @@ def _tokenizer_card(result: AuditResult, frames: Frames, info: dict, tpc: pd.Ser
     if vocab:
         facts.append(("vocabulary", vocab.removeprefix("vocabulary: ")))
     facts += _mixture_facts(frames, tok)
-    lines = []
-    if prem is not None and tok in set(prem["tokenizer"]):
-        extremes = premium_extremes(prem[prem["tokenizer"] == tok])
-        if extremes:
-            lines.append(f"Premiums: {extremes}.")
+    lines = []  # the facts say the rest; the sentence adds where premiums are lowest and highest
+    extremes = premium_extremes(prem[prem["tokenizer"] == tok]) if prem is not None else ""
+    if extremes:
+        lines.append(f"Premiums: {extremes}.")
+    if notes:  # the first few, the rest are in the sections
+        more = f"; and {len(notes) - 4} more in the sections below" if len(notes) > 4 else ""
+        lines.append("Caveats: " + "; ".join(n.rstrip(".") for n in notes[:4]) + more + ".")
     failed = [f"{item}: {msg}" for item, msg in result.failures if item.endswith(f" on {tok}")]
     skipped = [f"{a} skipped: {why}" for a, t, why in result.skipped if t == tok]
     return Card(tok, _kind_line(info), facts, lines + [f"FAILED {f}" for f in failed] + skipped,
@@ -357,14 +344,16 @@ def _tokenizer_card(result: AuditResult, frames: Frames, info: dict, tpc: pd.Ser
 def build_cards(result: AuditResult, frames: Frames) -> list[Card]:
     """One :class:`~tokbench.reports.document.Card` per audited tokenizer (its kind and size,
     tokens per character and rank, premiums, code vs prose, vocabulary, inferred mixture with
-    its reliability, what failed or was skipped), then one failed card per tokenizer that could
-    not be loaded."""
+    its reliability; a sentence on what it is good and bad at, its caveats, what failed or was
+    skipped), then one failed card per tokenizer that could not be loaded."""
     import pandas as pd
 
     comp = frame_or_none(frames, "compression")
     tpc = tokens_per_char(comp) if comp is not None else pd.Series(dtype=float)
     prem = petrov_rows(frame_or_none(frames, "premiums"))
-    cards = [_tokenizer_card(result, frames, info, tpc, prem) for info in result.tokenizers]
+    per_tok = caveats(result, frames)[1]
+    cards = [_tokenizer_card(result, frames, info, tpc, prem, per_tok.get(info["name"], []))
+             for info in result.tokenizers]
     cards += [Card(item.removeprefix("tokenizer "), "could not be loaded", [], [msg], status="failed")
               for item, msg in result.failures if item.startswith("tokenizer ")]
     return cards

@@ -108,6 +108,17 @@ class Card:
     findings: list[str] = field(default_factory=list)
     status: str = "ok"
 
+    def as_line(self) -> str:
+        """The card as one line of text (what the CLI prints).
+
+        >>> Card("gpt2", "bpe", [("tokens/char", "0.262")], ["Cheap on code."]).as_line()
+        'gpt2 (bpe): tokens/char 0.262. Cheap on code.'
+        """
+        facts = "; ".join(f"{label} {value}" for label, value in self.facts)
+        head = f"{self.title} ({self.headline})" if self.headline else self.title
+        failed = "FAILED " if self.status != "ok" else ""
+        return f"{failed}{head}: " + " ".join(p for p in [facts + "." if facts else "", *self.findings] if p)
+
 
 @dataclass
 class SignatureItem:

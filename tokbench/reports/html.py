@@ -1,14 +1,21 @@
-"""A self-contained HTML report: a summary, a section per analysis with its explanation,
-sortable tables and inline figures, and the signatures of the results in one collapsed section
-(each corpus and setting said once, a row per tokenizer: see
-:func:`~tokbench.reports.document.digest_signatures`).
+"""A self-contained HTML report that is pleasant to explore: a sticky contents bar, the
+summary, a card per tokenizer, a section per analysis with its explanation, figures and
+sortable tables, and the signatures of the results in one collapsed section (each corpus and
+setting said once, a row per tokenizer: see :func:`~tokbench.reports.document.digest_signatures`).
+
+Figures are inline SVG (crisp at any zoom) inside ``<img src="data:image/svg+xml;base64,…">``:
+an SVG shown as an image cannot run script, so the page's policy stays strict. A figure whose
+SVG would be large (dense heatmaps) is inlined as a PNG at twice the shown resolution instead.
+Each is shown at its natural width (100 CSS px per inch, never wider than the column), so a
+font size in a figure is the size the reader sees (see :data:`tokbench.reports.style.SHOWN_WIDTH_IN`).
 
 Vocabulary entries, tokenizer names and corpus text are untrusted: a tokenizer may contain a
 token such as ``<script>`` or ``"><img onerror=…>``. Every value goes through jinja2's
-autoescaping; figures are inline base64 PNGs; the only script (click a column header to sort)
-is inline and allowed by its sha256 hash in a Content-Security-Policy that forbids every network
-request (``default-src 'none'``), so even an escaping bug could not run injected script or
-fetch anything. The file is written atomically.
+autoescaping; the only script (sorting, and marking the contents link being read) and the only
+style sheet are constant text allowed by their sha256 hashes in a Content-Security-Policy that
+forbids every network request (``default-src 'none'``), so even an escaping bug could not run
+injected script or fetch anything. The file is written atomically. The template, style sheet
+and script live in :mod:`tokbench.reports.html_assets`.
 
 Example:
     >>> import pandas as pd
@@ -20,12 +27,13 @@ Example:
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
+import math
 from pathlib import Path
 from typing import Any
 
 from .document import (
+    Card,
     FigureItem,
     Report,
     Section,
@@ -34,125 +42,100 @@ from .document import (
     digest_signatures,
     format_cell,
 )
+from .html_assets import SCRIPT, STYLE, TEMPLATE, csp
 
 __all__ = ["Section", "Table", "FigureItem", "Report", "render_report", "render_html", "write_report",
-           "write_html", "figure_png"]
+           "write_html", "figure_png", "figure_svg", "figure_image", "CSP", "SVG_LIMIT", "PX_PER_INCH"]
 
-# Sorts a table by the clicked header; numbers by their data-v value. No network, no eval.
-_SORT_SCRIPT = """
-document.querySelectorAll('table.sortable').forEach(function (table) {
-  table.querySelectorAll('th').forEach(function (th, col) {
-    th.addEventListener('click', function () {
-      var body = table.tBodies[0];
-      var asc = th.getAttribute('aria-sort') !== 'ascending';
-      table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
-      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-      var rows = Array.prototype.slice.call(body.rows);
-      var key = function (row) {
-        var cell = row.cells[col];
-        var v = cell.getAttribute('data-v');
-        return v === null ? cell.textContent : parseFloat(v);
-      };
-      rows.sort(function (a, b) {
-        var x = key(a), y = key(b);
-        if (typeof x === 'number' && typeof y === 'number') {
-          if (isNaN(x)) { return 1; } if (isNaN(y)) { return -1; }
-          return asc ? x - y : y - x;
-        }
-        return asc ? String(x).localeCompare(String(y)) : String(y).localeCompare(String(x));
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
-  });
-});
-"""
-_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode()).digest()).decode()
-CSP = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; "
-       "base-uri 'none'; form-action 'none'")
+CSP = csp()
+#: An SVG larger than this (bytes) is replaced by a 2x PNG when that is smaller (dense heatmaps).
+SVG_LIMIT = 350_000
+#: CSS pixels per figure inch: the ``<img>`` size, which the figures' legibility checks assume.
+PX_PER_INCH = 100
+#: Text columns whose longest cell has at most this many characters are not wrapped.
+SHORT_TEXT = 80
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:78rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
-h1{margin-bottom:.2rem} .generated{color:#666;font-size:.9rem;margin-top:0}
-nav{background:#f7f7f7;padding:.5rem 1rem;border-radius:4px} nav ol{margin:.3rem 0}
-.tablewrap{max-height:34rem;overflow:auto;margin:.5rem 0 1.2rem;border:1px solid #ddd}
-.tablewrap.whole{max-height:none;overflow-y:visible} details.sigs>summary{cursor:pointer;font-weight:600}
-table{border-collapse:collapse;font-size:.86rem}
-th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-th{background:#f0f0f0;position:sticky;top:0;cursor:pointer;user-select:none}
-th[aria-sort=ascending]::after{content:" \\25B2"} th[aria-sort=descending]::after{content:" \\25BC"}
-td.t,th.t{text-align:left} td.t{white-space:pre-wrap;max-width:32rem;overflow-wrap:break-word}
-.sig{font-family:ui-monospace,monospace;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f8f8;padding:.5rem}
-.summary{background:#eef5ff;padding:.6rem 1rem;border-radius:4px}
-.failures{background:#fff0f0;border-left:4px solid #c00;padding:.5rem 1rem}
-.notes{color:#444;font-size:.9rem} .status-failed h2{color:#b00} .status-skipped h2{color:#777}
-figure{margin:1rem 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#444;font-size:.9rem}
-</style></head><body>
-{% macro table(t) %}{% if t.note %}<p class="notes">{{ t.note }}</p>{% endif %}
-<div class="tablewrap{{ ' whole' if t.whole else '' }}"><table class="sortable">
-<thead><tr>{% for col, text in t.columns %}<th class="{{ 't' if text else 'n' }}" title="click to sort">{{ col }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in t.rows %}<tr>{% for shown, v in row %}{% if v is none %}<td class="t">{{ shown }}</td>{% else %}<td data-v="{{ v }}">{{ shown }}</td>{% endif %}{% endfor %}</tr>{% endfor %}</tbody>
-</table></div>{% endmacro %}
-<h1>{{ title }}</h1>
-{% if generated %}<p class="generated">{{ generated }}</p>{% endif %}
-{% if summary %}<section class="summary" id="summary"><h2>Summary</h2>{% for line in summary %}<p>{{ line }}</p>{% endfor %}</section>{% endif %}
-{% if failures %}<section class="failures" id="failures"><h2>Failed items</h2><ul>{% for f in failures %}<li>{{ f }}</li>{% endfor %}</ul></section>{% endif %}
-<nav><b>Contents</b><ol>{% for s in sections %}<li><a href="#{{ s.anchor }}">{{ s.title }}</a>{% if s.status != 'ok' %} ({{ s.status }}){% endif %}</li>{% endfor %}<li><a href="#signatures">Signatures</a></li></ol></nav>
-{% for s in sections %}
-<section class="status-{{ s.status }}" id="{{ s.anchor }}">
-<h2>{{ s.title }}{% if s.status != 'ok' %} — {{ s.status }}{% endif %}</h2>
-<p>{{ s.explanation }}</p>
-{% if s.notes %}<ul class="notes">{% for n in s.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
-{% for f in s.figures %}<figure><img src="data:image/png;base64,{{ f.png }}" alt="{{ f.caption }}" width="{{ f.width }}" height="{{ f.height }}"><figcaption>{{ f.caption }}</figcaption></figure>
-{% endfor %}
-{% for t in s.tables %}<h3>{{ t.title }}</h3>{{ table(t) }}
-{% endfor %}
-</section>
-{% endfor %}
-<section id="signatures"><h2>Signatures</h2>
-<p>What makes each number reproducible: tokenizer fingerprints (sha256 of the file), the corpus (id, sizes, content hash, sample and seed), the analysis seed and the tokbench version.</p>
-<details class="sigs"><summary>{{ sigs.summary }}</summary>
-{% for sig in sigs.others %}<h3>{{ sig.name }}</h3><div class="sig">{{ sig.short }}</div>
-{% if sig.full %}<details><summary>full signature</summary><div class="sig">{{ sig.full }}</div></details>{% endif %}
-{% endfor %}
-{% if sigs.count %}<h3>Shared by all {{ sigs.count }} results</h3><div class="sig">{{ sigs.short }}</div>
-<h3>Corpora</h3>{% for label, full in sigs.corpora %}<details><summary>{{ label }}</summary><div class="sig">{{ full }}</div></details>{% endfor %}
-<h3>Tokenizers</h3>{{ table(sigs.tokenizers) }}
-<h3>Analysis settings</h3>{{ table(sigs.settings) }}{% endif %}
-</details>
-</section>
-<script>{{ script }}</script>
-</body></html>
-"""
+
+def _quiet_savefig(figure: Any, buffer: io.BytesIO, **options: Any) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        # a glyph missing from every font is drawn as a box; the PDF report says which code point
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.savefig(buffer, **options)
 
 
 def figure_png(figure: Any, *, dpi: int = 100) -> bytes:
     """A figure as PNG bytes (glyphs missing from the font are drawn as boxes, without warnings)."""
-    import warnings
-
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        figure.savefig(buffer, format="png", dpi=dpi)
+    _quiet_savefig(figure, buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
+def figure_svg(figure: Any) -> bytes:
+    """A figure as SVG bytes, the same for the same figure: text drawn as paths (every script
+    looks as in the PNG, whatever fonts the reader has), no date, fixed element ids."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "tokbench"}):
+        _quiet_savefig(figure, buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def figure_image(figure: Any, *, svg_limit: int = SVG_LIMIT) -> tuple[str, bytes]:
+    """``(mime type, bytes)`` for the report: SVG, or a 2x PNG when the SVG passes ``svg_limit``
+    bytes and the PNG is smaller.
+
+    Example:
+        >>> from tokbench.reports.style import empty_figure
+        >>> figure_image(empty_figure("t", "nothing"))[0]
+        'image/svg+xml'
+    """
+    svg = figure_svg(figure)
+    if len(svg) > svg_limit:
+        png = figure_png(figure, dpi=2 * PX_PER_INCH)
+        if len(png) < len(svg):
+            return "image/png", png
+    return "image/svg+xml", svg
+
+
+def _sort_key(v: float | None) -> str | None:
+    """The ``data-v`` text of a cell: ``None`` for text, ``NaN`` for a missing value, else a
+    number JavaScript's parseFloat reads back exactly (``Infinity`` included)."""
+    if v is None:
+        return None
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return repr(float(v))
+
+
 def _table(t: Table) -> dict[str, Any]:
+    """Rows of ``(shown text, data-v key, td class)`` and columns of ``(name, "num" | "text")``:
+    a column is numeric when every cell has a number or is missing."""
     frame = t.shown()
     note = t.note
     if len(frame) > t.max_rows:
         extra = f"first {t.max_rows:,} of {len(frame):,} rows shown"
         note = f"{note} ({extra})" if note else extra
         frame = frame.head(t.max_rows)
-    rows = [[format_cell(v) for v in row] for row in frame.itertuples(index=False)]
-    numeric = [all(r[i][1] is not None for r in rows) if rows else False for i in range(len(frame.columns))]
-    return {"title": t.title, "note": note, "whole": t.whole, "rows": [[(s, ("NaN" if v is not None and v != v else v)) for s, v in r] for r in rows],
-            "columns": [(str(c), not numeric[i]) for i, c in enumerate(frame.columns)]}
+    cells = [[format_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    numeric = [bool(cells) and all(r[i][1] is not None for r in cells) for i in range(len(frame.columns))]
+    # short text (names, codes) stays on one line, the wrapper scrolls; long text wraps
+    short = [max((len(r[i][0]) for r in cells), default=0) <= SHORT_TEXT for i in range(len(frame.columns))]
+    rows = []
+    for r in cells:
+        row = []
+        for i, (shown, v) in enumerate(r):
+            missing = v is not None and math.isnan(v)
+            kind = "" if numeric[i] else ("t s" if short[i] else "t")
+            cls = " ".join(c for c in (kind, "na" if missing else "") if c)
+            row.append((shown, _sort_key(v), cls))
+        rows.append(row)
+    return {"title": t.title, "note": note, "whole": t.whole, "rows": rows,
+            "columns": [(str(c), "num" if numeric[i] else "text") for i, c in enumerate(frame.columns)]}
 
 
 def _signatures(items: list[SignatureItem]) -> dict[str, Any]:
@@ -179,9 +162,34 @@ def _signatures(items: list[SignatureItem]) -> dict[str, Any]:
 
 
 def _figure(item: FigureItem) -> dict[str, Any]:
-    data = figure_png(item.figure)
-    width, height = (int(round(x * 100)) for x in item.figure.get_size_inches())
-    return {"caption": item.caption, "png": base64.b64encode(data).decode("ascii"), "width": width, "height": height}
+    mime, data = figure_image(item.figure)
+    width, height = (int(round(x * PX_PER_INCH)) for x in item.figure.get_size_inches())
+    return {"caption": item.caption, "mime": mime, "data": base64.b64encode(data).decode("ascii"),
+            "width": width, "height": height}
+
+
+def _card(card: Card) -> dict[str, Any]:
+    status = str(card.status or "ok")
+    # the class is one of a fixed few, never the (untrusted) status text itself
+    status_class = status if status in ("failed", "skipped") else "failed"
+    return {"title": card.title, "headline": card.headline, "status": status, "status_class": status_class,
+            "facts": [(str(label), str(value)) for label, value in card.facts],
+            "findings": [str(f) for f in card.findings]}
+
+
+def _nav(report: Report, sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The contents bar's links, in page order; failed sections and items are marked."""
+    links = []
+    if report.summary:
+        links.append({"anchor": "summary", "label": "Summary", "bad": False})
+    if report.cards:
+        links.append({"anchor": "tokenizers-at-a-glance", "label": "Tokenizers at a glance", "bad": False})
+    if report.failures:
+        links.append({"anchor": "failures", "label": f"Failed items ({len(report.failures)})", "bad": True})
+    links += [{"anchor": s["anchor"], "label": s["title"] + ("" if s["status"] == "ok" else f" ({s['status']})"),
+               "bad": s["status"] == "failed"} for s in sections]
+    links.append({"anchor": "signatures", "label": "Signatures", "bad": False})
+    return links
 
 
 def render_html(report: Report) -> str:
@@ -195,11 +203,13 @@ def render_html(report: Report) -> str:
          "figures": [_figure(f) for f in s.figures]}
         for i, s in enumerate(report.sections)
     ]
-    signatures = _signatures(report.signatures)
-    # The script is trusted constant text; Markup keeps autoescape from mangling its quotes.
-    return env.from_string(_TEMPLATE).render(
+    # The style sheet and script are trusted constant text (allowed by hash in the CSP); Markup
+    # keeps autoescape from changing a byte of them, which would break the hashes.
+    markup = jinja2.utils.markupsafe.Markup
+    return env.from_string(TEMPLATE).render(
         title=report.title, generated=report.generated, summary=report.summary, failures=report.failures,
-        sections=sections, sigs=signatures, csp=CSP, script=jinja2.utils.markupsafe.Markup(_SORT_SCRIPT))
+        cards=[_card(c) for c in report.cards], nav=_nav(report, sections), sections=sections,
+        sigs=_signatures(report.signatures), csp=CSP, style=markup(STYLE), script=markup(SCRIPT))
 
 
 def render_report(title: str, sections: list[Section], signatures: dict[str, str] | list[SignatureItem],

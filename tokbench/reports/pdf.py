@@ -1,11 +1,29 @@
-"""The PDF report: the same :class:`~tokbench.reports.document.Report` as the HTML one, laid
-out on A4 pages with matplotlib's ``PdfPages`` (no extra dependency, no browser).
+"""The PDF report: the same :class:`~tokbench.reports.document.Report` as the HTML one, on A4
+portrait pages, drawn with fpdf2 and shaped with HarfBuzz.
 
-Page 1 holds the title, the summary, failed items and a table of contents with page numbers;
-each section starts on a new page with its explanation and notes, then its figures (one a
-page, vector graphics) and its tables (paginated, long cells cut with "…"); signatures come
-last. Every page has a footer with the page number. Text from tokenizers and corpora is drawn
-with mathtext off, so a token such as ``$x$`` is shown literally. Written atomically.
+Why fpdf2 (+ uharfbuzz): both are wheels on PyPI (pure Python and a self-contained binary
+wheel), so ``pip install tokbench`` renders a PDF on a fresh machine with no system library
+and no browser. fpdf2 embeds subsets of TrueType/OpenType fonts (``.ttc`` collections and the
+CFF outlines of Noto CJK included), switches to fallback fonts per character, shapes complex
+scripts through uharfbuzz, wraps table cells and repeats their header row across pages, and
+writes an outline and a table of contents with page numbers. The alternatives fall short:
+matplotlib's ``PdfPages`` draws one font per text object (every Thai, Myanmar or Han token
+became an empty box), has no text flow, so tables were cut and pages half empty; reportlab
+has no complex-script shaping (Thai, Devanagari and Myanmar come out unjoined); WeasyPrint
+(HTML to PDF) needs the system's pango; printing the HTML with headless Chromium needs a
+browser install that a CI machine or a user's server may not have.
+
+Layout: page 1 holds the title, the generated line, the summary, failed items, one compact card
+per tokenizer and the table of contents (fpdf2's ToC placeholder, filled in with the page
+numbers at the end). Sections then flow, starting a new page only when the heading and its
+first lines would not fit; each has its explanation and notes, its figures (PNG at 200 dpi,
+drawn for the text width and never shrunk, a tall one continued on the next page:
+:mod:`~tokbench.reports.pdf_figures`; fpdf2's SVG import drops matplotlib's image transforms
+and hatch patterns) and its tables (:mod:`~tokbench.reports.pdf_tables`: wrapped, never cut). The
+signatures come last, compact. Every page has a footer with the page number. Text from
+tokenizers and corpora is printed literally (no markdown, no page-count alias) and a
+character no font draws shows as ``U+XXXX`` in grey (:mod:`~tokbench.reports.pdf_doc`,
+:mod:`~tokbench.reports.pdf_fonts`). Written atomically.
 
 Example:
     >>> write_pdf(report, "demo-report/report.pdf")   # doctest: +SKIP
@@ -13,228 +31,229 @@ Example:
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
+import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .document import Report, Table, digest_signatures, format_cell
+from .document import Card, FigureItem, Report, Section, digest_signatures, format_cell
 
 __all__ = ["write_pdf", "render_pdf"]
 
-_A4 = (8.27, 11.69)
-_ROWS_PER_PAGE = 42
-_MAX_COLUMNS = 9
-_CELL_CHARS = 22
-_WRAP = 100
+_RED = (160, 0, 0)
+_MUTED = (85, 85, 85)
+_TOC_SIZE = 10.0
+_CARD_GAP = 4.0
 
 
-def _page() -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=_A4)
-
-
-def _text(fig: Any, x: float, y: float, s: str, **kw: Any) -> Any:
-    return fig.text(x, y, s, parse_math=False, **kw)
-
-
-def _wrapped(lines: list[str], width: int = _WRAP) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        out += textwrap.wrap(line, width) or [""]
-    return out
-
-
-def _footer(fig: Any, number: int, title: str) -> None:
-    _text(fig, 0.5, 0.015, f"{title} — page {number}", ha="center", va="bottom", fontsize=7, color="#666")
+def _report_text(report: Report) -> Iterator[str]:
+    """Every string the PDF will print (to choose the fonts before drawing)."""
+    yield from (report.title, report.generated, *report.summary, *report.failures)
+    for card in report.cards:
+        yield from (card.title, card.headline, *card.findings)
+        for label, value in card.facts:
+            yield from (label, value)
+    for s in report.sections:
+        yield from (s.title, s.explanation, *s.notes, *(f.caption for f in s.figures))
+        for t in s.tables:
+            frame = t.shown()
+            yield from (t.title, t.note or "", *map(str, frame.columns))
+            for row in frame.head(t.max_rows).itertuples(index=False):
+                yield from (format_cell(v)[0] for v in row)
+    for heading, lines in digest_signatures(report.signatures).text_blocks():
+        yield from (heading, *lines)
 
 
-def _cell(value: Any) -> str:
-    text = format_cell(value)[0]
-    return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…"
+def _document(report: Report) -> Any:
+    from .pdf_doc import ReportPdf
+    from .pdf_fonts import plan_fonts
 
-
-class _Plan:
-    """Pages as deferred drawers, so the table of contents can give page numbers."""
-
-    def __init__(self) -> None:
-        self.pages: list[Callable[[int], Any]] = []
-
-    def add(self, drawer: Callable[[int], Any]) -> int:
-        self.pages.append(drawer)
-        return len(self.pages)
-
-
-def _text_page(title: str, heading: str, blocks: list[tuple[str, list[str]]]) -> Callable[[int], Any]:
-    """A page of headed paragraphs (long content continues in smaller type; enough for reports)."""
-
-    def draw(number: int) -> Any:
-        fig = _page()
-        y = 0.95
-        _text(fig, 0.08, y, heading, fontsize=15, weight="bold", va="top")
-        y -= 0.045
-        for sub, lines in blocks:
-            if sub:
-                _text(fig, 0.08, y, sub, fontsize=11, weight="bold", va="top")
-                y -= 0.028
-            for line in _wrapped(lines):
-                if y < 0.05:
-                    break
-                _text(fig, 0.08, y, line, fontsize=9, va="top", family="DejaVu Sans")
-                y -= 0.017
-            y -= 0.012
-        _footer(fig, number, title)
-        return fig
-
-    return draw
-
-
-def _table_pages(title: str, heading: str, table: Table) -> list[Callable[[int], Any]]:
-    frame = table.shown()
-    columns = list(frame.columns)[:_MAX_COLUMNS]
-    dropped = list(frame.columns)[_MAX_COLUMNS:]
-    shown = frame[columns].head(table.max_rows)
-    chunks = [shown.iloc[i:i + _ROWS_PER_PAGE] for i in range(0, max(len(shown), 1), _ROWS_PER_PAGE)]
-    notes = []
-    if dropped:
-        notes.append(f"columns not shown here (see the HTML report): {', '.join(map(str, dropped))}")
-    if len(frame) > len(shown):
-        notes.append(f"first {len(shown):,} of {len(frame):,} rows")
-    drawers = []
-    for k, chunk in enumerate(chunks):
-        def draw(number: int, chunk: Any = chunk, k: int = k) -> Any:
-            fig = _page()
-            cont = f" (continued {k + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-            _text(fig, 0.06, 0.96, f"{heading}: {table.title}{cont}", fontsize=11, weight="bold", va="top")
-            if notes and k == 0:
-                _text(fig, 0.06, 0.935, "; ".join(notes), fontsize=7, va="top", color="#444")
-            ax = fig.add_axes((0.04, 0.05, 0.92, 0.87))
-            ax.axis("off")
-            cells = [[_cell(v) for v in row] for row in chunk.itertuples(index=False)] or [["–"] * len(columns)]
-            tab = ax.table(cellText=cells, colLabels=[_cell(str(c)) for c in columns], loc="upper center",
-                           cellLoc="right", colLoc="center")
-            tab.auto_set_font_size(False)
-            tab.set_fontsize(7)
-            tab.auto_set_column_width(list(range(len(columns))))
-            for (r, _c), cell in tab.get_celld().items():
-                cell.get_text().set_parse_math(False)
-                cell.set_height(0.02)
-                if r == 0:
-                    cell.set_facecolor("#eeeeee")
-            _footer(fig, number, title)
-            return fig
-
-        drawers.append(draw)
-    return drawers
-
-
-def _figure_page(title: str, heading: str, caption: str, figure: Any) -> Callable[[int], Any]:
-    def draw(number: int) -> Any:
-        # The figure keeps its own size (vector page); a footer is added for this page only.
-        texts = [_text(figure, 0.99, 0.003, f"{heading} — page {number}", ha="right", va="bottom", fontsize=6,
-                       color="#666")]
-        figure._tokbench_footer = texts
-        return figure
-
-    return draw
+    text = "\n".join(_report_text(report))
+    return ReportPdf(report.title, plan_fonts(text))
 
 
 def render_pdf(report: Report, handle: Any) -> int:
     """Write the PDF to an open binary file; returns the number of pages."""
-    title = report.title
-    plan = _Plan()
-    plan.add(lambda n: None)  # the title page, drawn last when page numbers are known
-    toc = _plan_sections(report, plan)
-    sig_lines = digest_signatures(report.signatures).text_blocks()  # shared corpus said once
-    per_page = 12
-    first_sig = None
-    for k in range(0, max(len(sig_lines), 1), per_page):
-        n = plan.add(_text_page(title, "Signatures" if k == 0 else "Signatures (continued)", sig_lines[k:k + per_page]))
-        first_sig = first_sig or n
-    toc.append(("Signatures", first_sig or len(plan.pages)))
-    plan.pages[0] = _title_page(report, toc)
-    _save_pages(plan, handle, title)
-    return len(plan.pages)
+    doc = _document(report)
+    doc.add_page()
+    _front(doc, report)
+    names = [_section_name(i, s) for i, s in enumerate(report.sections, start=1)] + ["Signatures"]
+    _contents(doc, names)
+    for name, section in zip(names, report.sections, strict=False):  # names end with Signatures
+        _section(doc, name, section)
+    _signatures(doc, report)
+    handle.write(bytes(doc.output()))
+    return int(doc.pages_count)
 
 
-def _plan_sections(report: Report, plan: _Plan) -> list[tuple[str, int]]:
-    """Add every section's pages (text, figures, tables); returns the contents (heading, page)."""
-    toc: list[tuple[str, int]] = []
-    for i, s in enumerate(report.sections, start=1):
-        heading = f"{i}. {s.title}"
-        status = "" if s.status == "ok" else f" ({s.status})"
-        blocks: list[tuple[str, list[str]]] = [("", [s.explanation])]
-        if s.notes:
-            blocks.append(("Notes", [f"• {n}" for n in s.notes]))
-        if s.figures:
-            blocks.append(("Figures", [f"• {f.caption}" for f in s.figures]))
-        if s.tables:
-            blocks.append(("Tables", [f"• {t.title} ({len(t.frame):,} rows)" for t in s.tables]))
-        toc.append((heading + status, plan.add(_text_page(report.title, heading + status, blocks))))
-        for f in s.figures:
-            plan.add(_figure_page(report.title, heading, f.caption, f.figure))
-        for t in s.tables:
-            for drawer in _table_pages(report.title, heading, t):
-                plan.add(drawer)
-    return toc
+def _section_name(number: int, section: Section) -> str:
+    return f"{number}. {section.title}" + ("" if section.status == "ok" else f" ({section.status})")
 
 
-def _title_page(report: Report, toc: list[tuple[str, int]]) -> Callable[[int], Any]:
-    """Page 1: title, generation line, summary, failed items and the table of contents."""
-    title = report.title
-
-    def draw(number: int) -> Any:
-        fig = _page()
-        _text(fig, 0.08, 0.95, "\n".join(textwrap.wrap(title, 60)), fontsize=18, weight="bold", va="top")
-        y = 0.89
-        if report.generated:
-            _text(fig, 0.08, y, report.generated, fontsize=9, color="#555", va="top")
-            y -= 0.03
-        _text(fig, 0.08, y, "Summary", fontsize=12, weight="bold", va="top")
-        y -= 0.028
-        for line in _wrapped(report.summary or ["–"]):
-            _text(fig, 0.08, y, line, fontsize=9, va="top")
-            y -= 0.017
-        if report.failures:
-            y -= 0.01
-            _text(fig, 0.08, y, "Failed items", fontsize=12, weight="bold", va="top", color="#b00")
-            y -= 0.028
-            for line in _wrapped([f"• {f}" for f in report.failures])[:12]:
-                _text(fig, 0.08, y, line, fontsize=9, va="top", color="#700")
-                y -= 0.017
-        y -= 0.015
-        _text(fig, 0.08, y, "Contents", fontsize=12, weight="bold", va="top")
-        y -= 0.03
-        for name, page in toc:
-            if y < 0.05:
-                break
-            _text(fig, 0.1, y, name[:80], fontsize=10, va="top")
-            _text(fig, 0.9, y, str(page), fontsize=10, va="top", ha="right")
-            y -= 0.022
-        _footer(fig, number, title)
-        return fig
-
-    return draw
+def _front(doc: Any, report: Report) -> None:
+    """Title, generated line, summary, failed items and the tokenizer cards."""
+    doc.heading(report.title or "Report", 18, keep=0)
+    if report.generated:
+        doc.paragraph(report.generated, 8.5, color=_MUTED)
+    doc.ln(3)
+    doc.heading("Summary", 12, keep=10)
+    doc.bullets(report.summary or ["–"], 9.5)
+    if report.failures:
+        doc.ln(2)
+        doc.heading("Failed items", 12, keep=10, color=_RED)
+        doc.bullets(report.failures, 9, color=_RED)
+    if report.cards:
+        doc.ln(3)
+        doc.heading("Tokenizers at a glance", 12, keep=30)
+        _cards(doc, report.cards)
 
 
-def _save_pages(plan: _Plan, handle: Any, title: str) -> None:
-    import warnings
+def _card_parts(card: Card) -> list[tuple[str, float, str, Any]]:
+    """(text, size, style, colour) lines of a card, top to bottom."""
+    failed = card.status != "ok"
+    parts = [(card.title + (f" — {card.status}" if failed else ""), 10, "B", _RED if failed else 0)]
+    if card.headline:
+        parts.append((card.headline, 8, "", _MUTED))
+    if card.facts:
+        parts.append(("   ·   ".join(f"{label}: {value}" for label, value in card.facts), 8, "", 0))
+    parts += [(f"• {line}", 8, "", _RED if failed else 0) for line in card.findings]
+    return parts
 
-    from matplotlib.backends.backend_pdf import PdfPages
 
-    with warnings.catch_warnings(), PdfPages(handle, metadata={"Title": title, "Creator": "tokbench"}) as pdf:
-        # Scripts DejaVu Sans lacks (Thai, Myanmar, CJK) show as boxes; the HTML report shows them.
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        for number, drawer in enumerate(plan.pages, start=1):
-            fig = drawer(number)
-            try:
-                pdf.savefig(fig)
-            finally:
-                for text in getattr(fig, "_tokbench_footer", []):
-                    text.remove()
-                if hasattr(fig, "_tokbench_footer"):
-                    del fig._tokbench_footer
+def _cards(doc: Any, cards: list[Card]) -> None:
+    """Cards two to a row, each a light box around its title, headline, facts and findings."""
+    width = (doc.epw - _CARD_GAP) / 2
+    inner = width - 4
+    for k in range(0, len(cards), 2):
+        pair = cards[k:k + 2]
+        parts = [_card_parts(c) for c in pair]
+        heights = [sum(doc.text_height(t, inner, s, st) + 0.8 for t, s, st, _ in p) + 4 for p in parts]
+        height = max(heights)
+        if height > doc.h - doc.t_margin - doc.b_margin - 4:  # a card longer than a page: plain text
+            for text, size, style, color in (part for p in parts for part in p):
+                doc.paragraph(text, size, style=style, color=color)
+            continue
+        doc.need(height + 2)
+        top = doc.get_y()
+        for j, (card, lines) in enumerate(zip(pair, parts, strict=True)):
+            left = doc.l_margin + j * (width + _CARD_GAP)
+            doc.set_draw_color(200)
+            doc.set_fill_color(*((253, 240, 240) if card.status != "ok" else (246, 247, 250)))
+            doc.rect(left, top, width, height, style="DF", round_corners=True, corner_radius=1.5)
+            doc.set_xy(left + 2, top + 2)
+            for text, size, style, color in lines:
+                doc.set_font("base", style, size)
+                doc.set_text_color(color)
+                doc.set_x(left + 2)
+                doc.multi_cell(inner, size * 0.45, text, align="L", new_x="LEFT", new_y="NEXT")
+                doc.set_y(doc.get_y() + 0.8)
+            doc.set_text_color(0)
+        doc.set_draw_color(0)
+        doc.set_y(top + height + _CARD_GAP)
+
+
+def _contents(doc: Any, names: list[str]) -> None:
+    """Reserve room for the table of contents, here if it fits, filled in at the end."""
+    width = doc.epw - 14
+    heights = [doc.text_height(n, width, _TOC_SIZE) + 1 for n in names]
+    heading = 9.0
+    if doc.room() < heading + sum(heights[:3]) + 4:
+        doc.add_page()
+    body = doc.h - doc.t_margin - doc.b_margin
+    pages, room = 1, doc.room() - heading
+    for h in heights:
+        if h > room:
+            pages, room = pages + 1, body
+        room -= h
+
+    def render(pdf: Any, outline: list[Any]) -> None:
+        start = pdf.page
+        pdf.heading("Contents", 12, keep=0)
+        for entry in (e for e in outline if e.level == 0):
+            pdf.set_font("base", "", _TOC_SIZE)
+            y, page = pdf.get_y(), str(entry.page_number)
+            if pdf.room() < pdf.text_height(entry.name, width, _TOC_SIZE) + 1:
+                pdf.add_page()
+                y = pdf.get_y()
+            link = pdf.add_link(page=entry.page_number)
+            pdf.multi_cell(width, _TOC_SIZE * 0.45, entry.name, align="L", link=link, new_x="LMARGIN", new_y="NEXT")
+            end = pdf.get_y()
+            pdf.set_xy(pdf.l_margin + width, y)
+            pdf.cell(14, _TOC_SIZE * 0.45, page, align="R", link=link)
+            pdf.set_y(end + 1)
+        while pdf.page < start + pages - 1:  # fpdf2 wants exactly the pages reserved
+            pdf.add_page()
+
+    doc.insert_toc_placeholder(render, pages=pages)
+
+
+def _section(doc: Any, name: str, section: Section) -> None:
+    """Heading, explanation, notes, figures and tables of one section, flowing on."""
+    doc.ln(2)
+    intro = doc.text_height(section.explanation or "–", doc.epw, 9.5) + 10
+    doc.need(min(intro, 60) + 25)
+    doc.start_section(name)
+    doc.heading(name, 13, keep=0, color=0 if section.status == "ok" else _RED)
+    if section.explanation:
+        doc.paragraph(section.explanation, 9.5)
+    if section.notes:
+        doc.ln(1)
+        doc.bullets(section.notes, 8.5, color=_MUTED)
+    doc.ln(2)
+    for k, item in enumerate(section.figures, start=1):
+        _figure(doc, item, f"{name.split('.')[0]}.{k}")
+    from .pdf_tables import draw_table
+
+    for table in section.tables:
+        draw_table(doc, table)
+
+
+def _figure(doc: Any, item: FigureItem, number: str) -> None:
+    """The figure at the size it was drawn (the text width at most), continued on the next page
+    when taller than a page, then its caption."""
+    from .pdf_figures import figure_strips
+
+    caption = f"Figure {number}. {item.caption}"
+    caption_h = doc.text_height(caption, doc.epw, 8) + 2
+    body = doc.h - doc.t_margin - doc.b_margin - 4
+    strips = figure_strips(item.figure, width_mm=doc.epw, max_height_mm=body, first_height_mm=doc.room() - 2)
+    if len(strips) > 1:
+        caption += f" (continued over {len(strips)} pages)"
+    for k, (png, height) in enumerate(strips):
+        last = k == len(strips) - 1
+        # the caption stays with the last strip when both fit on one page
+        doc.need(height + (caption_h if last and height + caption_h <= body else 0))
+        width = height * _png_aspect(png)
+        doc.image(io.BytesIO(png), x=doc.l_margin + (doc.epw - width) / 2, y=doc.get_y(), w=width, h=height)
+        doc.set_y(doc.get_y() + height + 1)
+    doc.paragraph(caption, 8, color=_MUTED)
+    doc.ln(3)
+
+
+def _png_aspect(png: bytes) -> float:
+    """Width / height of a PNG, from its header."""
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return width / height if height else 1.0
+
+
+def _signatures(doc: Any, report: Report) -> None:
+    """Every result's signature, said once per corpus, tokenizer and setting."""
+    doc.ln(2)
+    doc.need(40)
+    doc.start_section("Signatures")
+    doc.heading("Signatures", 13, keep=0)
+    blocks = digest_signatures(report.signatures).text_blocks()
+    if not blocks:
+        doc.paragraph("No signatures.", 8.5, color=_MUTED)
+    body = doc.h - doc.t_margin - doc.b_margin
+    for heading, lines in blocks:
+        # a block moves to the next page whole when it fits there: no page holds a lone last line
+        height = 6 + sum(doc.text_height(line, doc.epw - 2, 7) for line in lines)
+        doc.need(min(height, body))
+        doc.paragraph(heading, 8.5, style="B")
+        for line in lines:
+            doc.paragraph(line, 7, color=_MUTED, indent=2)
+        doc.ln(1)
 
 
 def write_pdf(report: Report, path: str | Path) -> Path:

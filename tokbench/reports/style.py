@@ -13,13 +13,16 @@ Example:
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "SHOWN_WIDTH_IN", "MIN_SHOWN_PT", "new_figure", "panel_grid", "colours", "short_label",
-           "empty_figure", "shown_scale", "text_sizes"]
+__all__ = ["OKABE_ITO", "SHOWN_WIDTH_IN", "PDF_WIDTH_IN", "MIN_SHOWN_PT", "new_figure", "panel_grid", "colours",
+           "short_label", "empty_figure", "shown_scale", "shown_width", "figures_for_width", "text_sizes"]
 
 #: Colour-blind-friendly palette (Okabe & Ito) used first, then tab20 for long lists.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -29,34 +32,60 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 #: the <img> is sized at 100 px per inch); the PDF keeps the figure's own size. Figures are made
 #: no wider than this, so they are never scaled down and a font size is the size the reader sees.
 SHOWN_WIDTH_IN = 12.4
+#: The PDF report's text width on A4 portrait (210 mm less two 15 mm margins): its figures are
+#: drawn this wide (see :func:`figures_for_width`), so the PDF never shrinks their text either.
+PDF_WIDTH_IN = 180 / 25.4
 #: Smallest readable text, in points at the size shown.
 MIN_SHOWN_PT = 8.0
+
+_WIDTH: contextvars.ContextVar[float] = contextvars.ContextVar("shown_width", default=SHOWN_WIDTH_IN)
+
+
+def shown_width() -> float:
+    """The width figures are drawn for now: :data:`SHOWN_WIDTH_IN`, or what :func:`figures_for_width` set."""
+    return _WIDTH.get()
+
+
+@contextmanager
+def figures_for_width(inches: float) -> Iterator[None]:
+    """Draw the figures made inside this block for a medium ``inches`` wide (panels re-flow into
+    fewer columns rather than shrinking their text).
+
+    >>> with figures_for_width(PDF_WIDTH_IN):
+    ...     round(float(new_figure(12.0, 3.0).get_size_inches()[0]), 2), panel_grid(4, 4.5)
+    (7.09, (4, 1))
+    """
+    token = _WIDTH.set(inches)
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
 
 
 def new_figure(width: float, height: float) -> Figure:
     """A pyplot-free ``Figure`` (no global state, no display) with constrained layout.
 
-    The width is capped at :data:`SHOWN_WIDTH_IN` so the report never shrinks the text.
+    The width is capped at :func:`shown_width` so the report never shrinks the text.
     """
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(min(width, SHOWN_WIDTH_IN), height), layout="constrained")
+    return Figure(figsize=(min(width, shown_width()), height), layout="constrained")
 
 
 def panel_grid(n: int, panel_width: float, extra: float = 1.0) -> tuple[int, int]:
-    """``(rows, columns)`` for ``n`` panels of ``panel_width`` inches that fit :data:`SHOWN_WIDTH_IN`.
+    """``(rows, columns)`` for ``n`` panels of ``panel_width`` inches that fit :func:`shown_width`.
 
     >>> panel_grid(4, 4.5)
     (2, 2)
     """
-    columns = max(1, min(n, int((SHOWN_WIDTH_IN - extra) // panel_width)))
+    columns = max(1, min(n, int((shown_width() - extra) // panel_width)))
     return -(-n // columns), columns
 
 
 def shown_scale(fig: Figure) -> float:
     """How much the report scales ``fig`` down: shown width / figure width (1.0 = not shrunk)."""
     width = float(fig.get_size_inches()[0])
-    return min(1.0, SHOWN_WIDTH_IN / width) if width > 0 else 1.0
+    return min(1.0, shown_width() / width) if width > 0 else 1.0
 
 
 def text_sizes(fig: Figure) -> list[tuple[str, float]]:

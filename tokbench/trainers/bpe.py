@@ -30,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +52,6 @@ __all__ = ["TrainedBPE", "train_bpe", "word_counts", "resolve_pattern", "StopRea
 StopReason = Literal["vocab_size", "no_pairs", "min_frequency"]
 #: The engine's stop codes by name.
 STOP_REASONS: dict[int, StopReason] = {1: "vocab_size", 2: "no_pairs", 3: "min_frequency"}
-_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
 
 @dataclass(eq=False)
@@ -106,28 +104,22 @@ def resolve_pattern(pattern: str) -> tuple[str, str]:
     """``(name, regex)`` for ``"gpt2"``, a registered pattern name, or a regex.
 
     A string that looks like a name (letters, digits, ``_-.``) must be a known name; anything
-    else is compiled as a regex.
+    else is compiled as a regex (:func:`tokbench.model.patterns.resolve_split_pattern`).
     """
-    from ..model.patterns import GPT2_PATTERN, PATTERNS, get_pattern
+    from ..model.patterns import GPT2_PATTERN, PATTERNS, resolve_split_pattern
 
     if not isinstance(pattern, str) or not pattern:
         raise TokbenchError(f"pattern must be a name or a regex string, got {pattern!r}")
     if pattern.lower() in ("gpt2", "gpt-2", "bytelevel"):
         return "gpt2", GPT2_PATTERN
-    if _NAME_LIKE.match(pattern):
-        try:
-            found = get_pattern(pattern)
-        except UnknownNameError:
-            raise UnknownNameError("split pattern", pattern, ["gpt2", *PATTERNS]) from None
-        return found.name, found.regex
-    import regex
-
     try:
-        regex.compile(pattern)
-    except regex.error as err:
+        found = resolve_split_pattern(pattern)
+    except UnknownNameError:
+        raise UnknownNameError("split pattern", pattern, ["gpt2", *PATTERNS]) from None
+    except ValueError as err:
         raise TokbenchError(f"pattern {pattern!r} is not a valid regex ({err}); fix it or use a "
                             f"named pattern: gpt2, {', '.join(PATTERNS)}") from None
-    return "custom", pattern
+    return ("custom", found) if isinstance(found, str) else (found.name, found.regex)
 
 
 def word_counts(corpus_or_texts: Any, pattern: str = "gpt2") -> dict[str, int]:

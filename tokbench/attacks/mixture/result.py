@@ -77,6 +77,7 @@ class MixtureResult:
     options: dict[str, Any]
     seed: int = 0
     replicates_converged: int = 0  # replicate LPs that converged (the rest stopped by gap, stability or a cap)
+    identical: tuple[tuple[str, ...], ...] = ()  # groups of candidate categories holding the same text
 
     @property
     def categories(self) -> list[str]:
@@ -144,9 +145,15 @@ class MixtureResult:
             notes.append(f"UNRELIABLE fit ({self.unreliable_reason}): the proportions are not the LP's answer "
                          "and should not be read as results; rerun with a larger time limit or fewer steps")
         n = len(self.categories)
-        if n < FEW_CATEGORIES:
+        if n == 1:
+            notes.append(f"one candidate category ({self.categories[0]}): its share is 1.0 by construction, "
+                         "not a finding; give at least two categories to compare")
+        elif n < FEW_CATEGORIES:
             notes.append(f"shares are among these {n} categories only ({', '.join(self.categories)}): "
                          "training data outside them is credited to whichever candidate resembles it")
+        for group in self.identical:
+            notes.append(f"categories {', '.join(group)} hold identical text: the attack cannot tell them apart "
+                         "and splits their share arbitrarily; read their sum, or leave all but one out")
         median = float(np.median(self.fit.pairs_per_byte)) if len(self.fit.pairs_per_byte) else 0.0
         already = set(self.fit.extrapolated())
         for cat in self.inflated():

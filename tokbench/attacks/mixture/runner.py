@@ -14,11 +14,13 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ...corpora import CorpusWarning
 from .lp import infer_mixture
 from .result import MixtureResult
 from .traceset import TraceSet
@@ -35,6 +37,10 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
     """Trace every category of ``corpus`` under ``tok``, solve, and resample (``bootstrap``
     half-sample replicates, see :meth:`MixtureResult.intervals`); ``lp_options`` go to
     :func:`~tokbench.attacks.mixture.lp.infer_mixture`."""
+    identical = tuple(corpus.identical_categories()) if hasattr(corpus, "identical_categories") else ()
+    for group in identical:
+        warnings.warn(f"categories {', '.join(group)} hold identical text; the mixture attack splits their share "
+                      "arbitrarily (leave all but one out)", CorpusWarning, stacklevel=2)
     ts = TraceSet.from_corpus(tok, corpus, n_steps=n_steps, skip=skip, replicates=bootstrap, seed=seed,
                               cache_dir=cache_dir, use_cache=use_cache, progress=progress)
     fit = infer_mixture(ts, solver=solver, progress=progress, **lp_options)
@@ -46,6 +52,7 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
         replicates=np.array(reps).reshape(len(reps), len(ts.categories)), corpus=ts.corpus,
         options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
                  **lp_options}, seed=seed, replicates_converged=sum(f.converged for f in rep_fits),
+        identical=identical,
     )
 
 

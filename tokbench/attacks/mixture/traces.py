@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ...cache import Cache, Record, default_cache_root
+from ...cache import Cache, Record, default_cache_root, warn_damaged
 from ...errors import TokbenchError, UnsupportedTokenizerError
 from ...model.tokenizer import Tokenizer
 from .merges import MergeList
@@ -265,9 +265,12 @@ def trace_category(tok: Tokenizer, documents: Sequence[str], merges: MergeList, 
         key = cache.key({"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
                          "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
                          "seed": seed if replicates else None})
-        cached = _trace_from_record(cache.load(key))
+        record = cache.load(key)
+        cached = _trace_from_record(record)
         if cached is not None:
             return cached
+        if record is not None:
+            warn_damaged(cache.path(key), "not a whole trace")
     trace = trace_words(word_table(tok, documents, replicates=replicates, seed=seed), merges)
     if cache is not None:
         cache.store(key, Record(meta={"trace_version": TRACE_VERSION, "tokenizer": tok.name},
