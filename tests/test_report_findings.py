@@ -103,6 +103,16 @@ def test_findings_on_real_audit(tokenizer_dir) -> None:
     for tok in ("gpt2", "mistral_v1"):
         facts = dict(cards[tok].facts)
         assert "characters/token" in facts["code vs prose"] and "Latin" in facts["vocabulary"]
+    # which tokens no text produces: every id classed once; gpt2's undecodable ones are exactly
+    # its single bytes that never occur in UTF-8 (0xC0, 0xC1, 0xF5-0xFF)
+    never = result.to_frames()["coverage_unreachable"].set_index("tokenizer")
+    classes = [c for c in never.columns if c != "vocab_size"]
+    assert (never[classes].sum(axis=1) == never["vocab_size"]).all()
+    from tokbench.formats import load_tokenizer
+
+    invalid = {bytes([b]) for b in (0xC0, 0xC1, *range(0xF5, 0x100))}
+    assert never.loc["gpt2", "undecodable"] == sum(v in invalid for v in load_tokenizer(tokenizer_dir / "gpt2").vocab)
+    assert dict(cards["gpt2"].facts)["tokens no text produces"].startswith(f"{never.loc['gpt2', 'undecodable']} of 50,257")
     caveats = [s for s in summary if s.startswith("Caveat")]
     flagged = result.to_frames()["premiums"].query("flags != ''")
     for row in flagged.itertuples():  # flagged languages reach the summary
@@ -125,7 +135,7 @@ def test_cards_state_each_tokenizers_cost_and_rank() -> None:
     for rank, (name, value) in enumerate(tpc.items(), start=1):
         facts = dict(next(c for c in cards if c.title == name).facts)
         assert facts["tokens per character"].startswith(f"{value:.3f}")
-        assert ("the cheapest" if rank == 1 else "the 2nd cheapest") in facts["tokens per character"]
+        assert ("the cheapest" if rank == 1 else "the dearest of 2") in facts["tokens per character"]
         summ = result.to_frames()["premiums_summary"].set_index("tokenizer").loc[name]
         assert facts["worst language"] == f"{summ['max_language']} {summ['max']:.2f}×"
     assert cards[-1].status == "failed" and "cannot read it" in cards[-1].findings[0]

@@ -83,6 +83,11 @@ ENCODE = [
 ]
 
 COVERAGE = [
+    _c("unreachable-out-is-folder", "unreachable", "{gpt2}", "--sample", "50", "--out", "{tmp}/adir"),
+    _c("unreachable-tokens-under-a-file", "unreachable", "{gpt2}", "--sample", "50", "--tokens",
+       "{tmp}/afile.txt/x.csv"),
+    _c("unreachable-budget-zero", "unreachable", "{gpt2}", "--budget", "0"),
+    _c("unreachable-wordpiece-has-no-merges", "unreachable", "{bert}"),
     _c("coverage-out-is-folder", "coverage", "{gpt2}", "--csv", "--out", "{tmp}/adir"),
     _c("coverage-out-under-a-file", "coverage", "{gpt2}", "--csv", "--out", "{tmp}/afile.txt/x.csv"),
     _c("coverage-out-existing-folder-json", "coverage", "{gpt2}", "--json", "--out", "{tmp}/adir"),

@@ -7,7 +7,8 @@ Each adapter calls one metric or attack, decides whether it applies (raising
 :class:`~tokbench.results.Result` protocol, so no adapter inspects what it got back.
 
 * coverage — :func:`tokbench.metrics.coverage.coverage` (Qtok classes; Latin/Cyrillic
-  languages of the corpus);
+  languages of the corpus; for BPE with merges, which tokens no text can produce:
+  :mod:`tokbench.metrics.unreachable`);
 * compression — :func:`tokbench.metrics.compression.compression`;
 * premiums — :func:`tokbench.metrics.premiums.premiums` on the FLORES-style languages parallel
   to the reference;
@@ -67,12 +68,13 @@ def run_coverage(tok: Tokenizer, corpus: Corpus, options: Mapping[str, Any]) -> 
     latin_cyrillic = [c for c in corpus.category_names if FLORES_CODE.match(c) and c[-4:] in ("Latn", "Cyrl")]
     if latin_cyrillic:
         languages = corpus.subset(latin_cyrillic)
-    res = coverage([tok], language_corpus=languages, union=False)
+    res = coverage([tok], language_corpus=languages, union=False, unreachable=True)
     frames = {
         "coverage": res.to_frame(percent=True),
         "coverage_counts": res.to_frame(),
         "coverage_scripts": res.scripts_frame(),
         "coverage_languages": res.languages_frame(percent=True),
+        "coverage_unreachable": res.unreachable_frame(),
         "longest_entries": longest_entries(tok),
     }
     return PartResult(frames, res.signature, tuple(res.notes))

@@ -32,6 +32,7 @@ COMMANDS = Registry("command", {
     "info": "tokbench.cli.info:run",
     "encode": "tokbench.cli.encode:run",
     "coverage": "tokbench.cli.coverage:run",
+    "unreachable": "tokbench.cli.unreachable:run",
     "premiums": "tokbench.cli.premiums:run",
     "optimal-vocab": "tokbench.cli.optimal_vocab:run",
     "train": "tokbench.cli.train:run",
@@ -48,6 +49,8 @@ HELP: dict[str, str] = {
     "info": "describe a tokenizer file (kind, vocab, merges, specials, pipeline)",
     "encode": "encode text with a tokenizer and show ids and tokens",
     "coverage": "classify every vocabulary entry (Qtok-style): classes, scripts, Latin/Cyrillic languages",
+    "unreachable": "decide for every token of a BPE tokenizer with merges whether any text can produce it "
+                   "(witnesses checked with the reference library; proofs for the unreachable)",
     "premiums": "token premiums on a parallel corpus (Petrov/Arnett) with bootstrap CIs and summaries",
     "optimal-vocab": "per-language optimal vocabulary size (Arnett et al. 2025): BPE over a vocab grid, power-law fit of CTC, retrain at the target, premium variance and regression",
     "train": "train a tokenizer (bpe, char, superword, hybrid, spm-bpe, spm-unigram, hf-unigram, hf-wordpiece) on a corpus; save it",

@@ -36,7 +36,11 @@ Per-language shares of Latin- and Cyrillic-script alpha tokens use both methods,
    candidates and no occurrence, is ``unassigned``.
 
 This differs from :mod:`tokbench.metrics.compression`, which looks at the tokens a corpus
-*uses*; coverage looks at the vocabulary itself.
+*uses*; coverage looks at the vocabulary itself. With ``unreachable=True`` each BPE tokenizer
+with merges also gets the classes of :mod:`tokbench.metrics.unreachable` (which texts, if any,
+can produce each token): ``to_frame()`` gains an ``unreachable`` column (tokens proven never
+produced: shadowed merges, pretokenizer/normalizer, byte fallback, undecodable) and
+``unreachable_frame()`` gives every class.
 
 Example:
     >>> res = coverage([load_tokenizer("cl100k_base.tiktoken")])   # doctest: +SKIP
@@ -53,7 +57,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..corpora import Corpus
-from ..errors import TokbenchError
+from ..errors import TokbenchError, UnsupportedTokenizerError
 from ..model.tokenizer import Tokenizer
 from ..results import Signature
 
@@ -335,6 +339,8 @@ class CoverageResult:
     signature: Signature
     union: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Tokenizer -> unreachable-token class -> count (None: no merge list); empty when not computed.
+    unreachable: dict[str, dict[str, int] | None] = field(default_factory=dict)
 
     def to_frame(self, *, percent: bool = False) -> pd.DataFrame:
         """One row per tokenizer (and the union), one column per class plus ``total``.
@@ -350,8 +356,25 @@ class CoverageResult:
             for cls in CLASSES:
                 row[cls] = 100.0 * counts[cls] / total if percent else counts[cls]
             row["total"] = 100.0 * sum(counts.values()) / total if percent else sum(counts.values())
+            if self.unreachable:
+                row["unreachable"] = _unreachable_cell(self.unreachable.get(name), total, percent=percent)
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def unreachable_frame(self, *, percent: bool = False) -> pd.DataFrame:
+        """One row per tokenizer with merges, one column per unreachable-token class."""
+        import pandas as pd
+
+        from .unreachable import CLASSES as REACH_CLASSES
+
+        rows = []
+        for name, counts in self.unreachable.items():
+            if counts is None:
+                continue
+            total = self.vocab_sizes[name]
+            rows.append({"tokenizer": name, "vocab_size": total,
+                         **{c: 100.0 * counts[c] / total if percent else counts[c] for c in REACH_CLASSES}})
+        return pd.DataFrame(rows, columns=["tokenizer", "vocab_size", *REACH_CLASSES])
 
     def scripts_frame(self, *, percent: bool = False) -> Any:
         """Alpha tokens per script (rows: tokenizers; columns: scripts, most frequent first)."""
@@ -391,9 +414,31 @@ class CoverageResult:
             "scripts": self.scripts,
             "languages": self.languages,
             "union": self.union,
+            "unreachable": self.unreachable,
             "notes": self.notes,
             "signature": self.signature.to_dict(),
         }
+
+
+def _unreachable_cell(counts: dict[str, int] | None, total: int, *, percent: bool) -> float | None:
+    """Tokens proven never produced (None for rows without a merge list, e.g. the union)."""
+    if counts is None:
+        return None
+    from .unreachable import UNREACHABLE
+
+    n = sum(counts[c] for c in UNREACHABLE)
+    return 100.0 * n / total if percent else n
+
+
+def _unreachable_counts(tok: Tokenizer, budget: int) -> dict[str, int] | None:
+    """Unreachable-token class counts of a BPE tokenizer with merges and a reference, else None."""
+    from .unreachable import check_tokenizer, unreachable
+
+    try:
+        check_tokenizer(tok)
+    except UnsupportedTokenizerError:  # WordPiece, Unigram, no reference: no row, not a failure
+        return None
+    return unreachable(tok, budget=budget).counts
 
 
 def _count(classes: Iterable[TokenClass]) -> tuple[dict[str, int], dict[str, int]]:
@@ -412,6 +457,8 @@ def coverage(
     language_corpus: Corpus | None = None,
     alphabet_min_share: float = 1e-4,
     union: bool | None = None,
+    unreachable: bool = False,
+    unreachable_budget: int = 400,
 ) -> CoverageResult:
     """Classify every vocabulary entry of each tokenizer (see the module docstring).
 
@@ -419,6 +466,8 @@ def coverage(
     per-language shares of Latin and Cyrillic tokens. ``union`` adds a row for the union of all
     vocabularies (default: when more than one tokenizer is given); WordPiece entries enter the
     union in BPE spelling (``##ing`` as ``ing``, word-initial ``ing`` as `` ing``).
+    ``unreachable`` adds the unreachable-token classes of every BPE tokenizer with merges (about
+    20 s per 100k-token vocabulary; see :mod:`tokbench.metrics.unreachable`).
 
     Example:
         >>> res = coverage([gpt2, cl100k], language_corpus=load_flores("all", split="dev"))   # doctest: +SKIP
@@ -458,13 +507,20 @@ def coverage(
     if language_corpus is not None:
         notes.append(f"languages: alphabet (letters >= {alphabet_min_share:g} of a language's letters) "
                      "then language ID by frequency in the tokenizer's encoding of the corpus")
+    reach = {n: _unreachable_counts(t, unreachable_budget) for n, t in zip(names, toks, strict=True)} if unreachable else {}
+    if union_name is not None and reach:
+        reach[union_name] = None
+    if reach:
+        notes.append("unreachable: tokens no text can produce (shadowed merges, pretokenizer/normalizer, "
+                     "byte fallback never needed, invalid UTF-8); see tokbench unreachable for each token")
     signature = Signature(
         tokenizers={n: t.fingerprint for n, t in zip(names, toks, strict=True)},
         corpus=language_corpus.signature() if language_corpus is not None else {},
-        extra={"alphabet_min_share": alphabet_min_share, "union": union},
+        extra={"alphabet_min_share": alphabet_min_share, "union": union,
+               **({"unreachable_budget": unreachable_budget} if unreachable else {})},
     )
     return CoverageResult(counts=counts, vocab_sizes=sizes, scripts=scripts, languages=languages,
-                          signature=signature, union=union_name, notes=notes)
+                          signature=signature, union=union_name, notes=notes, unreachable=reach)
 
 
 def _distinct_names(names: list[str]) -> list[str]:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..audit.result import AuditResult
 
-__all__ = ["findings", "build_cards", "mixture_check", "frame_or_none", "grouped", "is_language",
+__all__ = ["findings", "build_cards", "mixture_check", "frame_or_none", "grouped", "is_language", "unreachable_text",
            "tokens_per_char", "petrov_rows", "PREMIUM_BASELINE", "CLASS_WORDS"]
 
 Frames = dict[str, "pd.DataFrame"]
@@ -55,6 +55,25 @@ CLASS_WORDS = {
     "char_other": "single symbols", "bytes": "raw bytes", "partial_utf8": "partial UTF-8 sequences",
     "special": "special tokens", "unused": "unused entries",
 }
+
+
+#: the classes of tokens no text can produce (tokbench.metrics.unreachable), in plain words
+UNREACHABLE_WORDS = {
+    "unreachable_merges": "shadowed by earlier merges", "unreachable_pretokenizer": "never one pretoken",
+    "unreachable_byte_fallback": "byte pieces never used", "undecodable": "invalid UTF-8",
+}
+
+
+def unreachable_text(frames: Frames, tok: str) -> str:
+    """``12 of 50,257 (shadowed by earlier merges 1, invalid UTF-8 11)``, or ``""`` when not computed."""
+    frame = frame_or_none(frames, "coverage_unreachable")
+    if frame is None or tok not in set(frame["tokenizer"]):
+        return ""
+    row = frame[frame["tokenizer"] == tok].iloc[0]
+    parts = {words: int(row[c]) for c, words in UNREACHABLE_WORDS.items() if c in row.index and int(row[c])}
+    total = sum(parts.values())
+    detail = " (" + ", ".join(f"{w} {n:,}" for w, n in parts.items()) + ")" if parts else ""
+    return f"{total:,} of {int(row['vocab_size']):,}{detail}"
 
 
 def is_language(category: str) -> bool:
@@ -317,7 +336,8 @@ def _tokenizer_card(result: AuditResult, frames: Frames, info: dict, tpc: pd.Ser
     facts: list[tuple[str, str]] = []
     if tok in tpc.index:
         rank = list(tpc.index).index(tok) + 1
-        facts.append(("tokens per character", f"{tpc[tok]:.3f} ({_ordinal(rank)} cheapest of {len(tpc)})"
+        where = "the dearest" if rank == len(tpc) else f"{_ordinal(rank)} cheapest"
+        facts.append(("tokens per character", f"{tpc[tok]:.3f} ({where} of {len(tpc)})"
                       if len(tpc) > 1 else f"{tpc[tok]:.3f}"))
     facts += _premium_facts(frames, tok)
     comp = frame_or_none(frames, "compression")
@@ -327,6 +347,9 @@ def _tokenizer_card(result: AuditResult, frames: Frames, info: dict, tpc: pd.Ser
     vocab = vocabulary_use(frames, tok)
     if vocab:
         facts.append(("vocabulary", vocab.removeprefix("vocabulary: ")))
+    never = unreachable_text(frames, tok)
+    if never:
+        facts.append(("tokens no text produces", never))
     facts += _mixture_facts(frames, tok)
     lines = []  # the facts say the rest; the sentence adds where premiums are lowest and highest
     extremes = premium_extremes(prem[prem["tokenizer"] == tok]) if prem is not None else ""

@@ -30,6 +30,7 @@ from .audit_findings import (
     is_language,
     mixture_check,
     petrov_rows,
+    unreachable_text,
 )
 from .document import FigureItem, Report, Section, SignatureItem, Table
 
@@ -104,7 +105,9 @@ def _intro_coverage(frames: Frames) -> str:
     for _, row in cov.iterrows():
         top = max((c for c in CLASS_WORDS if c in row.index), key=lambda c: float(row[c]))
         parts.append(f"{row['tokenizer']} spends {float(row[top]):.0f}% on {CLASS_WORDS[top]}")
-    return "Here " + "; ".join(parts) + "."
+    never = [f"{tok} {text}" for tok in dict.fromkeys(cov["tokenizer"]) if (text := unreachable_text(frames, tok))]
+    return "Here " + "; ".join(parts) + "." + (
+        " Tokens no text can ever produce: " + "; ".join(never) + "." if never else "")
 
 
 def _intro_compression(frames: Frames) -> str:
@@ -206,6 +209,16 @@ def _coverage(frames: Frames, cov: pd.DataFrame) -> Content:
     if langs is not None:
         tables.append(Table("Latin/Cyrillic alpha tokens by language", langs.sort_values(
             ["tokenizer", "script", "tokens"], ascending=[True, True, False])))
+    never = frame_or_none(frames, "coverage_unreachable")
+    if never is not None:
+        tables.append(Table(
+            "Which tokens any text can produce (tokens per class)", never,
+            note="reachable_alone: its own text encodes to it; reachable_in_context: only inside a longer text; "
+                 "unreachable_merges: earlier merges always take its bytes; unreachable_pretokenizer: the "
+                 "normaliser or split pattern never leaves its bytes in one piece; unreachable_byte_fallback: a "
+                 "<0xNN> piece every character has a better spelling for; undecodable: bytes no UTF-8 text holds. "
+                 "Each reachable verdict has a witness text checked with the reference library; each unreachable "
+                 "one a proof (tokbench unreachable TOK lists them)."))
     return figs, tables
 
 

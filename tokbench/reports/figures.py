@@ -131,7 +131,7 @@ _CLASS_COLOURS = {
 }
 
 
-_NOT_CLASSES = ("tokenizer", "vocab_size", "total")
+_NOT_CLASSES = ("tokenizer", "vocab_size", "total", "unreachable")
 
 
 def coverage_classes_figure(frame: Any, *, classes: Sequence[str] | None = None, title: str | None = None) -> Any:
