@@ -127,6 +127,12 @@ def test_extract_merges_formats_skip_and_dedupe(tokenizer_dir) -> None:  # type:
 
 def _toy_traceset(seed: int = 0) -> tuple[TraceSet, np.ndarray]:
     """Three synthetic "languages" over disjoint-ish alphabets; a tokenizer trained on a known mix."""
+    tok, corpus, truth = _toy_parts(seed)
+    return TraceSet.from_corpus(tok, corpus, n_steps=60, use_cache=False), truth
+
+
+def _toy_parts(seed: int = 0):  # type: ignore[no-untyped-def]
+    """The toy's tokenizer, corpus and true byte proportions."""
     rng = np.random.default_rng(seed)
     alphabets = ["abcdefgh", "efghijkl", "mnopqrst"]
     cats: dict[str, list[str]] = {}
@@ -142,7 +148,7 @@ def _toy_traceset(seed: int = 0) -> tuple[TraceSet, np.ndarray]:
     tok = train_bpe(texts, vocab_size=256 + 60, progress=False).tokenizer
     corpus = Corpus("toy", cats)
     real = np.array([corpus.n_bytes(c) * w * 10 for c, w in zip(cats, truth, strict=True)])
-    return TraceSet.from_corpus(tok, corpus, n_steps=60, use_cache=False), real / real.sum()
+    return tok, corpus, real / real.sum()
 
 
 def test_infer_recovers_known_mixture_and_solvers_agree() -> None:
@@ -552,3 +558,24 @@ def test_inflated_share_caution_mistral_six_languages_at_audit_budget(tokenizer_
     res = _mistral_six(tokenizer_dir, flores_dir, None, ANALYSES["mixture"].budget["steps"])
     assert res.reliable
     _assert_inflated_share_is_cautioned(res)
+
+
+def test_steps_no_sample_explains_are_not_checked() -> None:
+    """Leave out the category that made some merges: their merged pairs occur in no sample. Those
+    steps are skipped (as the reference implementation does), so the fit is the fit without
+    them; checked, they only add slack that moving weight around can ease."""
+    tok, full, _ = _toy_parts()
+    corpus = full.subset(["c0", "c1"])
+    both = TraceSet.from_corpus(tok, corpus, n_steps=60, use_cache=False)
+    unseen = both.pack().merged_glob < 0
+    assert unseen.any() and not unseen.all()
+    ml = both.merges
+    keep = np.flatnonzero(~unseen)
+    seen_only = MergeList(ml.left[keep], ml.right[keep], ml.result[keep], ml.tokenizer, ml.fingerprint)
+    fewer = TraceSet.from_corpus(tok, corpus, n_steps=len(keep), merges=seen_only, use_cache=False)
+    skipped, reference = infer_mixture(both), infer_mixture(fewer)
+    assert skipped.skipped_steps == int(unseen.sum()) and reference.skipped_steps == 0
+    assert skipped.objective == pytest.approx(reference.objective, rel=1e-6, abs=1e-6)
+    assert np.allclose(skipped.proportions, reference.proportions, atol=1e-6)
+    checked = infer_mixture(both, skip_unseen=False)
+    assert checked.skipped_steps == 0 and checked.objective > skipped.objective

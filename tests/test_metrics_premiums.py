@@ -167,3 +167,79 @@ def test_real_results_follow_the_result_protocol(tokenizer_dir, small_flores):
     for res in (premiums(tok, small_flores, n_bootstrap=10), coverage([tok])):
         assert isinstance(res, Result) and isinstance(res.signature, Signature)
         assert isinstance(res.notes, list) and len(res.to_frame())
+
+
+# ------------------------------------------------- Petrov et al.'s script, to the token
+
+#: The public GPT-2 split pattern, as tiktoken's ``r50k_base`` (written out: tiktoken would download it).
+_R50K_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def _petrov_script_text(flores_dir, lang):
+    """The text Petrov et al.'s compute_tokenizations.py encodes, read as it reads it."""
+    data = []
+    for split in ("dev", "devtest"):
+        with open(flores_dir / split / f"{lang}.{split}") as file:  # noqa: PTH123 - exactly their call
+            data += file.read().split("\n")
+    return " ".join(data)
+
+
+def test_petrov_script_counts_match_the_libraries(tokenizer_dir, flores_dir, small_flores):
+    """petrov_script=True: the CTC is the library's count of their script's text (tiktoken for
+    r50k, HF tokenizers for Llama, no special tokens as their HF wrapper), and that text differs
+    from the plain join, so the counts do too; the per-sentence split still aligns."""
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+    from tokenizers import Tokenizer as HFTokenizer
+
+    ranks = load_tiktoken_bpe(str(tokenizer_dir / "r50k_base.tiktoken"))
+    r50k = tiktoken.Encoding(name="r50k_test", pat_str=_R50K_PATTERN, mergeable_ranks=ranks, special_tokens={})
+    llama = HFTokenizer.from_file(str(tokenizer_dir / "llama_tokenizer.json"))
+    library = {"r50k_base.tiktoken": lambda text: len(r50k.encode(text, disallowed_special=())),
+               "llama_tokenizer.json": lambda text: len(llama.encode(text, add_special_tokens=False).ids)}
+    langs = ["eng_Latn", "fra_Latn", "zho_Hans", "amh_Ethi"]
+    for name, count in library.items():
+        tok = load_tokenizer(tokenizer_dir / name)
+        script = premiums(tok, small_flores, languages=langs, methods=["petrov"], petrov_script=True,
+                          n_bootstrap=20).to_frame().set_index("language")
+        plain = premiums(tok, small_flores, languages=langs, methods=["petrov"],
+                         n_bootstrap=0).to_frame().set_index("language")
+        differs = 0
+        for lang in langs:
+            text = _petrov_script_text(flores_dir, lang)
+            assert script.loc[lang, "ctc"] == count(text), (name, lang)
+            assert plain.loc[lang, "ctc"] == count(" ".join(small_flores.documents(lang))), (name, lang)
+            assert script.loc[lang, "ci_source"] == "joined offsets"
+            differs += script.loc[lang, "ctc"] != plain.loc[lang, "ctc"]
+        assert differs >= 1, name  # the empty lines are extra separators, not a no-op
+        eng = count(_petrov_script_text(flores_dir, "eng_Latn"))
+        assert script.loc["zho_Hans", "premium"] == pytest.approx(count(_petrov_script_text(flores_dir, "zho_Hans")) / eng)
+
+
+def test_petrov_script_needs_whole_flores_files(tokenizer_dir):
+    from tokbench.metrics.premiums import joined_text
+
+    assert joined_text(["a", "b", "c"], ends=[0, 2]) == " ".join(["a", "", "b", "c", ""])
+    tok = load_tokenizer(tokenizer_dir / "gpt2")
+    with pytest.raises(CorpusError, match="petrov_script"):
+        premiums(tok, Corpus("toy", {"eng_Latn": ["a b", "c"], "fra_Latn": ["d", "e f"]}), petrov_script=True)
+
+
+def test_cli_petrov_script_flag(tokenizer_dir, flores_dir, tmp_path):
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+
+    from tokbench.cli import premiums as cmd
+
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    out = tmp_path / "p.json"
+    args = parser.parse_args([str(tokenizer_dir / "r50k_base.tiktoken"), "--corpus", "flores:eng_Latn,fra_Latn",
+                              "--split", "both", "--method", "petrov", "--petrov-script", "--bootstrap", "0",
+                              "--json", "--out", str(out)])
+    assert cmd.run(args) == 0
+    rows = {r["language"]: r for r in json.loads(out.read_text())["rows"]}
+    ranks = load_tiktoken_bpe(str(tokenizer_dir / "r50k_base.tiktoken"))
+    r50k = tiktoken.Encoding(name="r50k_test", pat_str=_R50K_PATTERN, mergeable_ranks=ranks, special_tokens={})
+    for lang in ("eng_Latn", "fra_Latn"):
+        assert rows[lang]["ctc"] == len(r50k.encode(_petrov_script_text(flores_dir, lang), disallowed_special=()))

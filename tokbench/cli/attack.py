@@ -150,7 +150,8 @@ def _run_mixture(args: argparse.Namespace) -> int:
         notes_to = sys.stderr if args.csv else sys.stdout
         print(f"# {result.signature.short()} steps={result.n_steps} rows={fit.n_rows} iterations={fit.iterations} "
               f"converged={fit.converged} stop={fit.stop_reason} gap={fit.gap:.3g} "
-              f"max_violation={fit.max_violation:.3g} seconds={fit.seconds:.1f}"
+              f"max_violation={fit.max_violation:.3g} skipped_steps={fit.skipped_steps} "
+              f"alphabet_slack={fit.alphabet_slack:.3g} seconds={fit.seconds:.1f}"
               + (f" replicates_converged={result.replicates_converged}/{args.bootstrap}" if args.bootstrap else "")
               + ("" if result.reliable else f"  UNRELIABLE: {result.unreliable_reason}"), file=notes_to)
         # Every caution beside the numbers: an unfinished or unreliable fit, few candidate

@@ -4,6 +4,7 @@ with bootstrap confidence intervals, summaries across languages and unknown-toke
 Example:
     $ tokbench premiums ../shared/data/tokenizers/cl100k_base.tiktoken --corpus flores --split both
     $ tokbench premiums gpt2/ llama.json --corpus flores:eng_Latn,fra_Latn --csv --out results/p.csv
+    $ tokbench premiums gpt2/ --method petrov --petrov-script     # Petrov et al.'s counts, to the token
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", default="eng_Latn", help="reference language (default eng_Latn)")
     parser.add_argument("--method", choices=["petrov", "arnett", "both"], default="both",
                         help="petrov: lines joined with a space, encoded once; arnett: line by line (default both)")
+    parser.add_argument("--petrov-script", action="store_true",
+                        help="petrov: encode exactly the text of Petrov et al.'s script (each FLORES file's "
+                             "trailing newline adds an empty line: a double space between dev and devtest and "
+                             "a trailing space), reproducing their published counts; needs whole FLORES files")
     parser.add_argument("--bootstrap", type=NONNEGATIVE_INT, default=1000, metavar="B",
                         help="bootstrap replicates over sentences (0: no intervals; default 1000)")
     parser.add_argument("--confidence", type=float_in(0, 1, low_open=True, high_open=True), default=0.95, help="interval level (default 0.95)")
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     methods = ["petrov", "arnett"] if args.method == "both" else [args.method]
     result = premiums(tokenizers, corpus, reference=args.reference, methods=methods,
                       n_bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed,
-                      max_unknown=args.max_unknown, progress=not args.no_progress and sys.stderr.isatty())
+                      max_unknown=args.max_unknown, petrov_script=args.petrov_script, progress=not args.no_progress and sys.stderr.isatty())
     if args.summary_out is not None:
         emit_text(csv_text(result.summary_frame()), args.summary_out)
     if args.json:

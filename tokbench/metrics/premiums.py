@@ -6,7 +6,12 @@ corpus token count of the same sentences in each language:
 
 * ``petrov`` — Petrov et al. (2023), "Language Model Tokenizers Introduce Unfairness Between
   Languages": all lines of a language (FLORES dev then devtest) joined with a single space and
-  encoded once;
+  encoded once. Their script (``compute/compute_tokenizations.py`` in
+  github.com/AleksandarPetrov/tokenization-fairness, read for this) loads each file with
+  ``file.read().split("\n")`` and joins ``data_dev + data_devtest`` with ``" "``: every FLORES
+  file ends with a newline, so each split contributes an empty last line, i.e. a double space
+  between dev and devtest and a trailing space. ``petrov_script=True`` reproduces that text
+  exactly (their published counts, usually 1–2 tokens above the plain join's);
 * ``arnett`` — Arnett et al. (2025), "Explaining and Mitigating Crosslingual Tokenizer
   Inequities": every line encoded on its own, no special tokens (the counts of
   :mod:`tokbench.metrics.compression`).
@@ -50,11 +55,14 @@ from ..model.tokenizer import Tokenizer
 from ..results import Signature
 from .compression import TokenTables, count_tokens, safe_encode
 
-__all__ = ["Method", "METHODS", "PremiumResult", "premiums", "gini", "bootstrap_weights"]
+__all__ = ["Method", "METHODS", "PremiumResult", "premiums", "gini", "bootstrap_weights", "joined_text",
+           "file_ends", "FLORES_LINES"]
 
 Method = Literal["petrov", "arnett"]
 METHODS: tuple[str, ...] = ("petrov", "arnett")
 _JOINED_CHUNK = 8  # joined texts encoded per batch: bounds memory (Python int lists) on 200 languages
+#: Lines of the FLORES-200 files (dev, devtest): where ``split="both"`` changes file.
+FLORES_LINES = {"dev": 997, "devtest": 1012}
 
 
 def gini(values: Any, axis: int = 0) -> Any:
@@ -167,35 +175,79 @@ def _encode_joined(tok: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return tok.encode_batch(texts)
 
 
-def _sentence_starts(docs: Sequence[str]) -> Any:
+def file_ends(corpus: Corpus, n_docs: int) -> list[int]:
+    """Indices of the last line of each FLORES file in a category of ``corpus`` (Petrov et al.'s
+    script adds an empty line after each): ``[996, 2008]`` for ``split="both"``.
+
+    Raises :class:`~tokbench.errors.CorpusError` when the corpus is not whole FLORES-200 files.
+    """
+    sizes = {"dev": [FLORES_LINES["dev"]], "devtest": [FLORES_LINES["devtest"]],
+             "both": [FLORES_LINES["dev"], FLORES_LINES["devtest"]]}.get(corpus.split or "")
+    if sizes is None or sum(sizes) != n_docs or corpus.max_bytes is not None:
+        raise CorpusError(
+            f"petrov_script reproduces Petrov et al.'s reading of whole FLORES-200 files, but corpus "
+            f"{corpus.name!r} (split {corpus.split!r}, {n_docs} lines per language"
+            f"{', sampled' if corpus.max_bytes is not None else ''}) is not; load it with "
+            "load_flores(..., split='both') / --corpus flores, or leave petrov_script off"
+        )
+    import itertools
+
+    return [n - 1 for n in itertools.accumulate(sizes)]
+
+
+def joined_text(docs: Sequence[str], ends: Sequence[int] | None = None) -> str:
+    """The ``petrov`` text: ``docs`` joined with one space; with ``ends`` (the last line of each
+    file), an empty line after each of them too, as ``" ".join(f.read().split("\n"))`` per file.
+
+    >>> joined_text(["a", "b", "c"]), joined_text(["a", "b", "c"], ends=[0, 2])
+    ('a b c', 'a  b c ')
+    """
+    if ends is None:
+        return " ".join(docs)
+    lines: list[str] = []
+    start = 0
+    for end in ends:
+        lines.extend(docs[start:end + 1])
+        lines.append("")
+        start = end + 1
+    return " ".join(lines)
+
+
+def _sentence_starts(docs: Sequence[str], ends: Sequence[int] | None = None) -> Any:
+    """Byte offset of each document in :func:`joined_text` and the text's length in bytes."""
     import numpy as np
 
     lengths = np.fromiter((len(d.encode("utf-8")) for d in docs), dtype=np.int64, count=len(docs))
+    gaps = np.ones(len(docs), dtype=np.int64)  # the joining space after each document
+    gaps[-1] = 0
+    if ends is not None:
+        gaps[np.asarray(ends, dtype=np.int64)] += 1  # the empty line after each file, and its space
     starts = np.zeros(len(docs), dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=starts[1:])  # +1: the joining space
-    return starts, int(lengths.sum()) + len(docs) - 1
+    np.cumsum(lengths[:-1] + gaps[:-1], out=starts[1:])
+    return starts, int(lengths.sum() + gaps.sum())
 
 
-def _split_joined(ids: Any, docs: Sequence[str], tables: TokenTables) -> Any | None:
+def _split_joined(ids: Any, docs: Sequence[str], tables: TokenTables, ends: Sequence[int] | None = None) -> Any | None:
     """Per-sentence token counts of the joined encoding, or None when bytes do not align."""
     import numpy as np
 
-    starts, text_bytes = _sentence_starts(docs)
-    ends = np.cumsum(tables.byte_len[ids])
-    total = int(ends[-1]) if ends.size else 0
+    starts, text_bytes = _sentence_starts(docs, ends)
+    token_ends = np.cumsum(tables.byte_len[ids])
+    total = int(token_ends[-1]) if token_ends.size else 0
     if total == text_bytes:
         shift = 0
     elif total == text_bytes + 1 and tables.adds_word_prefix:
         shift = 1  # SentencePiece's dummy-prefix space before the first sentence
     else:
         return None
-    last = np.maximum(ends - 1 - shift, 0)
+    last = np.maximum(token_ends - 1 - shift, 0)
     sentence = np.searchsorted(starts, last, side="right") - 1
     return np.bincount(sentence, minlength=len(docs))
 
 
 def _per_tokenizer(
     tok: Tokenizer, corpus: Corpus, names: list[str], methods: Sequence[str], progress: bool,
+    ends: list[int] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """method -> {"S": per-sentence counts (n_lang x n_docs), "ctc", "unk", "fallback", "source"}."""
     import numpy as np
@@ -207,7 +259,7 @@ def _per_tokenizer(
         out["arnett"] = _line_counts(tok, corpus, names, tables, chars, progress)
     if "petrov" in methods:
         line_S = out["arnett"]["S"] if "arnett" in out else None
-        out["petrov"] = _joined_counts(tok, corpus, names, tables, chars, progress, line_S)
+        out["petrov"] = _joined_counts(tok, corpus, names, tables, chars, progress, line_S, ends)
     return out
 
 
@@ -229,8 +281,9 @@ def _line_counts(tok: Tokenizer, corpus: Corpus, names: list[str], tables: Token
 
 
 def _joined_counts(tok: Tokenizer, corpus: Corpus, names: list[str], tables: TokenTables, chars: Any,
-                   progress: bool, line_S: Any | None) -> dict[str, Any]:
-    """Petrov et al.: the lines joined with a space and encoded once, split back per sentence."""
+                   progress: bool, line_S: Any | None, ends: list[int] | None) -> dict[str, Any]:
+    """Petrov et al.: the lines joined with a space and encoded once, split back per sentence
+    (``ends``: the exact text of their script, :func:`joined_text`)."""
     import numpy as np
     from tqdm.auto import tqdm
 
@@ -243,14 +296,14 @@ def _joined_counts(tok: Tokenizer, corpus: Corpus, names: list[str], tables: Tok
     bar = tqdm(total=len(names), desc=f"{tok.name} joined", disable=not progress, unit="lang")
     for lo in range(0, len(names), _JOINED_CHUNK):
         chunk = names[lo:lo + _JOINED_CHUNK]
-        texts = [corpus.text(lang, " ") for lang in chunk]
+        texts = [joined_text(corpus.documents(lang), ends) for lang in chunk]
         for j, (lang, text, ids) in enumerate(zip(chunk, texts, safe_encode(tok, texts, _encode_joined), strict=True)):
             k = lo + j
             arr = np.asarray(ids, dtype=np.int64)
             counts = count_tokens(tok, [text], tables=tables, encoded=[ids], ids=arr, with_freq=False)
             ctc[k] = arr.size
             unk[k], fb[k] = counts.unk_chars, counts.fallback_chars
-            split = _split_joined(arr, corpus.documents(lang), tables)
+            split = _split_joined(arr, corpus.documents(lang), tables, ends)
             if split is None:
                 misaligned.append(k)
             else:
@@ -292,9 +345,16 @@ def premiums(
     seed: int = 0,
     max_unknown: float = 0.1,
     mostly_fallback: float = 0.5,
+    petrov_script: bool = False,
     progress: bool = False,
 ) -> PremiumResult:
     """Token premiums of each tokenizer on a parallel corpus (see the module docstring).
+
+    ``petrov_script=True`` encodes, for the ``petrov`` method, exactly the text of Petrov et
+    al.'s script — each FLORES file's lines plus the empty line its trailing newline leaves,
+    joined with one space (:func:`joined_text`) — so that their published counts are reproduced
+    to the token; it needs whole FLORES-200 files (``load_flores``, any split) and leaves
+    ``arnett`` unchanged.
 
     Raises :class:`~tokbench.errors.UnknownLanguageError` when the reference or a requested
     language is missing and :class:`~tokbench.errors.CorpusError` when the categories are not
@@ -313,6 +373,7 @@ def premiums(
     _check_options(methods, confidence, n_bootstrap, max_unknown)
     names = _check_corpus(corpus, reference, languages)
     n_docs = corpus.n_documents(reference)
+    ends = file_ends(corpus, n_docs) if petrov_script and "petrov" in methods else None
     weights = bootstrap_weights(n_docs, n_bootstrap, seed).astype(np.float64) if n_bootstrap else None
     setting = _Setting(names=names, ref_k=names.index(reference), reference=reference, weights=weights,
                        q=[(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100], max_unknown=max_unknown,
@@ -321,7 +382,7 @@ def premiums(
     summary: list[dict[str, Any]] = []
     notes: list[str] = []
     for tok in toks:
-        per = _per_tokenizer(tok, corpus, names, methods, progress)
+        per = _per_tokenizer(tok, corpus, names, methods, progress, ends)
         for method in methods:
             summary.append(_method_rows(tok.name, method, per[method], setting, rows, notes))
     signature = Signature(
@@ -329,7 +390,8 @@ def premiums(
         corpus=corpus.signature(),
         seed=seed,
         extra={"reference": reference, "methods": methods, "n_bootstrap": n_bootstrap,
-               "confidence": confidence, "max_unknown": max_unknown},
+               "confidence": confidence, "max_unknown": max_unknown,
+               **({"petrov_script": True} if ends is not None else {})},
     )
     return PremiumResult(rows=rows, summary=summary, signature=signature, reference=reference,
                          confidence=confidence, n_bootstrap=n_bootstrap, seed=seed, notes=notes)

@@ -11,6 +11,8 @@ data. The package, in the order data flows:
   ``extract_merges``);
 * :mod:`.traces` — one category's pair-count trace under the merges (``PairTrace``,
   ``trace_category``; cached on disk), with the numba kernel in ``_kernels.py``;
+* :mod:`.alphabet` — which characters a SentencePiece-style model spells outside its alphabet
+  (byte fallback or unknown) and its ``character_coverage``, bounding such text in the LP;
 * :mod:`.traceset` — every category's trace under one merge list, packed for the sweep kernel
   (``TraceSet``);
 * :mod:`.solvers` — the restricted LP in HiGHS (incremental or one-shot) or PuLP/CBC

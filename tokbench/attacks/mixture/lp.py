@@ -18,6 +18,16 @@ early stops reported as such — a provable gap below ``gap_tol``, or proportion
 move (``stable_tol``) — keep real tokenizers tractable. It differs from
 :mod:`~tokbench.attacks.mixture.solvers` (one restricted LP) by generating the rows.
 
+Two departures from the paper's LP. A step whose merged pair occurs in no sample at all
+(a merge from data none of the categories resembles) is not checked, as in the reference
+implementation: its only constraint, ``v_t ≥ W_t(p)`` for every competitor, can be eased only by
+moving weight onto categories that hold none of the competitors — dilution, not evidence
+(``skipped_steps``). For SentencePiece-style models the alphabet is a row of its own
+(:mod:`~tokbench.attacks.mixture.alphabet`, ``alphabet_slack``): text outside the alphabet is
+at most ``1 - character_coverage`` of the training data. Without that row a category written
+largely outside the alphabet (Chinese under Llama or Mistral) constrains nothing and soaks up
+the weight: Llama at T = 1,000 gave ``zho_Hans`` 30 % without it, under 1 % with it.
+
 Normalisation (our choice, documented): counts of category ``i`` are divided by its total pair
 count at ``t = 0`` (times :data:`SCALE`, for solver tolerances), so ``α_i`` weighs pairs; byte
 proportions ``β_i ∝ α_i · bytes_i / pairs_i`` are what is reported.
@@ -49,6 +59,8 @@ __all__ = ["MixtureFit", "infer_mixture", "SCALE"]
 
 #: Counts per category are scaled to "pairs per million" (solver tolerances are absolute).
 SCALE = 1e6
+#: Step and pair key of the alphabet row in the restricted LP (no real step or pair is negative).
+ALPHABET_ROW = -1
 
 
 @dataclass(eq=False)
@@ -88,6 +100,11 @@ class MixtureFit:
     rows: tuple[np.ndarray, np.ndarray] = field(repr=False, default=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
     history: list[dict[str, Any]] = field(repr=False, default_factory=list)
     signature: Signature = field(repr=False, default_factory=lambda: Signature(tokenizers={}))
+    #: Steps not checked because their merged pair occurs in no sample (module docstring).
+    skipped_steps: int = 0
+    #: Slack of the alphabet row (SentencePiece models): weighted characters outside the
+    #: alphabet beyond ``1 - character_coverage``, in the LP's units; NaN when there is no row.
+    alphabet_slack: float = float("nan")
 
     def as_dict(self) -> dict[str, float]:
         return {c: float(p) for c, p in zip(self.categories, self.proportions, strict=True)}
@@ -122,6 +139,12 @@ class MixtureFit:
                        self.stop_reason, f"({self.stop_reason})")
             notes.append(f"the mixture LP did not converge: it stopped {why} (gap {self.gap:.3g}, largest "
                          f"remaining violation {self.max_violation:.3g} over {self.violated_steps} steps)")
+        if self.skipped_steps:
+            notes.append(f"{self.skipped_steps} of the merge steps were not checked: their merged pair occurs in "
+                         "no category's sample (training data unlike every category offered)")
+        if self.alphabet_slack > 0:
+            notes.append(f"the alphabet row has slack {self.alphabet_slack:.3g}: more weighted text falls outside "
+                         "the model's alphabet than its character_coverage allows")
         median = float(np.median(self.pairs_per_byte)) if len(self.pairs_per_byte) else 0.0
         for cat in self.extrapolated():
             k = self.categories.index(cat)
@@ -180,6 +203,17 @@ class _RowSet:
         self.obj = 0.0
         self.model = IncrementalHighs(n) if solver == "highs" else None
         self.purged = 0
+        self.sent = 0  # row blocks already in the incremental model
+        self.alphabet_slack = float("nan")
+
+    def add_alphabet(self, coef: np.ndarray) -> None:
+        """The alphabet row (``coef · α - v ≤ 0``, keyed by step and pair :data:`ALPHABET_ROW`;
+        its own slack), kept for the whole solve."""
+        self.rows_t.append(np.array([ALPHABET_ROW], np.int64))
+        self.rows_p.append(np.array([ALPHABET_ROW], np.int64))
+        self.coefs.append(np.asarray(coef, np.float64)[None, :])
+        self.have.add((ALPHABET_ROW, ALPHABET_ROW))
+        self.alphabet_slack = 0.0
 
     def add(self, steps: np.ndarray, pairs: np.ndarray, counts: np.ndarray) -> None:
         """Append rows (counts ``c_t(p)`` per category) without solving."""
@@ -211,8 +245,12 @@ class _RowSet:
                 self.n, np.concatenate(self.coefs), np.concatenate(self.rows_t), np.concatenate(self.rows_p),
                 solver=self.solver)
         else:
-            self.model.add_rows(self.coefs[-1], self.rows_t[-1], self.rows_p[-1])
+            for k in range(self.sent, len(self.coefs)):  # the blocks added since the last solve
+                self.model.add_rows(self.coefs[k], self.rows_t[k], self.rows_p[k])
+            self.sent = len(self.coefs)
             self.alpha, vt_d, vp_d, self.obj = self.model.solve()
+        if not np.isnan(self.alphabet_slack):
+            self.alphabet_slack = vt_d.pop(ALPHABET_ROW, 0.0) + vp_d.pop(ALPHABET_ROW, 0.0)
         self.vt[:] = 0
         self.vp[:] = 0
         self.vt[list(vt_d)] = list(vt_d.values())
@@ -225,10 +263,11 @@ class _RowSet:
         model = self.model
         if model is None or model.n_rows <= max(20_000, 4 * n_steps):
             return
+        lt, lp_ = np.concatenate(self.rows_t), np.concatenate(self.rows_p)
         drop = model.slack_rows(gap)
+        drop = drop[lt[drop] >= 0]  # the alphabet row stays: no sweep would find it again
         if len(drop) <= model.n_rows // 4:
             return
-        lt, lp_ = np.concatenate(self.rows_t), np.concatenate(self.rows_p)
         keep = np.ones(len(lt), bool)
         keep[drop] = False
         model.delete_rows(drop)
@@ -236,12 +275,15 @@ class _RowSet:
         self.rows_t[:] = [lt[keep]]
         self.rows_p[:] = [lp_[keep]]
         self.coefs[:] = [np.concatenate(self.coefs)[keep]]
+        self.sent = 1
         self.purged += len(drop)
 
     def all_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The generated ``(steps, pairs)`` (the alphabet row left out: it is not a step)."""
         if not self.rows_t:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(self.rows_t), np.concatenate(self.rows_p)
+        lt, lp_ = np.concatenate(self.rows_t), np.concatenate(self.rows_p)
+        return lt[lt >= 0], lp_[lt >= 0]
 
 
 @dataclass(frozen=True)
@@ -260,6 +302,8 @@ class _Options:
     gap_tol: float | None
     stable_tol: float | None
     patience: int
+    skip_unseen: bool = True
+    alphabet: bool = True
 
 
 class _RowGeneration:
@@ -275,6 +319,9 @@ class _RowGeneration:
         self.bound = np.inf
         self.max_viol = 0.0
         self.n_viol = 0
+        missing = rows.pk.merged_glob[:n_steps] < 0
+        self.skipped = int(missing.sum()) if opts.skip_unseen else 0
+        self.unchecked = np.where(missing, np.inf, 0.0) if self.skipped else None
 
     def sweep(self, t_end: int, k_add: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The ``k_add`` most violated rows of each of the first ``t_end`` steps."""
@@ -282,10 +329,12 @@ class _RowGeneration:
 
         pk, rows = self.rows.pk, self.rows
         scale = rows.alpha * SCALE / pk.total_pairs
-        # Pairs the trainer could never merge get infinite slack: they compete with nothing.
+        # Pairs the trainer could never merge get infinite slack: they compete with nothing;
+        # so do the steps not checked (their merged pair is in no sample).
         vp_eff = rows.vp if pk.exempt is None else rows.vp + pk.exempt
+        vt_eff = rows.vt if self.unchecked is None else rows.vt + self.unchecked
         return sweep_kernel(pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
-                            pk.merged_glob, scale, rows.vt, vp_eff, np.int64(k_add), float(self.opts.tol),
+                            pk.merged_glob, scale, vt_eff, vp_eff, np.int64(k_add), float(self.opts.tol),
                             np.int64(t_end))
 
     def measure(self, out_t: np.ndarray, out_v: np.ndarray, *, complete: bool) -> None:
@@ -357,7 +406,7 @@ class _RowGeneration:
                           pairs_per_byte=pk.total_pairs / np.maximum(pk.n_bytes, 1), max_violation=self.max_viol,
                           violated_steps=self.n_viol, upper_bound=float(self.bound), stop_reason=self.stop_reason,
                           seconds=time.perf_counter() - self.started, rows=rows.all_rows(), history=self.history,
-                          signature=signature)
+                          signature=signature, skipped_steps=self.skipped, alphabet_slack=rows.alphabet_slack)
 
 
 def _check(ts: TraceSet, solver: str, replicate: int, opts: _Options) -> None:
@@ -373,8 +422,8 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
                   max_add: int | None = None, max_iter: int = 1000, start_steps: int | None = None, grow: int = 2,
                   purge: bool = True, purge_gap: float = 1.0, time_limit: float | None = None,
                   tol: float = 1.0, gap_tol: float | None = 1e-4, stable_tol: float | None = 1e-3, patience: int = 20,
-                  warm_rows: tuple[np.ndarray, np.ndarray] | None = None,
-                  progress: bool = False) -> MixtureFit:
+                  warm_rows: tuple[np.ndarray, np.ndarray] | None = None, skip_unseen: bool = True,
+                  alphabet: bool = True, progress: bool = False) -> MixtureFit:
     """Solve the mixture LP by delayed row and column generation (module docstring).
 
     Each sweep replays the ``T`` steps (with ``start_steps``, a growing prefix of them, doubled
@@ -396,14 +445,21 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
     once the objective is provably within ``gap_tol`` (relative) of the optimum.
     ``stable_tol=None, gap_tol=None`` run to optimality (or a cap). ``warm_rows``
     (``(steps, pairs)`` from an earlier fit) seed the row set.
+
+    ``skip_unseen`` leaves out the steps whose merged pair no sample holds, and ``alphabet``
+    adds the alphabet row of SentencePiece-style models when the traces carry one (module
+    docstring); both default on, ``False`` gives the plain LP.
     """
     from tqdm.auto import tqdm
 
     opts = _Options(k_add, max_add, max_iter, start_steps, grow, purge, purge_gap, time_limit, tol, gap_tol,
-                    stable_tol, patience)
+                    stable_tol, patience, skip_unseen, alphabet)
     _check(ts, solver, replicate, opts)
     started = time.perf_counter()
     rows = _RowSet(ts.pack(replicate), len(ts.categories), ts.n_steps, solver)
+    if alphabet and ts.alphabet is not None:
+        # One coefficient per category from the whole sample: a ratio, which half-samples share.
+        rows.add_alphabet(ts.alphabet.coefficients(ts.pack(0).total_pairs, SCALE))
     if warm_rows is not None and len(warm_rows[0]):
         rows.add_warm_rows(warm_rows, ts.n_steps)
     if rows.rows_t:

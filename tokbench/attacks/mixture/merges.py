@@ -2,21 +2,36 @@
 
 The attack needs the ordered merges ``(left, right) -> result`` of a BPE tokenizer, whatever its
 file format: HF ``tokenizer.json`` and GPT-2 files store them, tiktoken rank files and
-SentencePiece models have them recovered by :mod:`tokbench.model.merges` (``Tokenizer.merges``). Two
-clean-ups make a list fit the attack's premise that merge ``t`` was the most frequent pair:
+SentencePiece models have them recovered by :mod:`tokbench.model.merges` (``Tokenizer.merges``).
+Three clean-ups make a list fit the attack's premise that merge ``t`` was the most frequent pair:
 
+* creation order — a SentencePiece-style model's merges are put in the order its trainer created
+  the pieces, which is piece id order (:func:`creation_order`). Scores, which ``.model`` readers
+  and HF conversions sort by, can be edited after training: Llama's and Mistral's whitespace
+  runs (``▁▁`` id 259, ``▁▁▁▁`` 260, ...) carry -1e9, so sorted by score they are the *last*
+  merges although they were among the first. Read by score, the pair ``(▁, ▁)`` (indentation)
+  is never merged and becomes the strongest competitor of every step (on Mistral at T = 3,000
+  its weight alone, ~31,000 per million pairs, was a fifth of the LP's objective), which
+  pushes the weight off the code categories and onto categories without indentation;
 * ``skip`` — leading hand-made merges (some tokenizers start with whitespace merges added by
   hand) are dropped: a number, or ``"auto"`` for the leading run of whitespace-only merges;
 * redundant merges — HF conversions of SentencePiece models (Llama) list every split of each
-  piece; only the earliest merge that creates each token from tokens already available is kept.
+  piece (``▁the`` as ``▁t he``, ``▁th e`` and ``▁ the``), in an order that says nothing about
+  training. The split kept is the one BPE itself reaches: the token's characters merged by the
+  earlier merges until two parts remain (:func:`tokbench.model.merges.split_by_rank`, as for
+  tiktoken and SentencePiece ranks, and as the reference implementation's cleaning picks the
+  split whose parts were formed first). Keeping the first listed split whose parts exist instead
+  keeps pairs BPE never forms (``ve r`` for ``ver``, where ``er`` is merged first): on Llama 118
+  of the first 1,000 merges then never occur in any text, and each such step becomes a
+  constraint only dilution can ease (see :mod:`tokbench.attacks.mixture.lp`).
 
 It differs from :mod:`tokbench.model.merges` (which recovers a list from ranks) by checking and
 pruning a list for the attack, and from :mod:`tokbench.attacks.mixture.traces` by not touching text.
 
 Example:
-    >>> ml = extract_merges(tok, skip="auto")      # doctest: +SKIP
-    >>> len(ml), ml.skipped, ml.redundant          # doctest: +SKIP
-    (31757, 0, 29492)
+    >>> ml = extract_merges(llama)                  # doctest: +SKIP
+    >>> len(ml), ml.skipped, ml.redundant           # doctest: +SKIP
+    (29612, 0, 31637)
 """
 
 from __future__ import annotations
@@ -27,9 +42,10 @@ from typing import Literal
 import numpy as np
 
 from ...errors import TokbenchError, UnsupportedTokenizerError
+from ...model.merges import split_by_rank
 from ...model.tokenizer import Tokenizer
 
-__all__ = ["MergeList", "extract_merges", "leading_whitespace_merges"]
+__all__ = ["MergeList", "extract_merges", "leading_whitespace_merges", "bpe_splits", "creation_order"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,30 +95,89 @@ def leading_whitespace_merges(tok: Tokenizer, pairs: list[tuple[int, int]]) -> i
     return k
 
 
-def extract_merges(tok: Tokenizer, *, skip: int | Literal["auto"] = 0, dedupe: bool = True) -> MergeList:
-    """The tokenizer's merges as a :class:`MergeList`, cleaned for the attack (module docstring).
+def _initial_symbols(data: bytes, by_bytes: dict[bytes, int]) -> list[int] | None:
+    """The base symbols of a token: its characters (character-level BPE), else its bytes."""
+    try:
+        units = [ch.encode("utf-8") for ch in data.decode("utf-8")]
+    except UnicodeDecodeError:
+        units = []
+    for candidate in (units, [data[k:k + 1] for k in range(len(data))]):
+        ids = [by_bytes.get(u) for u in candidate]
+        if candidate and None not in ids:
+            return ids  # type: ignore[return-value]
+    return None
 
-    Raises :class:`UnsupportedTokenizerError` for models without merges (WordPiece, Unigram).
+
+def bpe_splits(vocab: list[bytes], pairs: list[tuple[int, int]], results: list[int],
+               by_bytes: dict[bytes, int]) -> dict[int, tuple[int, int]]:
+    """For each token that several listed merges create, the split BPE reaches: its base
+    symbols merged by the earlier merges (by the position of each result's first merge) until
+    two parts remain, when that split is one of the listed ones.
+
+    >>> vocab = [b"v", b"e", b"r", b"er", b"ve", b"ver"]
+    >>> ids = {v: i for i, v in enumerate(vocab)}
+    >>> bpe_splits(vocab, [(1, 2), (0, 1), (4, 2), (0, 3)], [3, 4, 5, 5], ids)   # "ve r" listed first
+    {5: (0, 3)}
     """
-    if not tok.has_merges or not tok.merges:
-        raise UnsupportedTokenizerError(
-            f"{tok.name}: a {tok.kind} model has no merge list; mixture inference needs a BPE "
-            "tokenizer with merges (HF tokenizer.json BPE, GPT-2 files, tiktoken or SentencePiece BPE)"
-        )
-    pairs = list(tok.merges)
-    if skip == "auto":
-        n_skip = leading_whitespace_merges(tok, pairs)
-    elif isinstance(skip, int) and not isinstance(skip, bool) and skip >= 0:
-        n_skip = skip
-    else:
-        raise TokbenchError(f"skip must be a non-negative integer or 'auto', got {skip!r}")
-    if n_skip >= len(pairs):
-        raise TokbenchError(f"{tok.name}: skipping {n_skip} merges leaves none of its {len(pairs)}")
-    excluded = tok.special_ids | tok.unused_ids | tok.byte_fallback_ids
-    by_bytes: dict[bytes, int] = {}
-    for i, data in enumerate(tok.vocab):
-        if i not in excluded and data:
-            by_bytes.setdefault(data, i)
+    listed: dict[int, set[tuple[int, int]]] = {}
+    rank: dict[int, int] = {}
+    for k, (pair, c) in enumerate(zip(pairs, results, strict=True)):
+        listed.setdefault(c, set()).add(pair)
+        rank.setdefault(c, k)
+    ranks = [float(rank.get(i, -1)) for i in range(len(vocab))]
+
+    def token_of(a: int, b: int) -> int | None:
+        return by_bytes.get(vocab[a] + vocab[b])
+
+    choice: dict[int, tuple[int, int]] = {}
+    for c, options in listed.items():
+        if len(options) < 2:
+            continue
+        symbols = _initial_symbols(vocab[c], by_bytes)
+        if symbols is None or len(symbols) < 2:
+            continue
+        parts = split_by_rank(symbols, token_of, ranks, ranks[c])
+        if len(parts) == 2 and (parts[0], parts[1]) in options:
+            choice[c] = (parts[0], parts[1])
+    return choice
+
+
+def creation_order(tok: Tokenizer, pairs: list[tuple[int, int]], results: list[int],
+                   by_bytes: dict[bytes, int]) -> tuple[list[tuple[int, int]], list[int]]:
+    """The merges of a SentencePiece-style model in the order its trainer created the pieces.
+
+    SentencePiece's BPE trainer appends each new piece to its vocabulary as it merges, so piece
+    ids are creation order; the score (minus that order) is what ``.model`` readers and HF
+    conversions sort by, and it can be edited afterwards: Llama's and Mistral's whitespace
+    pieces (``▁▁`` id 259, ``▁▁▁▁`` 260, ``▁▁▁▁▁▁▁▁`` 273) carry -1e9 while their neighbours
+    keep -(id - 259), so by score they come last, by id first. Each piece's merge is the split
+    BPE reaches with the pieces created before it (:func:`tokbench.model.merges.split_by_rank`
+    with ids as ranks); a piece no two earlier pieces make keeps its first listed merge.
+
+    >>> vocab = [b"a", b"b", b"aa", b"ab", b"aab"]
+    >>> ids = {v: i for i, v in enumerate(vocab)}
+    >>> creation_order(None, [(0, 1), (2, 1), (0, 0)], [3, 4, 2], ids)   # "aa" listed last, made first
+    ([(0, 0), (0, 1), (2, 1)], [2, 3, 4])
+    """
+    vocab = tok.vocab if tok is not None else sorted(by_bytes, key=by_bytes.__getitem__)
+    listed: dict[int, tuple[int, int]] = {}
+    for pair, c in zip(pairs, results, strict=True):
+        listed.setdefault(c, pair)
+    ranks = [float(i) if i in listed else -1.0 for i in range(len(vocab))]
+
+    def token_of(a: int, b: int) -> int | None:
+        return by_bytes.get(vocab[a] + vocab[b])
+
+    out_pairs: list[tuple[int, int]] = []
+    for c in sorted(listed):
+        symbols = _initial_symbols(vocab[c], by_bytes)
+        parts = split_by_rank(symbols, token_of, ranks, float(c)) if symbols and len(symbols) > 1 else []
+        ok = len(parts) == 2 and token_of(parts[0], parts[1]) == c
+        out_pairs.append((parts[0], parts[1]) if ok else listed[c])
+    return out_pairs, sorted(listed)
+
+
+def _results(tok: Tokenizer, pairs: list[tuple[int, int]], by_bytes: dict[bytes, int]) -> list[int]:
     results: list[int] = []
     for k, (a, b) in enumerate(pairs):
         r = by_bytes.get(tok.vocab[a] + tok.vocab[b])
@@ -112,16 +187,54 @@ def extract_merges(tok: Tokenizer, *, skip: int | Literal["auto"] = 0, dedupe: b
                 "not in the vocabulary; the merge list does not match the vocabulary"
             )
         results.append(r)
+    return results
+
+
+def extract_merges(tok: Tokenizer, *, skip: int | Literal["auto"] = 0, dedupe: bool = True,
+                   order: Literal["auto", "list", "creation"] = "auto") -> MergeList:
+    """The tokenizer's merges as a :class:`MergeList`, cleaned for the attack (module docstring).
+
+    ``order="auto"`` puts a SentencePiece-style model's merges in creation (piece id) order
+    (:func:`creation_order`) and keeps every other list as it is; ``"list"`` never reorders.
+    Raises :class:`UnsupportedTokenizerError` for models without merges (WordPiece, Unigram).
+    """
+    from ..training_split import is_sentencepiece_style
+
+    if not tok.has_merges or not tok.merges:
+        raise UnsupportedTokenizerError(
+            f"{tok.name}: a {tok.kind} model has no merge list; mixture inference needs a BPE "
+            "tokenizer with merges (HF tokenizer.json BPE, GPT-2 files, tiktoken or SentencePiece BPE)"
+        )
+    if order not in ("auto", "list", "creation"):
+        raise TokbenchError(f"order must be 'auto', 'list' or 'creation', got {order!r}")
+    excluded = tok.special_ids | tok.unused_ids | tok.byte_fallback_ids
+    by_bytes: dict[bytes, int] = {}
+    for i, data in enumerate(tok.vocab):
+        if i not in excluded and data:
+            by_bytes.setdefault(data, i)
+    pairs = list(tok.merges)
+    results = _results(tok, pairs, by_bytes)
+    n_listed = len(pairs)
+    if order == "creation" or (order == "auto" and is_sentencepiece_style(tok)):
+        pairs, results = creation_order(tok, pairs, results, by_bytes)
+    if skip == "auto":
+        n_skip = leading_whitespace_merges(tok, pairs)
+    elif isinstance(skip, int) and not isinstance(skip, bool) and skip >= 0:
+        n_skip = skip
+    else:
+        raise TokbenchError(f"skip must be a non-negative integer or 'auto', got {skip!r}")
+    if n_skip >= len(pairs):
+        raise TokbenchError(f"{tok.name}: skipping {n_skip} merges leaves none of its {len(pairs)}")
+    chosen = bpe_splits(list(tok.vocab), pairs, results, by_bytes) if dedupe else {}
     made_by_merge = set(results)
     # Skipped merges still made their tokens: they are available to later merges.
     available = {i for i in range(len(tok.vocab)) if i not in made_by_merge} | set(results[:n_skip])
     keep_l: list[int] = []
     keep_r: list[int] = []
     keep_c: list[int] = []
-    redundant = 0
     for (a, b), c in zip(pairs[n_skip:], results[n_skip:], strict=True):
-        if dedupe and (c in available or a not in available or b not in available):
-            redundant += 1
+        if dedupe and (c in available or a not in available or b not in available
+                       or chosen.get(c, (a, b)) != (a, b)):
             continue
         keep_l.append(a)
         keep_r.append(b)
@@ -130,4 +243,5 @@ def extract_merges(tok: Tokenizer, *, skip: int | Literal["auto"] = 0, dedupe: b
     if not keep_l:
         raise TokbenchError(f"{tok.name}: no merges left after skipping and removing redundant ones")
     return MergeList(np.asarray(keep_l, np.int64), np.asarray(keep_r, np.int64),
-                     np.asarray(keep_c, np.int64), tok.name, tok.fingerprint, n_skip, redundant)
+                     np.asarray(keep_c, np.int64), tok.name, tok.fingerprint, n_skip,
+                     n_listed - n_skip - len(keep_l))

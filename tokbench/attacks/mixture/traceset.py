@@ -7,7 +7,8 @@ into the arrays :func:`tokbench.attacks.mixture._kernels.sweep_kernel` reads (a 
 index, per-category local counts and sparse per-step deltas). Pairs the tokenizer's trainer
 could never merge (SentencePiece's ``IsValidSentencePiece``,
 :func:`tokbench.attacks.training_split.pair_validity`) get infinite pair slack there, so they
-compete with nothing.
+compete with nothing. For SentencePiece-style models it also holds each category's characters
+outside the alphabet (:mod:`~tokbench.attacks.mixture.alphabet`), one more row of the LP.
 
 It differs from :mod:`~tokbench.attacks.mixture.traces` (one category's counting) by joining
 categories, and from :mod:`~tokbench.attacks.mixture.lp` by not solving anything.
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ...errors import TokbenchError
+from .alphabet import AlphabetRow, alphabet_row
 from .merges import MergeList, extract_merges
 from .traces import PairTrace, trace_category
 
@@ -65,6 +67,9 @@ class TraceSet:
     #: ``valid(left, right)``: whether the tokenizer's trainer could merge a pair at all
     #: (:func:`tokbench.attacks.training_split.pair_validity`); pairs it could not are no competitors.
     valid_pair: Callable[[int, int], bool] | None = field(default=None, repr=False)
+    #: SentencePiece-style models: characters outside the alphabet per category
+    #: (:mod:`~tokbench.attacks.mixture.alphabet`), a row of the LP; None for byte-level BPE.
+    alphabet: AlphabetRow | None = field(default=None, repr=False)
     _packed: dict[int, PackedTraces] = field(default_factory=dict, repr=False)
     _exempt_cache: np.ndarray | None = field(default=None, repr=False)
 
@@ -105,7 +110,8 @@ class TraceSet:
         for cat in tqdm(corpus.category_names, desc="pair traces", disable=not progress, leave=False):
             traces.append(trace_category(tok, corpus.documents(cat), ml, replicates=replicates, seed=seed,
                                          cache_dir=cache_dir, use_cache=use_cache))
-        return cls(list(corpus.category_names), traces, ml, corpus.signature(), valid_pair=pair_validity(tok))
+        return cls(list(corpus.category_names), traces, ml, corpus.signature(), valid_pair=pair_validity(tok),
+                   alphabet=alphabet_row(tok, corpus))
 
     def pack(self, replicate: int = 0) -> PackedTraces:
         """Flat arrays for the sweep kernel (column ``replicate`` of every trace)."""
