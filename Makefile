@@ -15,6 +15,11 @@ SHARED_TOKENIZERS := $(TOKDATA)/gpt2 $(TOKDATA)/r50k_base.tiktoken $(TOKDATA)/cl
 	$(TOKDATA)/llama_tokenizer.json $(TOKDATA)/mistral_v1.model $(TOKDATA)/bert-base-uncased_wordpiece_tokenizer.json
 MERGE_TOKENIZERS := $(filter-out %wordpiece_tokenizer.json,$(SHARED_TOKENIZERS))
 CHARBENCH_OUT := results/charbench
+# Parallelism of the experiment grids: `make exp-mixture JOBS=2` (local worker processes) or
+# `make exp-optimal-vocab SCHEDULER=tcp://HOST:8786` (a Dask cluster; see README).
+JOBS ?=
+SCHEDULER ?=
+GRID_FLAGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 .PHONY: venv test test-all demo lint bench clean exp-charbench exp-mergefree exp-coverage exp-premiums exp-trainers exp-optimal-vocab exp-mixture exp-mixture-extra
 
@@ -42,23 +47,23 @@ bench: venv
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 exp-trainers: venv
-	$(TOKBENCH) trainers-experiment --languages eng_Latn,fra_Latn,deu_Latn,vie_Latn,tur_Latn,rus_Cyrl,ell_Grek,arb_Arab,heb_Hebr,hin_Deva,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai --code python,c --vocab-sizes 16000,32000 --out results/trainers/bytes_per_token.csv
+	$(TOKBENCH) trainers-experiment --languages eng_Latn,fra_Latn,deu_Latn,vie_Latn,tur_Latn,rus_Cyrl,ell_Grek,arb_Arab,heb_Hebr,hin_Deva,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai --code python,c --vocab-sizes 16000,32000 --out results/trainers/bytes_per_token.csv $(GRID_FLAGS)
 
 OV_LANGS := eng_Latn,fra_Latn,deu_Latn,spa_Latn,tur_Latn,fin_Latn,vie_Latn,swh_Latn,rus_Cyrl,ukr_Cyrl,arb_Arab,pes_Arab,urd_Arab,hin_Deva,mar_Deva,ben_Beng,tam_Taml,tel_Telu,zho_Hans,jpn_Jpan,kor_Hang,tha_Thai,heb_Hebr,ell_Grek,kat_Geor,hye_Armn,amh_Ethi,mya_Mymr,khm_Khmr
 OV_GRID := 500,1000,2000,3000,4000,5000
 
 exp-optimal-vocab: venv
-	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --unreachable flag --no-progress --out results/optimal_vocab/gpt2
-	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --pattern o200k --unreachable flag --no-progress --out results/optimal_vocab/o200k
+	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --unreachable flag --no-progress --out results/optimal_vocab/gpt2 $(GRID_FLAGS)
+	$(TOKBENCH) optimal-vocab --corpus-train flores:all@dev --corpus-eval flores:all@devtest --languages $(OV_LANGS) --grid $(OV_GRID) --pattern o200k --unreachable flag --no-progress --out results/optimal_vocab/o200k $(GRID_FLAGS)
 
 exp-mixture: venv
-	$(TOKBENCH) attack controlled --setting lang5 --setting lang10 --setting code5 --trials 10 --steps 300,1000,3000 --out results/mixture/controlled
-	$(TOKBENCH) attack controlled --setting lang5 --trials 10 --steps 300,3000 --count-bytes 20k,50k,all --no-baselines --out results/mixture/sample_size
+	$(TOKBENCH) attack controlled --setting lang5 --setting lang10 --setting code5 --trials 10 --steps 300,1000,3000 --out results/mixture/controlled $(GRID_FLAGS)
+	$(TOKBENCH) attack controlled --setting lang5 --trials 10 --steps 300,3000 --count-bytes 20k,50k,all --no-baselines --out results/mixture/sample_size $(GRID_FLAGS)
 	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 1000 --bootstrap 10 --time-limit 300 --out results/mixture/offshelf
 
 # Slower extras (n = 30 languages, natural + programming languages mixed); not part of exp-mixture.
 exp-mixture-extra: venv
-	$(TOKBENCH) attack controlled --setting lang30 --setting mixed --trials 3 --steps 1000,3000 --out results/mixture/controlled_extra
+	$(TOKBENCH) attack controlled --setting lang30 --setting mixed --trials 3 --steps 1000,3000 --out results/mixture/controlled_extra $(GRID_FLAGS)
 
 exp-coverage: venv
 	$(TOKBENCH) coverage $(SHARED_TOKENIZERS) --csv --out results/coverage.csv

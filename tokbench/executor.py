@@ -6,7 +6,8 @@ per-category traces and the audit's steps are lists of independent tasks. They a
 (quiet when stderr is not a terminal) and, given a :class:`TaskCache`, skips tasks whose result
 is already on disk. Back ends are classes with one method, ``run(fn, tasks, on_done)``:
 :class:`SerialBackend` and :class:`ProcessBackend` (joblib/loky worker processes, the default
-with all cores); a Dask ``distributed`` back end is one more class of the same shape.
+with all cores) and :class:`DaskBackend` (a Dask ``distributed`` cluster, chosen by a
+``scheduler`` address or ``distributed.Client``, or ``$TOKBENCH_SCHEDULER``).
 
 Results are identical whatever the back end because tasks carry everything they need (seeds
 included) and nothing depends on the order in which workers finish.
@@ -26,7 +27,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .cache import Cache, Record, warn_damaged
 
-__all__ = ["map", "TaskCache", "Backend", "SerialBackend", "ProcessBackend", "get_backend", "default_jobs"]
+__all__ = ["map", "TaskCache", "Backend", "SerialBackend", "ProcessBackend", "DaskBackend", "get_backend",
+           "default_jobs", "default_scheduler", "CONNECT_TIMEOUT"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,6 +65,93 @@ class ProcessBackend:
             on_done(index, result)
 
 
+#: Seconds to wait for a Dask scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = 10.0
+
+
+class DaskBackend:
+    """Tasks on a Dask ``distributed`` cluster: a scheduler address (``tcp://HOST:PORT``) or a
+    ``distributed.Client`` (or anything ``Client`` accepts, e.g. a ``LocalCluster``).
+
+    A task whose worker dies is run again (``retries``); an error inside a task is raised here
+    as its own exception type. An address is connected to for each grid and closed after it; a
+    client passed in is used as is and left open.
+
+    Example:
+        >>> DaskBackend("tcp://127.0.0.1:8786").run(abs, [-1, 2], print)   # doctest: +SKIP
+        0 1
+        1 2
+    """
+
+    def __init__(self, scheduler: Any, *, retries: int = 2, timeout: float | None = None):
+        self.scheduler = scheduler
+        self.retries = retries
+        self.timeout = CONNECT_TIMEOUT if timeout is None else timeout
+
+    def __repr__(self) -> str:
+        return f"DaskBackend({self.scheduler!r})"
+
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any],
+            on_done: Callable[[int, Any], None]) -> None:
+        if not tasks:
+            return  # nothing to send: do not even connect
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            from .errors import TokbenchError
+
+            raise TokbenchError("a Dask scheduler was given but the `distributed` package is missing; "
+                                "pip install distributed, or unset --scheduler / $TOKBENCH_SCHEDULER") from None
+
+        owned = not isinstance(self.scheduler, Client)
+        client = self._connect(Client) if owned else self.scheduler
+        futures: list[Any] = []
+        try:
+            futures = client.map(fn, list(tasks), pure=False, retries=self.retries)
+            position = {future.key: index for index, future in enumerate(futures)}
+            # with_results re-raises a failed task's own exception (with its remote traceback)
+            for future, result in as_completed(futures, with_results=True, loop=client.loop):
+                on_done(position[future.key], result)
+        finally:
+            if futures:
+                client.cancel(futures)  # an error or Ctrl-C leaves nothing running on the cluster
+            if owned:
+                client.close()
+
+    def _connect(self, client_class: Any) -> Any:
+        from .errors import TokbenchError
+
+        try:
+            if isinstance(self.scheduler, str):
+                _probe(self.scheduler, self.timeout)
+            return client_class(self.scheduler, timeout=self.timeout, set_as_default=False)
+        except Exception as err:  # an unreachable host, a refused port and a malformed address alike
+            reason = " ".join(str(err).split()) or type(err).__name__
+            raise TokbenchError(
+                f"cannot reach the Dask scheduler {self.scheduler!r} within {self.timeout:g} s ({reason[:200]}); "
+                "check that `dask scheduler` runs there and the address is tcp://HOST:PORT "
+                "(from --scheduler or $TOKBENCH_SCHEDULER), or unset it to run locally") from None
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Open and close a TCP connection to a ``tcp://`` scheduler: a refused port fails at once, and
+    a ``Client`` that failed to connect is never made (its clean-up can hang for 2 × timeout)."""
+    import socket
+
+    from distributed.comm import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme == "tcp":
+        with socket.create_connection(parse_host_port(location), timeout=timeout):
+            pass
+
+
+def default_scheduler() -> str | None:
+    """``$TOKBENCH_SCHEDULER`` (a Dask scheduler address), or ``None`` to run locally."""
+    env = os.environ.get("TOKBENCH_SCHEDULER", "").strip()
+    return env or None
+
+
 def default_jobs() -> int:
     """``$TOKBENCH_JOBS`` or every core this process may use."""
     env = os.environ.get("TOKBENCH_JOBS")
@@ -71,8 +160,18 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def get_backend(jobs: int | None = None) -> Backend:
-    """Serial for one job, local processes otherwise (``None``: :func:`default_jobs`)."""
+def get_backend(jobs: int | None = None, scheduler: Any = None) -> Backend:
+    """A Dask cluster when ``scheduler`` (an address or a ``distributed.Client``) or
+    ``$TOKBENCH_SCHEDULER`` names one (``jobs`` is then the cluster's business); otherwise
+    serial for one job and local processes for more (``None``: :func:`default_jobs`).
+
+    Example:
+        >>> get_backend(1, scheduler="tcp://10.0.0.5:8786")
+        DaskBackend('tcp://10.0.0.5:8786')
+    """
+    scheduler = scheduler if scheduler is not None else default_scheduler()
+    if scheduler is not None:
+        return DaskBackend(scheduler)
     n = default_jobs() if jobs is None else jobs
     return SerialBackend() if n <= 1 else ProcessBackend(n)
 
@@ -106,8 +205,10 @@ class TaskCache(Generic[T, R]):
 
 
 def map(fn: Callable[[T], R], tasks: Sequence[T], *, desc: str = "", cache: TaskCache[T, R] | None = None,
-        jobs: int | None = None, backend: Backend | None = None, progress: bool | None = None) -> list[R]:
-    """``[fn(task) for task in tasks]``, run by ``backend`` (default from ``jobs``), cached per task.
+        jobs: int | None = None, backend: Backend | None = None, progress: bool | None = None,
+        scheduler: Any = None) -> list[R]:
+    """``[fn(task) for task in tasks]``, run by ``backend`` (default: :func:`get_backend` of
+    ``jobs`` and ``scheduler``), cached per task.
 
     ``fn`` must be a module-level function and tasks plain data, so that worker processes can
     receive them. Results are stored in the cache as they arrive, so an interrupted grid resumes.
@@ -128,7 +229,10 @@ def map(fn: Callable[[T], R], tasks: Sequence[T], *, desc: str = "", cache: Task
             else:
                 results[index] = hit
     bar = _progress(len(tasks), desc, progress, done=len(tasks) - len(todo))
-    runner = backend if backend is not None else get_backend(min(jobs or default_jobs(), max(1, len(todo))))
+    if backend is not None:
+        runner = backend
+    else:
+        runner = get_backend(min(jobs or default_jobs(), max(1, len(todo))), scheduler=scheduler)
 
     def on_done(position: int, result: Any) -> None:
         index = todo[position]

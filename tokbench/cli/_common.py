@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["add_tokenizer_argument", "load_from_args", "print_json", "emit_text", "csv_text",
-           "add_jobs_arguments", "task_cache", "split_list", "run_audit", "EXIT_PARTIAL",
+           "add_jobs_arguments", "add_scheduler_argument", "task_cache", "split_list", "run_audit", "EXIT_PARTIAL",
            "add_report_arguments", "print_notes_and_signature", "check_outputs", "int_at_least",
            "float_in", "POSITIVE_INT", "NONNEGATIVE_INT"]
 
@@ -153,12 +153,21 @@ def csv_text(frame: Any) -> str:
 
 
 def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--jobs N`` and ``--no-cache`` for commands that run a grid of tasks through the executor."""
+    """``--jobs N``, ``--scheduler ADDRESS`` and ``--no-cache`` for commands that run a grid of
+    tasks through the executor."""
     parser.add_argument("--jobs", type=POSITIVE_INT, default=None,
                         help="worker processes for the grid's tasks (default: every core, or $TOKBENCH_JOBS); "
                         "results are the same for any N")
+    add_scheduler_argument(parser, "the grid's tasks")
     parser.add_argument("--no-cache", action="store_true",
                         help="do not read or write the task cache ($TOKBENCH_CACHE or ~/.cache/tokbench)")
+
+
+def add_scheduler_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--scheduler tcp://HOST:PORT``: run ``what`` on a Dask cluster instead of local processes."""
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help=f"run {what} on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT; "
+                        "default $TOKBENCH_SCHEDULER, else local processes); --jobs is then ignored")
 
 
 def task_cache(args: argparse.Namespace, namespace: str) -> Any:

@@ -19,6 +19,7 @@ from ..corpora.languages import ATTACK_LANGUAGES
 from ._common import (
     NONNEGATIVE_INT,
     POSITIVE_INT,
+    add_scheduler_argument,
     add_tokenizer_argument,
     check_outputs,
     float_in,
@@ -105,6 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ctl.add_argument("--jobs", type=POSITIVE_INT, default=None,
                      help="worker processes for the trials (default: every core, or $TOKBENCH_JOBS); "
                      "results are the same for any N")
+    add_scheduler_argument(ctl, "the trials")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,7 +181,8 @@ def _run_controlled(args: argparse.Namespace) -> int:
     check_outputs(args, folders=("out",))
     result = run_controlled(args.setting or ["lang5"], trials=args.trials, n_steps=args.steps, seed=args.seed,
                             count_bytes=args.count_bytes, baselines=not args.no_baselines, solver=args.solver,
-                            progress=sys.stderr.isatty(), jobs=args.jobs)
+                            progress=sys.stderr.isatty(), jobs=args.jobs,
+                            scheduler=args.scheduler)
     frame = result.to_frame()
     summary = result.summary()
     _print(summary, False)

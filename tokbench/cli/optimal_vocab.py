@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         train, evals, grid=grid, target=args.target, reference_language=args.reference, languages=languages,
         offset=args.offset, pattern=args.pattern, max_vocab=args.max_vocab, unreachable=args.unreachable,
         feature_scope=args.feature_scope, keep_tokenizers=args.save_tokenizers,
-        progress=not args.no_progress and sys.stderr.isatty(), jobs=args.jobs,
+        progress=not args.no_progress and sys.stderr.isatty(), jobs=args.jobs, scheduler=args.scheduler,
         cache=task_cache(args, "optimal_vocab"),
     )
     elapsed = time.perf_counter() - start

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not sizes or min(sizes) < 1:
         raise TokbenchError(f"--vocab-sizes must be comma-separated positive integers, got {args.vocab_sizes!r}")
     result = compare_trainers(args.languages, args.code, trainers=args.trainers, vocab_sizes=sizes,
-                              jobs=args.jobs, cache=task_cache(args, "trainers_comparison"),
+                              jobs=args.jobs, scheduler=args.scheduler, cache=task_cache(args, "trainers_comparison"),
                               progress=not args.no_progress and sys.stderr.isatty())
     write_csv_rows(args.out, result.rows)
     for note in result.notes:

@@ -216,9 +216,12 @@ def _trial_notes(frame: Any) -> list[str]:
 
 def run_controlled(setting: str | Sequence[str], *, trials: int, n_steps: int | Sequence[int], seed: int = 0,
                    count_bytes: int | Sequence[int | None] | None = None, baselines: bool = True,
-                   solver: str = "highs", progress: bool = False, jobs: int | None = 1) -> ControlledResult:
+                   solver: str = "highs", progress: bool = False, jobs: int | None = 1,
+                   scheduler: Any = None) -> ControlledResult:
     """Trials over settings, merge steps and counting-sample sizes (seeds ``seed .. seed+trials-1``
-    in each cell), one task each; ``jobs`` worker processes (None: all cores) change no number.
+    in each cell), one task each; ``jobs`` worker processes (None: all cores) or a Dask
+    ``scheduler`` (an address or a ``distributed.Client``, see :func:`tokbench.executor.get_backend`)
+    change no number.
 
     ``to_frame()`` has one row per trial, settings in the order given.
     """
@@ -233,7 +236,8 @@ def run_controlled(setting: str | Sequence[str], *, trials: int, n_steps: int | 
     tasks = [Trial(name, s, b, seed + k, baselines, solver)
              for name in settings for s in steps for b in sizes for k in range(trials)]
     try:
-        rows = executor.map(run_trial_task, tasks, desc="controlled", jobs=jobs, progress=progress)
+        rows = executor.map(run_trial_task, tasks, desc="controlled", jobs=jobs, progress=progress,
+                            scheduler=scheduler)
     finally:
         _halves.cache_clear()  # the next run reads the data again
     frame = pd.DataFrame(rows)

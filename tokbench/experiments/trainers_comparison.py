@@ -132,6 +132,7 @@ def compare_trainers(
     jobs: int | None = 1,
     cache: Cache | None = None,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> TrainersComparison:
     """Train every family at every size (one task each) and measure bytes per token held out.
 
@@ -143,6 +144,8 @@ def compare_trainers(
         options: per-family training options (default :data:`TRAINER_OPTIONS`).
         jobs: worker processes (1: this process; None: all cores); the numbers do not depend on it.
         cache: keep each (family, size) cell in this cache; a rerun skips what is done.
+        scheduler: run the cells on a Dask cluster (an address or a ``distributed.Client``;
+            default ``$TOKBENCH_SCHEDULER``, else local); the numbers do not depend on it.
     """
     sizes = [int(v) for v in vocab_sizes]
     if not sizes or any(v < 1 for v in sizes):
@@ -152,7 +155,7 @@ def compare_trainers(
     train_docs, held_out, corpus = _texts(_names(languages), _names(code))
     tasks = [FamilyTask(name, size, train_docs, held_out, dict(options.get(name, {})))
              for name in families for size in sizes]
-    cells = executor.map(train_and_measure, tasks, desc="trainers", jobs=jobs, progress=progress,
+    cells = executor.map(train_and_measure, tasks, desc="trainers", jobs=jobs, progress=progress, scheduler=scheduler,
                          cache=family_cache(cache) if cache is not None else None)
     notes = [f"{t.trainer} at {t.vocab_size} has {c['actual_vocab']} tokens (the text or the family allows no "
              "more): compare its bytes per token with that in mind"

@@ -118,6 +118,7 @@ class _Lab:
     jobs: int | None
     cache: Cache | None
     progress: bool
+    scheduler: Any = None
     docs: dict[str, list[str]] = field(default_factory=dict)
     evals: dict[str, list[str]] = field(default_factory=dict)
     overlap: dict[str, list[str]] = field(default_factory=dict)
@@ -135,7 +136,8 @@ class _Lab:
         """Train each language to its size (one task each); a later run replaces an earlier one."""
         tasks = [TrainTask(name, self.docs[name], size, self.pattern, self.train_fn) for name, size in sizes.items()]
         cache = train_cache(self.cache) if self.cache is not None else None
-        runs = executor.map(train_language, tasks, desc=desc, cache=cache, jobs=self.jobs, progress=self.progress)
+        runs = executor.map(train_language, tasks, desc=desc, cache=cache, jobs=self.jobs, progress=self.progress,
+                            scheduler=self.scheduler)
         self.runs.update((task.language, run) for task, run in zip(tasks, runs, strict=True))
 
     def measure(self, cells: Sequence[tuple[str, int]], desc: str) -> None:
@@ -144,7 +146,8 @@ class _Lab:
         todo = [cell for cell in todo if cell not in self.cells]
         tasks = [MeasureTask(name, size, self.runs[name], self.evals[name], self.overlap[name]) for name, size in todo]
         cache = measure_cache(self.cache) if self.cache is not None else None
-        rows = executor.map(measure_size, tasks, desc=desc, cache=cache, jobs=self.jobs, progress=self.progress)
+        rows = executor.map(measure_size, tasks, desc=desc, cache=cache, jobs=self.jobs, progress=self.progress,
+                            scheduler=self.scheduler)
         self.cells.update(zip(todo, rows, strict=True))
 
     def clamp(self, name: str, size: int) -> tuple[str, int]:
@@ -360,6 +363,7 @@ def optimal_vocab(
     train_fn: Callable[..., Any] | None = None,
     jobs: int | None = 1,
     cache: Cache | None = None,
+    scheduler: Any = None,
 ) -> OptimalVocabResult:
     """Fit CTC(v) per language, solve for the vocabulary reaching ``target``, retrain there.
 
@@ -390,6 +394,8 @@ def optimal_vocab(
             cores). The numbers are the same whatever the count.
         cache: keep each training run and grid cell in this :class:`tokbench.cache.Cache`, so a
             rerun (or an interrupted one) skips what is done; a damaged entry is recomputed.
+        scheduler: run those tasks on a Dask cluster (an address or a ``distributed.Client``;
+            default ``$TOKBENCH_SCHEDULER``, else local); the numbers are the same.
 
     Raises:
         OptimalVocabError: fewer than 3 grid sizes, a bad target, an unreachable target.
@@ -399,7 +405,7 @@ def optimal_vocab(
     setup = _check_options(train, evals, grid=grid, target=target, reference=reference_language,
                            languages=languages, max_vocab=max_vocab, unreachable=unreachable,
                            feature_scope=feature_scope)
-    lab = _Lab(pattern, train_fn, jobs, cache, progress)
+    lab = _Lab(pattern, train_fn, jobs, cache, progress, scheduler)
     for name in setup.names:
         lab.add_language(name, train, evals, overlap_max_bytes)
     lab.train(dict.fromkeys(setup.names, setup.top), desc="train")
