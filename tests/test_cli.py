@@ -301,3 +301,20 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path):
     bad = subprocess.run([sys.executable, "-m", "tokbench", "info", str(tmp_path / "missing.json")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip()
+
+
+def test_csv_text_round_trips_every_gpt2_token(tokenizer_dir) -> None:
+    """Every CSV the CLI prints goes through csv_text: gpt2's vocabulary, control characters and
+    a lone carriage return included, reads back equal (pandas leaves a lone "\\r" unquoted)."""
+    import io
+
+    import pandas as pd
+
+    from tokbench.cli._common import csv_text
+    from tokbench.formats import load_tokenizer
+
+    vocab = load_tokenizer(tokenizer_dir / "gpt2").vocab
+    frame = pd.DataFrame({"id": range(len(vocab)), "token": [v.decode("utf-8", "replace") for v in vocab]})
+    assert "\r" in set(frame["token"])
+    back = pd.read_csv(io.StringIO(csv_text(frame)), keep_default_na=False)
+    assert back.equals(frame)

@@ -144,11 +144,24 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def csv_text(frame: Any) -> str:
-    """A pandas frame as CSV text, without the index."""
+    r"""A pandas frame as CSV text, without the index.
+
+    pandas leaves a text field holding a lone carriage return unquoted (a vocabulary entry can be
+    exactly ``"\r"``), which splits the row for every CSV reader; such a frame is written with
+    every text field quoted, so it reads back equal. Other frames keep pandas' minimal quoting.
+
+    Example:
+        >>> import pandas as pd
+        >>> csv_text(pd.DataFrame({"token": ["a", "\r"], "id": [1, 2]}))
+        '"token","id"\n"a",1\n"\r",2\n'
+    """
+    import csv
     import io
 
+    texts = frame.select_dtypes(include=["object", "string"])
+    carriage_return = any(isinstance(v, str) and "\r" in v for col in texts for v in texts[col])
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    frame.to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC if carriage_return else csv.QUOTE_MINIMAL)
     return buffer.getvalue()
 
 

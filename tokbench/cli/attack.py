@@ -22,6 +22,7 @@ from ._common import (
     add_scheduler_argument,
     add_tokenizer_argument,
     check_outputs,
+    csv_text,
     float_in,
     load_from_args,
 )
@@ -117,7 +118,7 @@ def _print(frame, csv: bool) -> None:  # type: ignore[no-untyped-def]
     import pandas as pd
 
     if csv:
-        print(frame.to_csv(index=False), end="")
+        print(csv_text(frame), end="")
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 500):
             print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import add_tokenizer_argument, check_outputs, float_in, load_from_args
+from ._common import add_tokenizer_argument, check_outputs, csv_text, float_in, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     columns = ["tokenizer", "category", "variant", "tokens", "tokens_per_byte", "relative_to_standard",
                "pieces_changed_share", "vocab_used"]
     if args.csv:
-        print(frame[columns].to_csv(index=False), end="")
+        print(csv_text(frame[columns]), end="")
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 500):
             print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -40,17 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--examples", type=int_at_least(0), default=3, help="example tokens per class (default 3)")
 
 
-def _quoted_csv(frame) -> str:  # type: ignore[no-untyped-def]
-    """CSV with every text field quoted: tokens may be a lone carriage return, which pandas
-    leaves unquoted by default and which then splits the row for any CSV reader."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
-    return buffer.getvalue()
-
-
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -68,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tokens is not None:
         frames = [r.to_frame().assign(tokenizer=r.tokenizer) for r in results]
         tokens = pd.concat(frames, ignore_index=True)
-        emit_text(_quoted_csv(tokens[["tokenizer", "id", "token", "class", "reason", "witness"]]), args.tokens)
+        emit_text(csv_text(tokens[["tokenizer", "id", "token", "class", "reason", "witness"]]), args.tokens)
     if args.csv:
         emit_text(csv_text(table), None)
     else:
