@@ -62,12 +62,13 @@ from .errors import TokbenchError
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "TokbenchError", "load_tokenizer", "Tokenizer", "load_corpus", "Corpus", "audit"]
+__all__ = ["__version__", "TokbenchError", "load_tokenizer", "Tokenizer", "load_corpus", "Corpus", "audit", "compare"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import audit
     from .corpora import Corpus, load_corpus
     from .formats import load_tokenizer
+    from .metrics.compare import compare
     from .model.tokenizer import Tokenizer
 
 # Heavy modules are imported on first use so that `import tokbench` stays fast (convention 7).
@@ -77,6 +78,7 @@ _LAZY = {
     "load_corpus": ("tokbench.corpora", "load_corpus"),
     "Corpus": ("tokbench.corpora", "Corpus"),
     "audit": ("tokbench.audit", "audit"),
+    "compare": ("tokbench.metrics.compare", "compare"),
 }
 
 

@@ -341,6 +341,19 @@ AUDIT = [
     _c("demo-out-is-a-file", "demo", "--out", "{tmp}/afile.txt", "--trainers", "bpe"),
 ]
 
+COMPARE = [
+    _c("compare-one-tokenizer", "compare", "{gpt2}"),
+    _c("compare-second-missing", "compare", "{gpt2}", "{tmp}/nope.json"),
+    _c("compare-garbage-json", "compare", "{gpt2}", "{tmp}/garbage.json"),
+    _c("compare-corpus-typo", "compare", "{gpt2}", "{cl100k}", "--corpus", "flores:xxx_Latn"),
+    _c("compare-corpus-empty-file", "compare", "{gpt2}", "{cl100k}", "--corpus", "{tmp}/empty.txt"),
+    _c("compare-out-is-a-file", "compare", "{gpt2}", "{cl100k}", "--out", "{tmp}/afile.txt"),
+    _c("compare-out-under-a-file", "compare", "{gpt2}", "{cl100k}", "--out", "{tmp}/afile.txt/x"),
+    _c("compare-max-bytes-typo", "compare", "{gpt2}", "{cl100k}", "--max-bytes", "lots"),
+    _c("compare-min-prefix-zero", "compare", "{gpt2}", "{cl100k}", "--min-prefix", "0"),
+    _c("compare-wordpiece-has-no-merges", "compare", "{gpt2}", "{bert}", expect=0),
+]
+
 GENERAL = [
     _c("no-command"),
     _c("command-typo", "trian"),
@@ -361,7 +374,7 @@ FAST_FAILURE_SECONDS = 8.0
 CLI_CASES: list[Case] = [
     replace(c, within=FAST_FAILURE_SECONDS) if any(k in c.id for k in _OUTPUT_PATH_CASES) else c
     for c in [*INFO, *ENCODE, *COVERAGE, *PREMIUMS, *OPTIMAL_VOCAB, *TRAIN, *TRAINERS_EXPERIMENT, *CHARBENCH,
-              *MERGEFREE, *ATTACK, *AUDIT, *GENERAL]
+              *MERGEFREE, *ATTACK, *AUDIT, *COMPARE, *GENERAL]
 ]
 
 API_CASES: list[ApiCase] = [

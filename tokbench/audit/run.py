@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 from ..errors import TokbenchError, UnknownLanguageError, UnknownNameError
 from .cache import AuditCache
 from .registry import ANALYSES, available_analyses
-from .result import TOKENIZER_COLUMNS, AuditResult, Skip
+from .result import TOKENIZER_COLUMNS, AuditResult, PartResult, Skip
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..corpora import Corpus, CorpusSpec
     from ..model.tokenizer import Tokenizer
 
-__all__ = ["audit", "TokenizerInput"]
+__all__ = ["audit", "TokenizerInput", "compare_related_pairs"]
 
 
 class _HasTokenizer(Protocol):
@@ -60,6 +60,7 @@ def audit(
     seed: int = 0,
     progress: bool = True,
     true_mixtures: Mapping[str, Mapping[str, float]] | None = None,
+    compare_related: bool = True,
 ) -> AuditResult:
     """Run the analyses on each tokenizer over ``corpus`` and collect the results.
 
@@ -71,6 +72,9 @@ def audit(
     (``<out>/.cache``); nothing else is written — call :meth:`AuditResult.write` for the reports.
     ``true_mixtures`` (tokenizer name -> {category: byte share}) gives the training mixture of
     tokenizers trained on a known mixture: the report then shows it beside the inferred one.
+    With ``compare_related`` (the default) every pair of audited tokenizers whose merge lists or
+    vocabularies show a lineage (:func:`tokbench.metrics.compare.compare`) gets a ``compare`` part
+    and the report a section about it (:func:`compare_related_pairs`).
     """
     from tqdm.auto import tqdm
 
@@ -98,7 +102,73 @@ def audit(
         bar.set_postfix_str(f"{name}: {tok.name}"[:60])
         _run_step(result, name, tok, corpus_obj, options, cache)
     bar.close()
+    if compare_related and len(toks) > 1:
+        compare_related_pairs(result, toks, corpus_obj)
     return result
+
+
+#: the audit's compare section: title, explanation, and the corpus bytes per category it samples
+COMPARE_TITLE = "Related tokenizers"
+COMPARE_EXPLANATION = (
+    "Pairs of audited tokenizers that share a lineage: the same or an extended merge list (merges compared "
+    "as byte pairs, so ids and file formats do not matter), a long common merge prefix, or nearly the same "
+    "vocabulary. For each pair: vocabulary overlap on exact token bytes (Jaccard), the merge relation, what "
+    "the second tokenizer added, and on a sample of the corpus how often it cuts the first one's pretokens "
+    "the same way and how its token boundaries match (precision/recall/F1 on character offsets). Unrelated "
+    "pairs are left out.")
+COMPARE_MAX_BYTES = 30_000
+
+
+def compare_related_pairs(result: AuditResult, toks: Sequence[Tokenizer], corpus: Corpus) -> None:
+    """Add a ``compare`` part per related pair of ``toks`` (``"A vs B"``) to ``result``; a pair
+    that fails becomes a failed item. Nothing is added when no pair is related."""
+    from ..metrics.compare import compare_pair, related, segment
+
+    segs: dict[str, Any] = {}
+    parts: dict[str, PartResult] = {}
+    sample = None
+    for i, a in enumerate(toks):
+        for b in toks[i + 1:]:
+            label = f"{a.name} vs {b.name}"
+            try:
+                if not related(a, b):
+                    continue
+                if sample is None:
+                    sample = corpus.sample(max_bytes=COMPARE_MAX_BYTES, seed=int(result.options.get("seed", 0)))
+                for tok in (a, b):
+                    if tok.name not in segs:
+                        segs[tok.name] = segment(tok, sample)
+                pair = compare_pair(a, b, segs=(segs[a.name], segs[b.name]))
+                parts[label] = _compare_part(pair, a, b, sample)
+            except _NEVER_SWALLOWED:
+                raise
+            except BaseException as err:  # noqa: BLE001 — a failed pair must not lose the audit
+                result.failures.append((f"compare on {label}", failure_reason(err)))
+    if parts or any(item.startswith("compare on ") for item, _ in result.failures):
+        result.analyses = [*result.analyses, "compare"]  # a new list: options["analyses"] shares the old one
+        result.parts["compare"] = parts
+        result.titles["compare"] = COMPARE_TITLE
+        result.explanations["compare"] = COMPARE_EXPLANATION
+
+
+def _compare_part(pair: Any, a: Tokenizer, b: Tokenizer, sample: Corpus) -> PartResult:
+    """One related pair as the audit's plain frames: ``compare`` (the pair's row), ``compare_overlap``,
+    ``compare_added`` and ``compare_agreement``."""
+    import pandas as pd
+
+    from ..metrics.compare import AGREEMENT_COLUMNS, PAIR_COLUMNS
+    from ..results import Signature
+
+    ids = {"a": pair.a, "b": pair.b}
+    frames = {
+        "compare": pd.DataFrame([pair.row()], columns=PAIR_COLUMNS),
+        "compare_overlap": pd.DataFrame([{**ids, **r} for r in pair.overlap.by_class]),
+        "compare_added": pd.DataFrame([{**ids, **r} for r in pair.overlap.added]),
+        "compare_agreement": pd.DataFrame([{**ids, **r} for r in pair.agreement], columns=AGREEMENT_COLUMNS),
+    }
+    signature = Signature(tokenizers={a.name: a.fingerprint, b.name: b.fingerprint}, corpus=sample.signature(),
+                          options={"max_bytes": COMPARE_MAX_BYTES})
+    return PartResult(frames=frames, signature=signature, notes=(*pair.merges.notes, *pair.overlap.notes))
 
 
 def _as_items(tokenizers: TokenizerInput | Sequence[TokenizerInput]) -> list[TokenizerInput]:

@@ -33,6 +33,7 @@ COMMANDS = Registry("command", {
     "encode": "tokbench.cli.encode:run",
     "coverage": "tokbench.cli.coverage:run",
     "unreachable": "tokbench.cli.unreachable:run",
+    "compare": "tokbench.cli.compare:run",
     "premiums": "tokbench.cli.premiums:run",
     "optimal-vocab": "tokbench.cli.optimal_vocab:run",
     "train": "tokbench.cli.train:run",
@@ -51,6 +52,8 @@ HELP: dict[str, str] = {
     "coverage": "classify every vocabulary entry (Qtok-style): classes, scripts, Latin/Cyrillic languages",
     "unreachable": "decide for every token of a BPE tokenizer with merges whether any text can produce it "
                    "(witnesses checked with the reference library; proofs for the unreachable)",
+    "compare": "compare tokenizers pairwise: vocabulary overlap, merge-list lineage (identical, extends, "
+               "shared prefix), added tokens, segmentation agreement on a corpus",
     "premiums": "token premiums on a parallel corpus (Petrov/Arnett) with bootstrap CIs and summaries",
     "optimal-vocab": "per-language optimal vocabulary size (Arnett et al. 2025): BPE over a vocab grid, power-law fit of CTC, retrain at the target, premium variance and regression",
     "train": "train a tokenizer (bpe, char, superword, hybrid, spm-bpe, spm-unigram, hf-unigram, hf-wordpiece) on a corpus; save it",

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import figures as F
+from .audit_compare import compare_content, compare_intro
 from .audit_findings import (
     CLASS_WORDS,
     PREMIUM_BASELINE,
@@ -165,7 +166,7 @@ def _intro_mixture(frames: Frames) -> str:
 #: analysis name -> the sentence(s) opening its section, generated from the frames
 SECTION_INTROS: dict[str, Callable[[Frames], str]] = {
     "coverage": _intro_coverage, "compression": _intro_compression, "premiums": _intro_premiums,
-    "mergefree": _intro_mergefree, "mixture": _intro_mixture,
+    "mergefree": _intro_mergefree, "mixture": _intro_mixture, "compare": compare_intro,
 }
 
 
@@ -293,6 +294,7 @@ def _mixture(frames: Frames, mix: pd.DataFrame) -> Content:
 SECTION_CONTENT: dict[str, Callable[[Frames, Any], Content]] = {
     "coverage": _coverage, "compression": _compression, "premiums": _premiums,
     "mergefree": _mergefree, "mixture": _mixture,
+    "compare": compare_content,
 }
 
 
