@@ -15,7 +15,8 @@ Each adapter calls one metric or attack, decides whether it applies (raising
 * mergefree — :func:`tokbench.attacks.mergefree.evaluate.evaluate_mergefree` (BPE only);
 * mixture — :func:`tokbench.attacks.mixture.run_mixture_attack` (Hayase et al. 2024) under the
   audit's budget: at most ``steps`` merges, no bootstrap, the LP capped at ``time_limit``
-  seconds, traces not cached (the audit caches whole results).
+  seconds, traces not cached (the audit caches whole results); with its diagnostics (how well
+  the categories explain the merges, per step window, and the classes of the merges they miss).
 
 Example:
     >>> part = run_compression(tok, load_sample("eng_Latn"), {})   # doctest: +SKIP
@@ -117,7 +118,9 @@ def run_mixture(tok: Tokenizer, corpus: Corpus, options: Mapping[str, Any]) -> P
     """Infer the byte proportions of the corpus's categories in ``tok``'s training data from its
     first ``options["steps"]`` merges (fewer when the list is shorter), without bootstrap, the LP
     capped at ``options["time_limit"]`` seconds (the ``converged``/``max_violation`` columns say
-    whether it finished)."""
+    whether it finished). Frames: ``mixture`` (one row per category), ``mixture_diagnostics`` (the
+    explained share per step window, :meth:`MixtureDiagnostics.to_frame`) and
+    ``mixture_unexplained`` (classes of the merges the categories do not explain, with examples)."""
     from ..attacks.mixture import extract_merges, run_mixture_attack
 
     if not tok.has_merges:
@@ -128,4 +131,8 @@ def run_mixture(tok: Tokenizer, corpus: Corpus, options: Mapping[str, Any]) -> P
     frame = res.to_frame()
     if "tokenizer" not in frame:
         frame.insert(0, "tokenizer", tok.name)
-    return PartResult({"mixture": frame}, res.signature, tuple(res.notes))
+    frames = {"mixture": frame}
+    if res.diagnostics is not None:
+        frames["mixture_diagnostics"] = res.diagnostics.to_frame()
+        frames["mixture_unexplained"] = res.diagnostics.classes_frame()
+    return PartResult(frames, res.signature, tuple(res.notes))

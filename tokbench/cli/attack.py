@@ -88,9 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
                           "(reported as stop_reason=stable with the optimality gap; 0 = no stability stop; default 1e-3)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
-    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, mixture.png, mixture_groups.png, signature.json")
+    mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, diagnostics.csv, unexplained.csv, "
+                                              "mixture.png, mixture_groups.png, signature.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     mix.add_argument("--no-cache", action="store_true", help="do not read or write the trace cache")
+    mix.add_argument("--no-diagnostics", action="store_true",
+                     help="skip the category diagnostics (how well the categories explain the merges: "
+                          "diagnostics.csv, unexplained.csv; a few seconds at 3,000 steps)")
 
     ctl = sub.add_parser("controlled", help="controlled experiments: train on known mixtures, infer, score",
                          description="Train BPE tokenizers on known mixtures and score the attack and baselines.")
@@ -124,6 +128,32 @@ def _print(frame, csv: bool) -> None:  # type: ignore[no-untyped-def]
             print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
+def _print_diagnostics(diag, out) -> None:  # type: ignore[no-untyped-def]
+    """The diagnostics block of one tokenizer: explained share overall and by window, slack, the
+    pairs the fit discounts at every step, and the largest classes of unexplained merges."""
+    if diag is None:
+        return
+    print(f"# diagnostics: {diag.summary()}", file=out)
+    if diag.pair_slacks:
+        print("#   pairs discounted at every step (v_p): "
+              + ", ".join(f"{text} {v:.4g}" for text, v in diag.pair_slacks[:5]), file=out)
+    classes = diag.classes_frame().head(5)
+    for name, steps, share, examples in zip(classes["class"], classes["steps"], classes["share"], classes["examples"],
+                                            strict=True):
+        shown = ", ".join(f"'{e}'" for e in examples.split(" | "))
+        print(f"#   unexplained {name}: {steps} steps ({share:.1%}), e.g. {shown}", file=out)
+
+
+def _write_unexplained(path: Path, frames: list) -> None:  # type: ignore[type-arg]
+    """``unexplained.csv``: one row per unexplained merge (free text quoted by :func:`csv_text`)."""
+    import pandas as pd
+
+    from .._io import atomic_write
+
+    with atomic_write(path) as handle:
+        handle.write(csv_text(pd.concat(frames, ignore_index=True)))
+
+
 def _run_mixture(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -134,8 +164,7 @@ def _run_mixture(args: argparse.Namespace) -> int:
     corpus = _load(args.categories)
     if args.max_bytes:
         corpus = corpus.sample(max_bytes=args.max_bytes[0], seed=args.seed)
-    frames = []
-    grouped = []
+    frames, grouped, diagnostics, unexplained = [], [], [], []
     signatures = {}
     for path in args.tokenizer:
         tok = load_from_args(path, args)
@@ -143,7 +172,8 @@ def _run_mixture(args: argparse.Namespace) -> int:
         result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
                                     solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
                                     use_cache=not args.no_cache, progress=sys.stderr.isatty(), time_limit=args.time_limit,
-                                    max_iter=args.max_iter, stable_tol=args.stable_tol or None)
+                                    max_iter=args.max_iter, stable_tol=args.stable_tol or None,
+                                    diagnostics=not args.no_diagnostics)
         frame = result.to_frame()
         frames.append(frame)
         grouped.append(result.grouped())
@@ -161,6 +191,10 @@ def _run_mixture(args: argparse.Namespace) -> int:
         # categories, shares extrapolated or inflated by few pairs per byte.
         for note in result.notes:
             print(f"# caution: {note}", file=notes_to)
+        _print_diagnostics(result.diagnostics, notes_to)
+        if result.diagnostics is not None:
+            diagnostics.append(result.diagnostics.to_frame())
+            unexplained.append(result.diagnostics.unexplained_frame())
     frame = pd.concat(frames, ignore_index=True)
     groups = pd.concat(grouped, ignore_index=True)
     _print(groups if not args.csv else frame, args.csv)
@@ -168,10 +202,16 @@ def _run_mixture(args: argparse.Namespace) -> int:
         from ..reports.bundle import write_bundle
         from ..reports.mixture_figures import mixture_groups_figure, mixture_proportions_figure
 
-        write_bundle(args.out, frames={"mixture": frame, "mixture_groups": groups}, signature=signatures,
+        tables = {"mixture": frame, "mixture_groups": groups}
+        if diagnostics:
+            tables["diagnostics"] = pd.concat(diagnostics, ignore_index=True)
+        write_bundle(args.out, frames=tables, signature=signatures,
                      figures={"mixture": mixture_proportions_figure(frame),
                               "mixture_groups": mixture_groups_figure(groups)})
-        print(f"wrote {args.out}/mixture.csv, mixture_groups.csv, signature.json, mixture.png and mixture_groups.png",
+        if unexplained:
+            _write_unexplained(args.out / "unexplained.csv", unexplained)
+        print(f"wrote {args.out}/{', '.join(name + '.csv' for name in tables)}"
+              + (", unexplained.csv" if unexplained else "") + ", signature.json, mixture.png and mixture_groups.png",
               file=sys.stderr if args.csv else sys.stdout)
     return 0
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..audit.result import AuditResult
 
-__all__ = ["findings", "build_cards", "mixture_check", "frame_or_none", "grouped", "is_language", "unreachable_text",
+__all__ = ["findings", "build_cards", "mixture_check", "mixture_explained", "frame_or_none", "grouped", "is_language", "unreachable_text",
            "tokens_per_char", "petrov_rows", "PREMIUM_BASELINE", "CLASS_WORDS"]
 
 Frames = dict[str, "pd.DataFrame"]
@@ -287,6 +287,45 @@ def mixture_check(mix: pd.DataFrame | None) -> str:
     return "Against the known training mixture (byte shares of the training corpus): " + "; ".join(parts) + "."
 
 
+def _class_words(name: str) -> str:
+    """A class of unexplained merges (``mixture_unexplained``) in plain words."""
+    if name.startswith("another language: "):
+        return f"{name.removeprefix('another language: ')} text no category is written in"
+    return name
+
+
+def mixture_explained(frames: Frames, tok: str) -> str:
+    """How many of ``tok``'s first 1,000 merges (all, when fewer were used) the offered categories
+    explain — the merged pair is the fitted mixture's most frequent — and the two largest classes
+    of those they do not, from ``mixture_diagnostics`` and ``mixture_unexplained``; ``""`` without them.
+
+    Example:
+        >>> mixture_explained(frames, "llm")   # doctest: +SKIP
+        '31% of the 300 merges; unexplained: 44% Cyrillic text no category is written in, 23% same script ...'
+    """
+    diag = frame_or_none(frames, "mixture_diagnostics")
+    if diag is None or tok not in set(diag["tokenizer"]):
+        return ""
+    rows = diag[diag["tokenizer"] == tok]
+    total = int(rows.loc[rows["window"] == "all", "steps"].sum())
+    head = rows[(rows["window"] != "all") & (rows["last"] <= 1000)]
+    head = head if len(head) else rows[rows["window"] == "all"]
+    n = int(head["steps"].sum())
+    if not n:
+        return ""
+    text = (f"{int(head['explained'].sum()) / n:.0%} of the "
+            + (f"first {n:,} merges" if total > n else f"{n:,} merges"))
+    classes = frame_or_none(frames, "mixture_unexplained")
+    if classes is not None and tok in set(classes["tokenizer"]):
+        rows = classes[(classes["tokenizer"] == tok) & (classes["first_1000"] > 0)]
+        rows = rows.sort_values("first_1000", ascending=False, kind="stable").head(2)
+        parts = [f"{int(k) / n:.0%} {_class_words(str(c))}" for c, k in zip(rows["class"], rows["first_1000"],
+                                                                              strict=True)]
+        if parts:
+            text += "; unexplained: " + ", ".join(parts)
+    return text
+
+
 # ------------------------------------------------------------------------------ cards
 
 
@@ -327,7 +366,11 @@ def _mixture_facts(frames: Frames, tok: str) -> list[tuple[str, str]]:
     if "error" in rows.columns and rows["error"].notna().any():
         text += (f"; checked against the known mixture: off by {100 * rows['error'].abs().mean():.2f} "
                  "points on average")
-    return [("largest inferred training share", text)]
+    facts = [("largest inferred training share", text)]
+    explained = mixture_explained(frames, tok)
+    if explained:
+        facts.append(("merges the categories explain", explained))
+    return facts
 
 
 def _tokenizer_card(result: AuditResult, frames: Frames, info: dict, tpc: pd.Series,

@@ -18,6 +18,9 @@ data. The package, in the order data flows:
 * :mod:`.solvers` — the restricted LP in HiGHS (incremental or one-shot) or PuLP/CBC
   (``SOLVERS``, ``solve_rows``);
 * :mod:`.lp` — row generation (``infer_mixture``) and its fit (``MixtureFit``);
+* :mod:`.diagnostics` — how well the offered categories explain the merges under a fit
+  (``diagnose``, ``MixtureDiagnostics``): explained share per step window, slack, and the
+  unexplained merges classed (URL/markup, whitespace, another script ...);
 * :mod:`.result` — ``MixtureResult`` with half-sample intervals and grouped shares;
 * :mod:`.runner` — the whole attack on one tokenizer (``run_mixture_attack``) and ``mse``.
 
@@ -42,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+from .diagnostics import MixtureDiagnostics, diagnose
 from .lp import SCALE, MixtureFit, infer_mixture
 from .merges import MergeList, extract_merges
 from .result import CODE_CATEGORIES, MixtureResult
@@ -51,4 +55,5 @@ from .traces import PairTrace
 from .traceset import PackedTraces, TraceSet
 
 __all__ = ["TraceSet", "PackedTraces", "PairTrace", "MergeList", "extract_merges", "MixtureFit", "MixtureResult",
-           "infer_mixture", "solve_rows", "SOLVERS", "SCALE", "run_mixture_attack", "mse", "CODE_CATEGORIES"]
+           "infer_mixture", "solve_rows", "SOLVERS", "SCALE", "run_mixture_attack", "mse", "CODE_CATEGORIES",
+           "MixtureDiagnostics", "diagnose"]

@@ -6,8 +6,11 @@ category's documents, McCarthy 1969), from which :meth:`MixtureResult.intervals`
 centred intervals. It is a :class:`~tokbench.results.Result`: :meth:`~MixtureResult.to_frame`
 (one row per category with the solve's diagnostics, ``reliable``/``unreliable_reason`` and a
 per-category ``caution``), :attr:`~MixtureResult.signature` and :attr:`~MixtureResult.notes`
-(unfinished or unreliable solves, few candidate categories, extrapolated or inflated shares).
-Reports render it without importing the attack: figures read the plain columns.
+(unfinished or unreliable solves, few candidate categories, extrapolated or inflated shares, and
+categories that explain few merges). Its :attr:`~MixtureResult.diagnostics`
+(:class:`~tokbench.attacks.mixture.diagnostics.MixtureDiagnostics`, of the full-sample fit) say
+how well the offered categories explain the merges. Reports render it without importing the
+attack: figures read the plain columns.
 
 Example:
     >>> res = run_mixture_attack(tok, corpus, n_steps=2000, bootstrap=20)   # doctest: +SKIP
@@ -23,6 +26,7 @@ import numpy as np
 
 from ...corpora.languages import CODE_LANGUAGES
 from ...results import Signature
+from .diagnostics import MixtureDiagnostics
 from .lp import MixtureFit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,6 +82,8 @@ class MixtureResult:
     seed: int = 0
     replicates_converged: int = 0  # replicate LPs that converged (the rest stopped by gap, stability or a cap)
     identical: tuple[tuple[str, ...], ...] = ()  # groups of candidate categories holding the same text
+    #: How well the categories explain the merges under the full-sample fit (None: not computed).
+    diagnostics: MixtureDiagnostics | None = None
 
     @property
     def categories(self) -> list[str]:
@@ -135,7 +141,8 @@ class MixtureResult:
     @property
     def notes(self) -> list[str]:
         """The main fit's cautions (:attr:`MixtureFit.notes`), unfinished replicate solves, an unreliable
-        fit (:attr:`unreliable_reason`), fewer than :data:`FEW_CATEGORIES` candidates, inflated shares."""
+        fit (:attr:`unreliable_reason`), fewer than :data:`FEW_CATEGORIES` candidates, inflated shares, and
+        categories that explain few of the first merges (:attr:`MixtureDiagnostics.notes`)."""
         notes = list(self.fit.notes)
         n_reps = self.replicates.shape[0]
         if n_reps and self.replicates_converged < n_reps:
@@ -164,6 +171,8 @@ class MixtureResult:
                          f"{self.fit.pairs_per_byte[k]:.2f} mergeable pairs per byte against a median of "
                          f"{median:.2f}, so each unit of pair weight becomes {median / self.fit.pairs_per_byte[k]:.1f}"
                          "x the median's byte share")
+        if self.diagnostics is not None:
+            notes += self.diagnostics.notes
         return notes
 
     @property

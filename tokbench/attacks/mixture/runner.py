@@ -4,7 +4,9 @@
 ``n_steps`` merges (:class:`~tokbench.attacks.mixture.traceset.TraceSet`), solves the LP
 (:func:`~tokbench.attacks.mixture.lp.infer_mixture`) and, with ``bootstrap`` > 0, re-solves it
 on half-sample replicates warm-started with the main solve's rows, returning a
-:class:`~tokbench.attacks.mixture.result.MixtureResult`. :func:`mse` scores an estimate
+:class:`~tokbench.attacks.mixture.result.MixtureResult` with the main fit's diagnostics
+(:func:`~tokbench.attacks.mixture.diagnostics.diagnose`: how well the categories explain the
+merges; the replicates are not diagnosed, to keep them cheap). :func:`mse` scores an estimate
 against known proportions (controlled experiments).
 
 Example:
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ...corpora import CorpusWarning
+from .diagnostics import diagnose
 from .lp import infer_mixture
 from .result import MixtureResult
 from .traceset import TraceSet
@@ -33,9 +36,11 @@ __all__ = ["run_mixture_attack", "mse"]
 
 def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int | Literal["auto"] = 0,
                        solver: str = "highs", bootstrap: int = 0, seed: int = 0, cache_dir: Any = None,
-                       use_cache: bool = True, progress: bool = False, **lp_options: Any) -> MixtureResult:
-    """Trace every category of ``corpus`` under ``tok``, solve, and resample (``bootstrap``
-    half-sample replicates, see :meth:`MixtureResult.intervals`); ``lp_options`` go to
+                       use_cache: bool = True, progress: bool = False, diagnostics: bool = True,
+                       **lp_options: Any) -> MixtureResult:
+    """Trace every category of ``corpus`` under ``tok``, solve, diagnose the fit (``diagnostics``,
+    :attr:`MixtureResult.diagnostics`) and resample (``bootstrap`` half-sample replicates, see
+    :meth:`MixtureResult.intervals`); ``lp_options`` go to
     :func:`~tokbench.attacks.mixture.lp.infer_mixture`."""
     identical = tuple(corpus.identical_categories()) if hasattr(corpus, "identical_categories") else ()
     for group in identical:
@@ -44,6 +49,7 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
     ts = TraceSet.from_corpus(tok, corpus, n_steps=n_steps, skip=skip, replicates=bootstrap, seed=seed,
                               cache_dir=cache_dir, use_cache=use_cache, progress=progress)
     fit = infer_mixture(ts, solver=solver, progress=progress, **lp_options)
+    diag = diagnose(ts, fit, vocab=tok.vocab) if diagnostics else None
     rep_fits = [infer_mixture(ts, solver=solver, replicate=r, warm_rows=fit.rows, **lp_options)
                 for r in range(1, bootstrap + 1)]
     reps = [f.proportions for f in rep_fits]
@@ -52,7 +58,7 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
         replicates=np.array(reps).reshape(len(reps), len(ts.categories)), corpus=ts.corpus,
         options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
                  **lp_options}, seed=seed, replicates_converged=sum(f.converged for f in rep_fits),
-        identical=identical,
+        identical=identical, diagnostics=diag,
     )
 
 
