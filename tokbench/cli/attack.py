@@ -6,7 +6,9 @@ known mixtures and measures how well the attack (and the baselines) recover them
 
 Example:
     $ tokbench attack mixture ../shared/data/tokenizers/gpt2 --categories "flores:eng_Latn,fra_Latn+code:python" --steps 3000
+    $ tokbench attack mixture qwen2_tokenizer.json --base cl100k_base.tiktoken --steps 1000
     $ tokbench attack controlled --setting lang5 --trials 10 --steps 1000,3000 --out results/mixture
+    $ tokbench attack controlled --setting extension --trials 10 --steps 300,1000 --base-steps 100,300 --out results/mixture/extension
 """
 
 from __future__ import annotations
@@ -77,16 +79,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="corpus spec whose categories are the candidates (default: 35 FLORES languages + 9 code languages)")
     mix.add_argument("--max-bytes", type=_ints, default=None, help="byte budget per category sample (e.g. 300k); default: all")
     mix.add_argument("--steps", type=POSITIVE_INT, default=30_000, help="merge steps T used (default 30000; capped at the merge list)")
-    mix.add_argument("--skip-merges", type=_skip, default=0, help="leading merges to skip: a number or 'auto' (whitespace merges)")
+    mix.add_argument("--skip-merges", type=_skip, default=0, help="leading merges to skip: a number or 'auto' (whitespace merges); the text is still "
+                          "traced from its base symbols without them (to attack an extension's added merges, use --base)")
+    mix.add_argument("--base", metavar="TOKENIZER",
+                     help="the tokenizer the attacked ones extend (their first merges are its merges, as "
+                          "`tokbench compare` finds): infer the mixture of the data of the *added* merges only, "
+                          "tracing each category from its segmentation by the inherited merges; --steps then "
+                          "counts added merges")
     mix.add_argument("--solver", choices=["highs", "pulp"], default="highs", help="LP solver (default highs)")
     mix.add_argument("--bootstrap", type=NONNEGATIVE_INT, default=0, help="half-sample replicates for 95%% intervals (default 0; see MixtureResult.intervals)")
     mix.add_argument("--time-limit", type=float_in(0, float("inf"), low_open=True, high_open=True), default=None,
                      help="seconds per LP solve before stopping row generation (reported as converged=False with "
                           "the remaining violation); default: no limit")
     mix.add_argument("--max-iter", type=POSITIVE_INT, default=1000, help="row-generation sweeps per LP solve (default 1000)")
-    mix.add_argument("--stable-tol", type=float_in(0, 1), default=1e-3,
+    mix.add_argument("--margin-counts", type=float_in(0, float("inf"), high_open=True), default=None,
+                     help="noise margin: a pair ahead of the merged one by at most this many occurrences (in a "
+                          "median-size category sample) costs no slack; 0 = the paper's LP, which is rarely solved "
+                          "in minutes (then use --stable-tol); default 4 (attacks.mixture.lp.MARGIN_COUNTS)")
+    mix.add_argument("--stable-tol", type=float_in(0, 1), default=0.0,
                      help="stop once no byte proportion moved more than this over 20 sweeps of all steps "
-                          "(reported as stop_reason=stable with the optimality gap; 0 = no stability stop; default 1e-3)")
+                          "(reported as stop_reason=stable with the optimality gap; meant for --margin-counts 0; "
+                          "default 0 = off: fits run to a proven gap of 10^-3 or a cap)")
     mix.add_argument("--seed", type=int, default=0, help="seed of sampling and replicates (default 0)")
     mix.add_argument("--out", type=Path, help="folder for mixture.csv, mixture_groups.csv, diagnostics.csv, unexplained.csv, "
                                               "mixture.png, mixture_groups.png, signature.json")
@@ -99,8 +112,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ctl = sub.add_parser("controlled", help="controlled experiments: train on known mixtures, infer, score",
                          description="Train BPE tokenizers on known mixtures and score the attack and baselines.")
     ctl.add_argument("--setting", action="append",
-                     help="lang5, lang10, lang30, code5, mixed, or a corpus spec (repeatable; default lang5)")
+                     help="lang5, lang10, lang30, code5, mixed, a corpus spec, or extension[:SETTING] (a base BPE "
+                          "trained on one mixture, continued on another; --steps counts the added merges; "
+                          "repeatable; default lang5)")
     ctl.add_argument("--trials", type=POSITIVE_INT, default=10, help="trials per grid point (default 10)")
+    ctl.add_argument("--base-steps", type=_ints, default=None,
+                     help="extension settings: merges of the base tokenizer, comma-separated (default 300)")
     ctl.add_argument("--steps", type=_ints, default=[1000], help="merge steps T, comma-separated (default 1000)")
     ctl.add_argument("--count-bytes", type=_sizes, default=None,
                      help="counting-sample sizes per category, comma-separated, 'all' for the whole counting half (default: all)")
@@ -154,6 +171,26 @@ def _write_unexplained(path: Path, frames: list) -> None:  # type: ignore[type-a
         handle.write(csv_text(pd.concat(frames, ignore_index=True)))
 
 
+def _inherited(tok, base, skip) -> int:  # type: ignore[no-untyped-def]
+    """How many of ``tok``'s merges ``base``'s are, by ``compare``'s merge relation; a
+    :class:`TokbenchError` saying what compare found when ``tok`` does not extend ``base``."""
+    from ..errors import TokbenchError
+    from ..metrics.compare.merges import tokenizer_merge_relation
+
+    if skip not in (0, None):
+        raise TokbenchError("--base and --skip-merges exclude each other: --base already leaves the inherited merges "
+                            "out of the LP (and traces from their segmentation); drop --skip-merges")
+    rel = tokenizer_merge_relation(base, tok)
+    if rel.relation != "b_extends_a" or not rel.inherited:
+        raise TokbenchError(
+            f"--base {base.name}: {tok.name} does not extend it; compare finds '{rel.verdict}' (common prefix "
+            f"{rel.lcp if rel.lcp is not None else 'n/a'} merges, {rel.merges_shared or 0:,} shared)"
+            + "".join(f"; {note}" for note in rel.notes)
+            + ". --base needs a tokenizer whose first merges are the base's; drop --base to attack all merges"
+        )
+    return int(rel.inherited)
+
+
 def _run_mixture(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -166,13 +203,19 @@ def _run_mixture(args: argparse.Namespace) -> int:
         corpus = corpus.sample(max_bytes=args.max_bytes[0], seed=args.seed)
     frames, grouped, diagnostics, unexplained = [], [], [], []
     signatures = {}
+    base = load_from_args(args.base, argparse.Namespace()) if args.base else None
     for path in args.tokenizer:
         tok = load_from_args(path, args)
+        inherited = _inherited(tok, base, args.skip_merges) if base is not None else None
         n_merges = len(extract_merges(tok, skip=args.skip_merges))
-        result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), skip=args.skip_merges,
+        if inherited is not None:
+            print(f"# {tok.name} extends {base.name}: {inherited:,} inherited merges; attacking the added ones",
+                  file=sys.stderr if args.csv else sys.stdout)
+        result = run_mixture_attack(tok, corpus, n_steps=min(args.steps, n_merges), base=inherited, skip=args.skip_merges,
                                     solver=args.solver, bootstrap=args.bootstrap, seed=args.seed,
                                     use_cache=not args.no_cache, progress=sys.stderr.isatty(), time_limit=args.time_limit,
                                     max_iter=args.max_iter, stable_tol=args.stable_tol or None,
+                                    **({} if args.margin_counts is None else {"margin_counts": args.margin_counts}),
                                     diagnostics=not args.no_diagnostics)
         frame = result.to_frame()
         frames.append(frame)
@@ -223,7 +266,7 @@ def _run_controlled(args: argparse.Namespace) -> int:
     result = run_controlled(args.setting or ["lang5"], trials=args.trials, n_steps=args.steps, seed=args.seed,
                             count_bytes=args.count_bytes, baselines=not args.no_baselines, solver=args.solver,
                             progress=sys.stderr.isatty(), jobs=args.jobs,
-                            scheduler=args.scheduler)
+                            scheduler=args.scheduler, **({"base_steps": args.base_steps} if args.base_steps else {}))
     frame = result.to_frame()
     summary = result.summary()
     _print(summary, False)

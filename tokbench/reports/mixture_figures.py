@@ -188,7 +188,7 @@ def controlled_figure(frame: Any) -> Any:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    methods = [m for m in ("attack", "TC", "TEE", "random") if m in frame]
+    methods = [m for m in ("attack", "naive_skip", "naive_all", "TC", "TEE", "random") if m in frame]
     settings = list(dict.fromkeys(frame["setting"]))
     fig, axes = plt.subplots(1, len(settings), figsize=(4 * len(settings), 3.2), squeeze=False)
     for ax, setting in zip(axes[0], settings, strict=True):

@@ -14,7 +14,8 @@ merge excluded, as in the LP):
 * *under the fit* — after granting each pair the LP's pair slack ``v_p`` (the cheapest slack that
   makes ``α`` feasible for the whole LP, found here by row generation at fixed ``α``): the
   ``explained_share`` of :class:`MixtureDiagnostics`; what is left of a step is its *violation*,
-  the step slack ``v_t`` it needs;
+  the step slack ``v_t`` it needs. Both use the fit's noise margin (``MixtureFit.margin``): a
+  competitor ahead by less than the margin is a tie the LP forgives, so it is forgiven here too;
 * *within count noise* — the violation is at most :data:`NOISE_Z` standard deviations of the
   Poisson noise of the two counts (``noise_share``).
 
@@ -216,7 +217,8 @@ def merge_class(data: bytes, offered: frozenset[str]) -> str:
 # ------------------------------------------------------------------------------ measuring
 
 
-def _sweep(ts: TraceSet, alpha: np.ndarray, replicate: int, pair_slack: np.ndarray | None) -> dict[str, np.ndarray]:
+def _sweep(ts: TraceSet, alpha: np.ndarray, replicate: int, pair_slack: np.ndarray | None,
+           margin: float = 0.0) -> dict[str, np.ndarray]:
     """Per step: ``merged_weight`` (``W_t(m_t)``), ``violation`` (the strongest competitor's excess
     once ``pair_slack`` — ``v_p`` per global pair, or None — is subtracted from its weight; 0 when
     none beats the merged pair), ``competitor`` (its global pair id, -1: none), ``seen`` (the merged
@@ -228,7 +230,9 @@ def _sweep(ts: TraceSet, alpha: np.ndarray, replicate: int, pair_slack: np.ndarr
     T = ts.n_steps
     scale = np.asarray(alpha, np.float64) * SCALE / pk.total_pairs
     seen = pk.merged_glob[:T] >= 0
-    vt = np.where(seen, 0.0, np.inf)  # unseen steps have no merged weight to compare against
+    # Unseen steps have no merged weight to compare against; a competitor within the fit's noise
+    # margin does not count against a step (lp.py, margin_counts).
+    vt = np.where(seen, margin, np.inf)
     vp = np.zeros(max(pk.n_pairs, 1)) if pk.exempt is None else pk.exempt.astype(np.float64)
     if pair_slack is not None:
         vp = vp + pair_slack
@@ -325,13 +329,13 @@ def _fit_slack(ts: TraceSet, fit: MixtureFit, replicate: int, max_rounds: int = 
             rows_t, rows_p = rows_t[order], rows_p[order]
             counts = counts_at(pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
                                len(ts.categories), T, rows_t, rows_p)
-            viol = (counts - pk.merged[:, rows_t].T) @ scale
+            viol = (counts - pk.merged[:, rows_t].T) @ scale - fit.margin
             keep = viol > TOL
             cover.add(viol[keep], rows_t[keep], rows_p[keep])
             if cover.n_cols:
                 vt, vp = cover.solve()
         rows_t, rows_p, _, _ = sweep_kernel(pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc,
-                                            pk.d_val, pk.merged_glob, scale, vt + unseen, vp + exempt,
+                                            pk.d_val, pk.merged_glob, scale, vt + fit.margin + unseen, vp + exempt,
                                             np.int64(k_add), float(fit.signature.options.get("tol", 1.0)),
                                             np.int64(T))
         if not len(rows_t):
@@ -551,7 +555,7 @@ def diagnose(ts: TraceSet, fit: MixtureFit, *, vocab: Sequence[bytes], replicate
         return bytes(vocab[i])
 
     slack_step, vp = _fit_slack(ts, fit, replicate)
-    sw = _sweep(ts, fit.alpha, replicate, vp)
+    sw = _sweep(ts, fit.alpha, replicate, vp, fit.margin)
     merged_weight, violation, competitor, seen = sw["merged_weight"], sw["violation"], sw["competitor"], sw["seen"]
     strict = _sweep(ts, fit.alpha, replicate, None)["violation"]
     ml = ts.merges

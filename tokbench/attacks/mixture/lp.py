@@ -14,8 +14,9 @@ The LP has ``T × #pairs`` rows. :func:`infer_mixture` solves it over a small ro
 columns they need, and repeats until no row is violated by more than ``tol``: the solution is
 then optimal for the full LP. One row per violated step and sweep (``k_add``, at most
 ``max_add``), purging rows far from binding (warm-started HiGHS re-solves stay small), and two
-early stops reported as such — a provable gap below ``gap_tol``, or proportions that no longer
-move (``stable_tol``) — keep real tokenizers tractable. It differs from
+early stops reported as such — a provable gap below ``gap_tol``, or (for the paper's LP without
+the noise margin below) proportions that no longer move (``stable_tol``) — keep real tokenizers
+tractable. It differs from
 :mod:`~tokbench.attacks.mixture.solvers` (one restricted LP) by generating the rows.
 
 Two departures from the paper's LP. A step whose merged pair occurs in no sample at all
@@ -27,6 +28,19 @@ moving weight onto categories that hold none of the competitors — dilution, no
 at most ``1 - character_coverage`` of the training data. Without that row a category written
 largely outside the alphabet (Chinese under Llama or Mistral) constrains nothing and soaks up
 the weight: Llama at T = 1,000 gave ``zho_Hans`` 30 % without it, under 1 % with it.
+
+A third departure, the noise margin (``margin_counts``): a competitor ahead of the merged pair
+by at most ``ε`` costs nothing, ``Σ_i α_i (c_i,t(p) - c_i,t(m_t)) ≤ ε + v_t + v_p``, with ``ε`` worth
+``margin_counts`` pair occurrences in a median-size sample (:func:`margin_in_lp_units`). The
+samples are not the training data: late merges win by a few occurrences, which the samples
+reproduce only up to Poisson noise, and those near-ties are what keeps the paper's LP (``ε = 0``)
+from being solved. For a fixed ``α`` its slack problem is the dual of a maximum-weight matching
+between steps and pairs over every pair ahead of a merge, and on FLORES-size samples that is
+millions of edges (n = 10, T = 10,000: row generation at the final ``α`` alone was still short of
+the optimum after 36 rounds and 1.16 M rows). With a margin of a few occurrences the near-ties
+drop out and the LP is solved to proven optimality in seconds to minutes, with proportions as
+accurate as the paper's LP stopped early (measured in docs/benchmarks.md, "Data-mixture
+inference").
 
 Normalisation (our choice, documented): counts of category ``i`` are divided by its total pair
 count at ``t = 0`` (times :data:`SCALE`, for solver tolerances), so ``α_i`` weighs pairs; byte
@@ -59,6 +73,8 @@ __all__ = ["MixtureFit", "infer_mixture", "SCALE"]
 
 #: Counts per category are scaled to "pairs per million" (solver tolerances are absolute).
 SCALE = 1e6
+#: Default noise margin of :func:`infer_mixture`, in pair occurrences of a median-size sample.
+MARGIN_COUNTS = 4.0
 #: Step and pair key of the alphabet row in the restricted LP (no real step or pair is negative).
 ALPHABET_ROW = -1
 
@@ -105,6 +121,9 @@ class MixtureFit:
     #: Slack of the alphabet row (SentencePiece models): weighted characters outside the
     #: alphabet beyond ``1 - character_coverage``, in the LP's units; NaN when there is no row.
     alphabet_slack: float = float("nan")
+    #: The noise margin in the LP's units (:func:`infer_mixture`'s ``margin_counts`` converted):
+    #: a competitor ahead of the merged pair by no more than this costs no slack. 0: the paper's LP.
+    margin: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {c: float(p) for c, p in zip(self.categories, self.proportions, strict=True)}
@@ -160,9 +179,17 @@ class MixtureFit:
                              "pairs_per_byte": self.pairs_per_byte if len(self.pairs_per_byte) else np.nan})
 
 
-def _coefficients(pk: PackedTraces, rows_t: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _coefficients(pk: PackedTraces, rows_t: np.ndarray, counts: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Row coefficients ``c_t(p) - c_t(m_t)`` per category, normalised, minus the noise margin:
+    ``Σ α = 1``, so shifting every coefficient by ``margin`` moves the row's bound by ``margin``."""
     scale = SCALE / pk.total_pairs
-    return (counts - pk.merged[:, rows_t].T) * scale[None, :]
+    return (counts - pk.merged[:, rows_t].T) * scale[None, :] - margin
+
+
+def margin_in_lp_units(margin_counts: float, pk: PackedTraces) -> float:
+    """The noise margin in the LP's units: ``margin_counts`` pair occurrences in a sample of the
+    median category's size (one occurrence of category ``i`` weighs ``SCALE / total_pairs_i``)."""
+    return float(margin_counts) * SCALE / float(np.median(pk.total_pairs)) if margin_counts else 0.0
 
 
 def _bytes_share(alpha: np.ndarray, pk: PackedTraces) -> np.ndarray:
@@ -191,8 +218,8 @@ def _select(out_t: np.ndarray, out_v: np.ndarray, fresh: np.ndarray, max_add: in
 class _RowSet:
     """The rows generated so far, the restricted LP over them and its current solution."""
 
-    def __init__(self, pk: PackedTraces, n: int, n_steps: int, solver: str):
-        self.pk, self.n, self.solver = pk, n, solver
+    def __init__(self, pk: PackedTraces, n: int, n_steps: int, solver: str, margin: float = 0.0):
+        self.pk, self.n, self.solver, self.margin = pk, n, solver, margin
         self.have: set[tuple[int, int]] = set()
         self.rows_t: list[np.ndarray] = []
         self.rows_p: list[np.ndarray] = []
@@ -219,7 +246,7 @@ class _RowSet:
         """Append rows (counts ``c_t(p)`` per category) without solving."""
         self.rows_t.append(steps)
         self.rows_p.append(pairs)
-        self.coefs.append(_coefficients(self.pk, steps, counts))
+        self.coefs.append(_coefficients(self.pk, steps, counts, self.margin))
         self.have.update(zip(steps.tolist(), pairs.tolist(), strict=True))
 
     def add_warm_rows(self, warm_rows: tuple[np.ndarray, np.ndarray], n_steps: int) -> None:
@@ -304,6 +331,7 @@ class _Options:
     patience: int
     skip_unseen: bool = True
     alphabet: bool = True
+    margin_counts: float = 0.0
 
 
 class _RowGeneration:
@@ -332,7 +360,7 @@ class _RowGeneration:
         # Pairs the trainer could never merge get infinite slack: they compete with nothing;
         # so do the steps not checked (their merged pair is in no sample).
         vp_eff = rows.vp if pk.exempt is None else rows.vp + pk.exempt
-        vt_eff = rows.vt if self.unchecked is None else rows.vt + self.unchecked
+        vt_eff = rows.vt + rows.margin if self.unchecked is None else rows.vt + rows.margin + self.unchecked
         return sweep_kernel(pk.n_pairs, pk.cat_off, pk.loc_glob, pk.init_cnt, pk.d_off, pk.d_loc, pk.d_val,
                             pk.merged_glob, scale, vt_eff, vp_eff, np.int64(k_add), float(self.opts.tol),
                             np.int64(t_end))
@@ -406,7 +434,8 @@ class _RowGeneration:
                           pairs_per_byte=pk.total_pairs / np.maximum(pk.n_bytes, 1), max_violation=self.max_viol,
                           violated_steps=self.n_viol, upper_bound=float(self.bound), stop_reason=self.stop_reason,
                           seconds=time.perf_counter() - self.started, rows=rows.all_rows(), history=self.history,
-                          signature=signature, skipped_steps=self.skipped, alphabet_slack=rows.alphabet_slack)
+                          signature=signature, skipped_steps=self.skipped, alphabet_slack=rows.alphabet_slack,
+                          margin=rows.margin)
 
 
 def _check(ts: TraceSet, solver: str, replicate: int, opts: _Options) -> None:
@@ -416,14 +445,16 @@ def _check(ts: TraceSet, solver: str, replicate: int, opts: _Options) -> None:
     if opts.k_add < 1 or (opts.max_add is not None and opts.max_add < 1) or opts.max_iter < 1 or opts.patience < 1:
         raise TokbenchError(f"k_add, max_add, max_iter and patience must be positive (got {opts.k_add}, "
                             f"{opts.max_add}, {opts.max_iter}, {opts.patience})")
+    if not np.isfinite(opts.margin_counts) or opts.margin_counts < 0:
+        raise TokbenchError(f"margin_counts must be a finite number >= 0 (got {opts.margin_counts}); 0 is the paper's LP")
 
 
 def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_add: int = 1,
                   max_add: int | None = None, max_iter: int = 1000, start_steps: int | None = None, grow: int = 2,
                   purge: bool = True, purge_gap: float = 1.0, time_limit: float | None = None,
-                  tol: float = 1.0, gap_tol: float | None = 1e-4, stable_tol: float | None = 1e-3, patience: int = 20,
+                  tol: float = 1.0, gap_tol: float | None = 1e-3, stable_tol: float | None = None, patience: int = 20,
                   warm_rows: tuple[np.ndarray, np.ndarray] | None = None, skip_unseen: bool = True,
-                  alphabet: bool = True, progress: bool = False) -> MixtureFit:
+                  alphabet: bool = True, margin_counts: float = MARGIN_COUNTS, progress: bool = False) -> MixtureFit:
     """Solve the mixture LP by delayed row and column generation (module docstring).
 
     Each sweep replays the ``T`` steps (with ``start_steps``, a growing prefix of them, doubled
@@ -436,27 +467,29 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
     units (pairs per million of each category); the default 1.0 is the paper's (Gurobi's
     feasibility tolerance 10⁻⁶ on counts divided by total pairs).
 
-    Stability stop: on FLORES-size samples the late steps' competitors are noise-level counts,
-    and the cutting planes tail off — the lower bound creeps up for minutes while ``α`` no
-    longer moves (n = 10, T = 10,000: byte proportions within 10⁻³ after ~50 s, the gap still
-    24 % after 300 s). With ``stable_tol`` set, generation stops once every step is being
-    checked and no byte proportion has moved by more than ``stable_tol`` over the last
-    ``patience`` sweeps (``stop_reason="stable"``). It also stops, with ``stop_reason="gap"``,
-    once the objective is provably within ``gap_tol`` (relative) of the optimum.
-    ``stable_tol=None, gap_tol=None`` run to optimality (or a cap). ``warm_rows``
-    (``(steps, pairs)`` from an earlier fit) seed the row set.
+    ``margin_counts`` is the noise margin in pair occurrences of a median-size sample (module
+    docstring; default :data:`MARGIN_COUNTS` = 4). With it the LP is solved to a proven
+    relative gap of ``gap_tol`` (``stop_reason="gap"``; 10⁻³ by default, ``None``: to optimality):
+    n = 30 languages, T = 30,000 in 75 s; Llama at T = 3,000 in about 200 s. ``margin_counts=0``
+    is the paper's LP, which on FLORES-size samples tails off (the late steps' competitors are
+    noise-level counts: the lower bound creeps up for minutes while ``α`` no longer moves); for it
+    set ``stable_tol``: generation then stops once every step is being checked and no byte
+    proportion has moved by more than ``stable_tol`` over the last ``patience`` sweeps
+    (``stop_reason="stable"``, the gap reported). ``warm_rows`` (``(steps, pairs)`` from an
+    earlier fit) seed the row set.
 
     ``skip_unseen`` leaves out the steps whose merged pair no sample holds, and ``alphabet``
     adds the alphabet row of SentencePiece-style models when the traces carry one (module
-    docstring); both default on, ``False`` gives the plain LP.
+    docstring); both default on, ``False`` (with ``margin_counts=0``) gives the paper's LP.
     """
     from tqdm.auto import tqdm
 
     opts = _Options(k_add, max_add, max_iter, start_steps, grow, purge, purge_gap, time_limit, tol, gap_tol,
-                    stable_tol, patience, skip_unseen, alphabet)
+                    stable_tol, patience, skip_unseen, alphabet, margin_counts)
     _check(ts, solver, replicate, opts)
     started = time.perf_counter()
-    rows = _RowSet(ts.pack(replicate), len(ts.categories), ts.n_steps, solver)
+    pk = ts.pack(replicate)
+    rows = _RowSet(pk, len(ts.categories), ts.n_steps, solver, margin_in_lp_units(margin_counts, pk))
     if alphabet and ts.alphabet is not None:
         # One coefficient per category from the whole sample: a ratio, which half-samples share.
         rows.add_alphabet(ts.alphabet.coefficients(ts.pack(0).total_pairs, SCALE))

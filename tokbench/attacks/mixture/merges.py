@@ -45,7 +45,8 @@ from ...errors import TokbenchError, UnsupportedTokenizerError
 from ...model.merges import split_by_rank
 from ...model.tokenizer import Tokenizer
 
-__all__ = ["MergeList", "extract_merges", "leading_whitespace_merges", "bpe_splits", "creation_order"]
+__all__ = ["MergeList", "extract_merges", "leading_whitespace_merges", "bpe_splits", "creation_order",
+           "inherited_merges", "listed_prefix"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +60,9 @@ class MergeList:
     fingerprint: str
     skipped: int = 0
     redundant: int = 0
+    #: Leading merges of the tokenizer's list applied to the text *before* the first of these: the
+    #: base's merges when attacking an extension's added merges (:meth:`split`); 0 otherwise.
+    offset: int = 0
 
     def __len__(self) -> int:
         return int(self.left.shape[0])
@@ -74,11 +78,33 @@ class MergeList:
                 f"use at most {len(self)}"
             )
         return MergeList(self.left[:n_steps], self.right[:n_steps], self.result[:n_steps],
-                         self.tokenizer, self.fingerprint, self.skipped, self.redundant)
+                         self.tokenizer, self.fingerprint, self.skipped, self.redundant, self.offset)
+
+    def split(self, k: int) -> tuple[MergeList | None, MergeList]:
+        """``(first k merges, the rest)``: the rest starts after the first ``k`` (its ``offset``
+        grows by ``k``), for tracing an extension's added merges from the base's segmentation;
+        ``(None, self)`` when ``k`` is 0.
+
+        >>> ml = MergeList(np.array([0, 2]), np.array([1, 1]), np.array([2, 3]), "t", "f")
+        >>> base, added = ml.split(1)
+        >>> len(base), len(added), added.offset, added.left.tolist()
+        (1, 1, 1, [2])
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(self):
+            raise TokbenchError(f"{self.tokenizer}: the base must leave merges to attack: got {k!r} base merges "
+                                f"of {len(self)}; give 0 <= k < {len(self)}")
+        if k == 0:
+            return None, self
+        rest = MergeList(self.left[k:], self.right[k:], self.result[k:], self.tokenizer, self.fingerprint,
+                         self.skipped, self.redundant, self.offset + k)
+        return self.head(k), rest
 
     def signature(self) -> dict[str, object]:
-        return {"tokenizer": self.tokenizer, "fingerprint": self.fingerprint, "merges": len(self),
-                "skipped": self.skipped, "redundant": self.redundant}
+        out: dict[str, object] = {"tokenizer": self.tokenizer, "fingerprint": self.fingerprint,
+                                  "merges": len(self), "skipped": self.skipped, "redundant": self.redundant}
+        if self.offset:
+            out["base_merges"] = self.offset
+        return out
 
 
 def _is_whitespace(data: bytes) -> bool:
@@ -245,3 +271,56 @@ def extract_merges(tok: Tokenizer, *, skip: int | Literal["auto"] = 0, dedupe: b
     return MergeList(np.asarray(keep_l, np.int64), np.asarray(keep_r, np.int64),
                      np.asarray(keep_c, np.int64), tok.name, tok.fingerprint, n_skip,
                      n_listed - n_skip - len(keep_l))
+
+
+def _byte_pairs(tok: Tokenizer) -> list[tuple[bytes, bytes]]:
+    if not tok.has_merges or not tok.merges:
+        raise UnsupportedTokenizerError(f"{tok.name}: a {tok.kind} model has no merge list; an extension's "
+                                        "added merges can only be attacked between two BPE tokenizers")
+    return [(tok.vocab[a], tok.vocab[b]) for a, b in tok.merges]
+
+
+def inherited_merges(base: Tokenizer, tok: Tokenizer) -> int:
+    """How many of ``tok``'s leading listed merges (as byte pairs) are ``base``'s: the longest
+    prefix of ``tok``'s list made only of ``base``'s merges, when it holds at least half of them
+    and is followed by merges of ``tok``'s own — ``tok`` extends ``base``, possibly reordered or
+    minus some merges (Qwen2 over cl100k: 98,900). The same count as
+    :attr:`tokbench.metrics.compare.MergeRelation.inherited` for these relations (the ``compare``
+    command names the relation); raises :class:`TokbenchError` when ``tok`` does not extend ``base``.
+
+    >>> inherited_merges(gpt2, gpt2_extended)   # doctest: +SKIP
+    50000
+    """
+    a, b = _byte_pairs(base), _byte_pairs(tok)
+    own = set(a)
+    k = 0
+    while k < len(b) and b[k] in own:
+        k += 1
+    if k == len(b) or k < max(1, len(own) / 2):
+        found = ("has the same merges as" if k == len(b) and len(b) >= len(own)
+                 else "has no merge of its own after the base's" if k == len(b)
+                 else f"shares only its first {k:,} merges with")
+        raise TokbenchError(
+            f"{tok.name} does not extend {base.name}: it {found} {base.name} ({len(a):,} merges; {tok.name} has "
+            f"{len(b):,}); attacking added merges needs a tokenizer whose first merges are the base's and that "
+            f"adds merges of its own (run `tokbench compare {base.name} {tok.name}`), or drop --base"
+        )
+    return k
+
+
+def listed_prefix(tok: Tokenizer, merges: MergeList, k: int) -> int:
+    """How many leading entries of ``merges`` (:func:`extract_merges`' cleaned list) the first ``k``
+    merges of ``tok``'s own list make: those whose token one of those ``k`` merges makes. Raises
+    when a later entry makes such a token too (the cleaned list then does not start with the
+    base's merges, and no trace start is the base's segmentation)."""
+    made = {tok.vocab[a] + tok.vocab[b] for a, b in (tok.merges or [])[:k]}
+    inside = np.fromiter((tok.vocab[int(c)] in made for c in merges.result), bool, len(merges))
+    n = int(np.argmin(inside)) if not inside.all() else len(merges)
+    if k and n == 0:
+        raise TokbenchError(f"{tok.name}: none of its first {k:,} listed merges opens its cleaned merge list; "
+                            "the inherited merges cannot be the trace start")
+    if inside[n:].any():
+        raise TokbenchError(f"{tok.name}: merge {n + int(np.argmax(inside[n:]))} of the cleaned list makes a token "
+                            f"of the first {k:,} listed merges after one that does not; the cleaned list does not "
+                            "start with the base's merges")
+    return n

@@ -7,7 +7,9 @@ on half-sample replicates warm-started with the main solve's rows, returning a
 :class:`~tokbench.attacks.mixture.result.MixtureResult` with the main fit's diagnostics
 (:func:`~tokbench.attacks.mixture.diagnostics.diagnose`: how well the categories explain the
 merges; the replicates are not diagnosed, to keep them cheap). :func:`mse` scores an estimate
-against known proportions (controlled experiments).
+against known proportions (controlled experiments). With ``base`` (the tokenizer the attacked one
+extends, :func:`base_prefix`) only the added merges are attacked, each category traced from its
+segmentation by the inherited merges.
 
 Example:
     >>> res = run_mixture_attack(tok, corpus, n_steps=2000, bootstrap=10)   # doctest: +SKIP
@@ -23,31 +25,61 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ...corpora import CorpusWarning
+from ...errors import TokbenchError
 from .diagnostics import diagnose
 from .lp import infer_mixture
+from .merges import extract_merges, inherited_merges, listed_prefix
 from .result import MixtureResult
 from .traceset import TraceSet
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...model.tokenizer import Tokenizer
 
-__all__ = ["run_mixture_attack", "mse"]
+__all__ = ["run_mixture_attack", "mse", "base_prefix"]
+
+
+def base_prefix(tok: Tokenizer, base: Tokenizer | int | None, *, skip: int | Literal["auto"] = 0) -> int:
+    """Entries of ``tok``'s cleaned merge list (:func:`extract_merges`) that ``base`` accounts for:
+    ``base`` is the tokenizer ``tok`` extends (its inherited merges,
+    :func:`~tokbench.attacks.mixture.merges.inherited_merges`) or a count of ``tok``'s leading
+    listed merges; 0 without a base.
+
+    Example:
+        >>> base_prefix(qwen2, cl100k)   # doctest: +SKIP
+        98900
+    """
+    if base is None:
+        return 0
+    if skip not in (0, None):
+        raise TokbenchError("give either a base (attack an extension's added merges) or skip (drop leading merges), "
+                            "not both")
+    if isinstance(base, bool) or not isinstance(base, int):
+        base = inherited_merges(base, tok)
+    if base < 0:
+        raise TokbenchError(f"the base's merge count must be non-negative, got {base}")
+    return listed_prefix(tok, extract_merges(tok), base) if base else 0
 
 
 def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int | Literal["auto"] = 0,
                        solver: str = "highs", bootstrap: int = 0, seed: int = 0, cache_dir: Any = None,
                        use_cache: bool = True, progress: bool = False, diagnostics: bool = True,
-                       **lp_options: Any) -> MixtureResult:
+                       base: Tokenizer | int | None = None, **lp_options: Any) -> MixtureResult:
     """Trace every category of ``corpus`` under ``tok``, solve, diagnose the fit (``diagnostics``,
     :attr:`MixtureResult.diagnostics`) and resample (``bootstrap`` half-sample replicates, see
     :meth:`MixtureResult.intervals`); ``lp_options`` go to
-    :func:`~tokbench.attacks.mixture.lp.infer_mixture`."""
+    :func:`~tokbench.attacks.mixture.lp.infer_mixture`.
+
+    ``base``: the tokenizer ``tok`` extends (or how many of ``tok``'s leading listed merges are
+    inherited): the attack then infers the mixture of the data of the *added* merges only, each
+    category traced from its segmentation by the inherited merges, over ``n_steps`` added merges
+    (:func:`base_prefix`; Hayase et al. 2024 on Llama 3 over cl100k)."""
     identical = tuple(corpus.identical_categories()) if hasattr(corpus, "identical_categories") else ()
     for group in identical:
         warnings.warn(f"categories {', '.join(group)} hold identical text; the mixture attack splits their share "
                       "arbitrarily (leave all but one out)", CorpusWarning, stacklevel=2)
+    k = base_prefix(tok, base, skip=skip)
     ts = TraceSet.from_corpus(tok, corpus, n_steps=n_steps, skip=skip, replicates=bootstrap, seed=seed,
-                              cache_dir=cache_dir, use_cache=use_cache, progress=progress)
+                              cache_dir=cache_dir, use_cache=use_cache, progress=progress, base_merges=k)
     fit = infer_mixture(ts, solver=solver, progress=progress, **lp_options)
     diag = diagnose(ts, fit, vocab=tok.vocab) if diagnostics else None
     rep_fits = [infer_mixture(ts, solver=solver, replicate=r, warm_rows=fit.rows, **lp_options)
@@ -57,7 +89,8 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
         tokenizer=tok.name, fingerprint=tok.fingerprint, fit=fit, n_steps=ts.n_steps,
         replicates=np.array(reps).reshape(len(reps), len(ts.categories)), corpus=ts.corpus,
         options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
-                 **lp_options}, seed=seed, replicates_converged=sum(f.converged for f in rep_fits),
+                 **({"base": getattr(base, "name", base)} if base is not None else {}), **lp_options},
+        seed=seed, replicates_converged=sum(f.converged for f in rep_fits),
         identical=identical, diagnostics=diag,
     )
 

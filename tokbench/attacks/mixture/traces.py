@@ -8,6 +8,13 @@ into a word table over the tokenizer's base symbols — bytes for byte-level BPE
 before the merge, ``c_t(m_t)``, and the change of every pair the merge touched, so that
 ``c_t(p)`` for any pair and step is the initial count plus the changes of steps ``< t``.
 
+An extension's added merges (a tokenizer whose first ``k`` merges are another's, as Llama 3
+over cl100k or Qwen2 over cl100k) are traced from the base's segmentation (``start``): each
+word is first segmented by merges ``1..k`` (:func:`start_table`, the model's BPE loop
+:func:`tokbench.model.bpe.apply_merges`), and the trace covers merges ``k+1..k+T`` only. Its
+counts at step ``j`` are those of the full trace from base symbols at step ``k+j``, without
+tracing (and storing the changes of) the ``k`` base steps.
+
 Resampling replicates (for intervals) are half-samples: each replicate keeps a random half of a
 category's documents, without replacement. They share the words and differ only in counts;
 traces are linear in counts, so all replicates are traced in one pass as extra count columns.
@@ -18,7 +25,7 @@ see :meth:`tokbench.attacks.mixture.MixtureResult.intervals`.)
 The numba kernel is :func:`tokbench.attacks.mixture._kernels.trace_kernel`;
 :func:`tokbench.attacks.mixture._reference.trace_reference` is its plain-Python twin. Traces are cached on disk (:class:`tokbench.cache.Cache`, namespace
 ``traces``) keyed by (:data:`TRACE_VERSION`, tokenizer fingerprint, sample hash, merges,
-replicates); a damaged entry is recomputed.
+replicates, and the start merges when given); a damaged entry is recomputed.
 
 Example:
     >>> tr = trace_category(tok, docs, merges.head(1000))    # doctest: +SKIP
@@ -41,7 +48,7 @@ from ...errors import TokbenchError, UnsupportedTokenizerError
 from ...model.tokenizer import Tokenizer
 from .merges import MergeList
 
-__all__ = ["PairTrace", "WordTable", "word_table", "trace_words", "trace_category",
+__all__ = ["PairTrace", "WordTable", "word_table", "start_table", "trace_words", "trace_category",
            "pair_key", "default_cache_dir", "trace_cache", "TRACE_VERSION"]
 
 #: Bump when the trace format or algorithm changes: old cache entries are then ignored.
@@ -195,6 +202,34 @@ def word_table(tok: Tokenizer, documents: Sequence[str], *, replicates: int = 0,
     return WordTable(syms, lengths, np.ascontiguousarray(counts), mult @ doc_bytes)
 
 
+def start_table(table: WordTable, start: MergeList) -> WordTable:
+    """``table`` with every word segmented by the merges of ``start`` (in their order): the
+    state from which an extension's added merges are traced (module docstring).
+
+    Merge-list BPE that merges the lowest-ranked pair first, leftmost on ties, segments a word
+    as applying the merges one after another does (each merge's token exists only from its step
+    on), so a trace from this table equals the full trace's later steps (tested).
+
+    >>> t = WordTable(np.array([0, 1, 0, 1, 2]), np.array([5]), np.array([[1]]), np.array([5]))
+    >>> ml = MergeList(np.array([0]), np.array([1]), np.array([3]), "t", "f")
+    >>> start_table(t, ml).syms.tolist()
+    [3, 3, 2]
+    """
+    from ...model.bpe import apply_merges, merge_rank_lookup
+
+    lookup = merge_rank_lookup(list(zip(start.left.tolist(), start.right.tolist(), strict=True)),
+                               merged_ids=start.result.tolist())
+    flat = table.syms.tolist()
+    seqs = []
+    pos = 0
+    for n in table.lengths.tolist():
+        seqs.append(apply_merges(flat[pos:pos + n], lookup) if n > 1 else flat[pos:pos + n])
+        pos += n
+    lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
+    syms = np.fromiter((s for q in seqs for s in q), np.int64, int(lengths.sum()))
+    return WordTable(syms, lengths, table.counts, table.n_bytes)
+
+
 # -------------------------------------------------------------------------------- tracing
 
 
@@ -257,21 +292,28 @@ def _trace_from_record(record: Record | None) -> PairTrace | None:
 
 
 def trace_category(tok: Tokenizer, documents: Sequence[str], merges: MergeList, *, replicates: int = 0,
-                   seed: int = 0, cache_dir: str | Path | None = None, use_cache: bool = True) -> PairTrace:
+                   seed: int = 0, cache_dir: str | Path | None = None, use_cache: bool = True,
+                   start: MergeList | None = None) -> PairTrace:
     """Word table + trace of one category sample, cached on disk (see the module docstring):
-    a missing, damaged or foreign cache entry is recomputed and overwritten."""
+    a missing, damaged or foreign cache entry is recomputed and overwritten. With ``start``
+    (an extension's base merges, :meth:`MergeList.split`) the words are first segmented by those
+    merges and ``merges`` are traced from there."""
     cache = trace_cache(cache_dir) if use_cache else None
     if cache is not None:
-        key = cache.key({"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
-                         "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
-                         "seed": seed if replicates else None})
+        fields: dict[str, Any] = {"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
+                                  "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
+                                  "seed": seed if replicates else None}
+        if start is not None:  # traces from bytes keep their keys (and cache entries)
+            fields["start"] = (len(start), _merges_hash(start))
+        key = cache.key(fields)
         record = cache.load(key)
         cached = _trace_from_record(record)
         if cached is not None:
             return cached
         if record is not None:
             warn_damaged(cache.path(key), "not a whole trace")
-    trace = trace_words(word_table(tok, documents, replicates=replicates, seed=seed), merges)
+    table = word_table(tok, documents, replicates=replicates, seed=seed)
+    trace = trace_words(table if start is None else start_table(table, start), merges)
     if cache is not None:
         cache.store(key, Record(meta={"trace_version": TRACE_VERSION, "tokenizer": tok.name},
                                 arrays=trace.to_arrays()))

@@ -98,18 +98,22 @@ class TraceSet:
     @classmethod
     def from_corpus(cls, tok: Tokenizer, corpus: Any, *, n_steps: int, merges: MergeList | None = None,
                     skip: int | Literal["auto"] = 0, replicates: int = 0, seed: int = 0,
-                    cache_dir: Any = None, use_cache: bool = True, progress: bool = False) -> TraceSet:
+                    cache_dir: Any = None, use_cache: bool = True, progress: bool = False,
+                    base_merges: int = 0) -> TraceSet:
         """Trace every category of a :class:`~tokbench.corpora.Corpus` under ``tok``'s first
-        ``n_steps`` merges."""
+        ``n_steps`` merges; with ``base_merges`` = k > 0 (an extension's inherited merges, entries
+        of the cleaned list), under merges ``k+1..k+n_steps``, traced from the segmentation by
+        the first k (:func:`~tokbench.attacks.mixture.traces.start_table`)."""
         from tqdm.auto import tqdm
 
         from ..training_split import pair_validity
 
-        ml = (merges if merges is not None else extract_merges(tok, skip=skip)).head(n_steps)
+        start, ml = (merges if merges is not None else extract_merges(tok, skip=skip)).split(base_merges)
+        ml = ml.head(min(n_steps, len(ml)) if base_merges else n_steps)
         traces = []
         for cat in tqdm(corpus.category_names, desc="pair traces", disable=not progress, leave=False):
             traces.append(trace_category(tok, corpus.documents(cat), ml, replicates=replicates, seed=seed,
-                                         cache_dir=cache_dir, use_cache=use_cache))
+                                         cache_dir=cache_dir, use_cache=use_cache, start=start))
         return cls(list(corpus.category_names), traces, ml, corpus.signature(), valid_pair=pair_validity(tok),
                    alphabet=alphabet_row(tok, corpus))
 
