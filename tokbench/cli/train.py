@@ -6,7 +6,9 @@ Trainers (:data:`tokbench.trainers.TRAINERS`): ``bpe`` (byte-level BPE, HF ``Bpe
 ``spm-bpe``, ``spm-unigram`` (a SentencePiece ``.model`` is written: ``x.json`` becomes
 ``x.model``), ``hf-unigram`` and ``hf-wordpiece``, and ``hybrid`` (morpheme lexicon +
 BPE fallback: ``--lexicon DIR`` or ``--morfessor``, ``--casing turkish``; writes tokbench's
-``hybrid`` JSON). ``--kind`` is the old spelling of
+``hybrid`` JSON). ``--jobs N`` (bpe, char, superword) pretokenizes and counts in N worker
+processes (default: one, as before; the merges do not depend on N), and ``--stream`` reads the
+corpus a block at a time instead of loading it. ``--kind`` is the old spelling of
 ``--trainer`` (``bpe``/``char_bpe``). ``--trace`` also writes every merge with its pair count at
 its step (CSV), the input data-mixture inference needs.
 
@@ -14,6 +16,7 @@ Example:
     $ tokbench train --corpus flores:eng_Latn,fra_Latn+code:python --vocab-size 8000 -o bpe8k.json
     $ tokbench train --trainer char --max-token-length 3 --normalization NFKC \\
           --corpus flores:eng_Latn --vocab-size 4000 -o char3.json --trace char3-merges.csv
+    $ tokbench train --corpus big.jsonl --stream --jobs 2 --vocab-size 32000 -o big32k.json
     $ tokbench train --trainer superword --transition 0.8 --corpus flores:vie_Latn@both \\
           --vocab-size 8000 -o superword.json
     $ tokbench train --trainer hybrid --lexicon ../shared/data/morphology/turkish --casing turkish \\
@@ -80,12 +83,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hybrid: learn the lexicon with Morfessor Baseline instead of --lexicon")
     parser.add_argument("--casing", choices=["unicode", "turkish"],
                         help="hybrid: lower-casing for the <uppercase> marker (turkish: I<->ı, İ<->i; default unicode)")
+    parser.add_argument("--jobs", type=POSITIVE_INT, metavar="N",
+                        help="bpe, char, superword: pretokenize and count in N worker processes "
+                             "(default: one process; the merges are the same for every N)")
+    parser.add_argument("--stream", action="store_true",
+                        help="bpe, char, superword: read the corpus a block at a time instead of loading "
+                             "it (memory grows with distinct pieces, not corpus size; ?max_bytes= then "
+                             "samples by seeded hashing, see tokbench.corpora.streaming)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 _BPE_ONLY = ("bpe", "superword")
 _PATTERN_TRAINERS = ("bpe", "char_bpe", "superword")
-_BPE_FLAGS = {"--max-token-length", "--trace", "--pattern", "--min-frequency"}
+_BPE_FLAGS = {"--max-token-length", "--trace", "--pattern", "--min-frequency", "--jobs", "--stream"}
 #: The options each trainer takes beyond the common ones (vocab size, specials, progress).
 _FLAGS: dict[str, set[str]] = {
     "bpe": {"--continue-from", *_BPE_FLAGS},
@@ -107,6 +117,7 @@ def _options(args: argparse.Namespace, trainer: str) -> dict:
         "--min-frequency": args.min_frequency or None,
         "--lexicon": getattr(args, "lexicon", None), "--morfessor": getattr(args, "morfessor", False) or None,
         "--casing": getattr(args, "casing", None),
+        "--jobs": getattr(args, "jobs", None), "--stream": getattr(args, "stream", False) or None,
     }
     allowed = _FLAGS.get(trainer, set())
     for flag, value in given.items():
@@ -118,6 +129,8 @@ def _options(args: argparse.Namespace, trainer: str) -> dict:
                      "allow_smaller": args.allow_smaller, "progress": not args.no_progress}
     if trainer in _PATTERN_TRAINERS:
         options["min_frequency"] = args.min_frequency
+        if getattr(args, "jobs", None) is not None:
+            options["jobs"] = args.jobs
         if args.pattern is not None:
             options["pattern"] = args.pattern
     if trainer == "char_bpe":
@@ -160,7 +173,12 @@ def run(args: argparse.Namespace) -> int:
     if args.trace is not None and Path(args.trace).resolve() == Path(args.out).resolve():
         raise TokbenchError(f"--trace {args.trace} is the same file as --out; give the merge trace its own file")
     options = _options(args, trainer)
-    corpus = load_corpus(args.corpus)
+    if getattr(args, "stream", False):
+        from ..corpora import stream_corpus
+
+        corpus = stream_corpus(args.corpus)
+    else:
+        corpus = load_corpus(args.corpus)
     try:
         trained = train(corpus, **options)
     except TrainingError as error:
@@ -179,9 +197,12 @@ def run(args: argparse.Namespace) -> int:
     merges = getattr(trained, "merges", None)
     detail = f", {len(merges):,} merges" if merges else ""
     pieces = getattr(trained, "n_word_types", 0)
+    # A stream reports the size of its files: its text size would take another pass over it.
+    size = (f"{corpus.n_bytes():,} bytes" if not getattr(args, "stream", False)
+            else f"streamed, {trained.corpus.get('file_bytes', 0):,} bytes of files")
     print(f"trained {tok.name} ({trainer}): vocab {tok.vocab_size:,}{detail} "
           f"(stopped: {trained.stop_reason}) on {corpus.name} "
-          f"({corpus.n_bytes():,} bytes{f', {pieces:,} distinct pieces' if pieces else ''})")
+          f"({size}{f', {pieces:,} distinct pieces' if pieces else ''})")
     if Path(path) != Path(args.out):
         print(f"note: {trainer} saves its reference library's format; wrote {path} instead of {args.out}")
     print(f"written {path}  sha256:{tok.fingerprint}")

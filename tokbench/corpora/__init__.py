@@ -15,6 +15,8 @@ The package, module by module:
 - :mod:`.loaders` — FLORES-200, the shared code files, JSONL, text files and folders, the
   bundled sample; :mod:`.hf_datasets` — any ``datasets.load_dataset`` source;
 - :mod:`.languages` — FLORES codes and scripts, the code languages, named language sets;
+- :mod:`.streaming` — :func:`stream_corpus`: the same specs as a :class:`CorpusStream` that
+  reads its files a block at a time (:mod:`.sources`), with seeded-hash byte-budget sampling;
 - :mod:`.reading` — gzip, UTF-8 decoding (``strict``/``replace``), lines, JSONL records.
 
 Example:
@@ -60,11 +62,14 @@ from .spec import (
     parse_corpus_spec,
     with_flores_split,
 )
+from .streaming import CorpusStream, stream_corpus
 
 __all__ = [
     "CorpusWarning",
     "Corpus",
     "CorpusSpec",
+    "CorpusStream",
+    "stream_corpus",
     "Errors",
     "FloresSplit",
     "load_corpus",

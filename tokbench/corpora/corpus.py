@@ -128,6 +128,22 @@ class Corpus:
         """
         return joiner.join(self.documents(category))
 
+    def iter_documents(self, category: str | None = None) -> Iterator[str]:
+        """The documents of one category, or of every category in order, one at a time.
+
+        The same call works on a :class:`~tokbench.corpora.streaming.CorpusStream`, which never
+        holds its corpus, so code that only reads documents once takes either.
+
+        Example:
+            >>> list(Corpus("toy", {"a": ["x", "y"], "b": ["z"]}).iter_documents())
+            ['x', 'y', 'z']
+        """
+        if category is not None:
+            yield from self.documents(category)
+            return
+        for docs in self.categories.values():
+            yield from docs
+
     def __len__(self) -> int:
         return len(self.categories)
 

@@ -25,7 +25,7 @@ from ..errors import CorpusError
 from .corpus import Corpus
 from .reading import Errors, decode_utf8, file_stem
 
-__all__ = ["load_hf_dataset"]
+__all__ = ["load_hf_dataset", "iter_hf_documents", "hf_category"]
 
 _PACKAGED_BUILDERS = {"json", "text", "csv", "parquet", "arrow", "webdataset"}
 
@@ -65,10 +65,7 @@ def load_hf_dataset(
     )
     docs, replaced = _column_documents(rows, field, max_documents, label=label, errors=errors)
     if category is None:
-        if name in _PACKAGED_BUILDERS and isinstance(files, str):
-            category = file_stem(Path(files))
-        else:
-            category = name.rstrip("/").split("/")[-1]
+        category = hf_category(name, files)
     if not docs:
         raise CorpusError(f"{label}: no rows; check the split and data_files")
     return Corpus(
@@ -172,8 +169,21 @@ def _column_documents(
     errors: Errors,
 ) -> tuple[list[str], int]:
     """The text of column ``field`` in the first ``max_documents`` rows, and U+FFFD replacements."""
-    docs: list[str] = []
-    replaced = 0
+    replaced = [0]
+    docs = list(_iter_column(rows, field, max_documents, label=label, errors=errors, replaced=replaced))
+    return docs, replaced[0]
+
+
+def _iter_column(
+    rows: Iterable[dict[str, Any]],
+    field: str,
+    max_documents: int | None,
+    *,
+    label: str,
+    errors: Errors,
+    replaced: list[int],
+) -> Iterator[str]:
+    """The text of column ``field``, row by row; replacements are added to ``replaced[0]``."""
     for i, row in enumerate(rows):
         if max_documents is not None and i >= max_documents:
             break
@@ -185,10 +195,49 @@ def _column_documents(
         value = row[field]
         if isinstance(value, bytes):
             value, n = decode_utf8(value, source=f"{label} row {i}", errors=errors)
-            replaced += n
+            replaced[0] += n
         if not isinstance(value, str):
             raise CorpusError(
                 f"{label}: column {field!r} holds {type(value).__name__}, not text; choose a text column"
             )
-        docs.append(value)
-    return docs, replaced
+        yield value
+
+
+def hf_category(name: str, data_files: str | Sequence[str] | None) -> str:
+    """The category a ``datasets`` source gives: the data file stem for a packaged builder
+    with one file, else the last part of the name."""
+    if name in _PACKAGED_BUILDERS and isinstance(data_files, str):
+        return file_stem(Path(data_files))
+    return name.rstrip("/").split("/")[-1]
+
+
+def iter_hf_documents(
+    name: str,
+    *,
+    config: str | None = None,
+    split: str = "train",
+    field: str = "text",
+    data_files: str | Sequence[str] | None = None,
+    max_documents: int | None = None,
+    cache_dir: str | Path | None = None,
+    errors: Errors = "strict",
+    replaced: list[int] | None = None,
+) -> Iterator[str]:
+    """The documents of :func:`load_hf_dataset`, one at a time, from a dataset opened with
+    ``streaming=True`` (a stream never holds the table).
+
+    Example:
+        >>> docs = iter_hf_documents("parquet", data_files="big.parquet")  # doctest: +SKIP
+        >>> next(docs)  # doctest: +SKIP
+        'the first row'
+    """
+    files = data_files if data_files is None or isinstance(data_files, str) else list(data_files)
+    label = f"hf:{name}" + (f"/{config}" if config else "") + f"[{split}]"
+    rows = _open_dataset(name, config, split=split, streaming=True, files=files, cache_dir=cache_dir, label=label)
+    counter = replaced if replaced is not None else [0]
+    n = 0
+    for doc in _iter_column(rows, field, max_documents, label=label, errors=errors, replaced=counter):
+        n += 1
+        yield doc
+    if not n:
+        raise CorpusError(f"{label}: no rows; check the split and data_files")

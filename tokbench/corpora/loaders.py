@@ -36,14 +36,20 @@ from .reading import (
 
 __all__ = [
     "FloresSplit",
+    "code_files",
     "code_languages",
+    "flores_files",
     "flores_languages",
+    "folder_files",
+    "jsonl_document",
     "load_code",
     "load_flores",
     "load_jsonl",
     "load_sample",
     "load_text",
     "sample_categories",
+    "sample_path",
+    "text_documents",
 ]
 
 FloresSplit = Literal["dev", "devtest", "both"]
@@ -99,25 +105,13 @@ def load_flores(
     if split not in ("dev", "devtest", "both"):
         raise CorpusError(f'FLORES split must be "dev", "devtest" or "both", got {split!r}')
     folder = _data_subdir(flores_dir, "flores200", what="FLORES-200", hint=_FLORES_HINT)
-    valid = flores_languages(folder)
-    codes = resolve_names(
-        languages,
-        valid,
-        what="FLORES-200 language code",
-        hint="codes are ISO 639-3 + script, e.g. eng_Latn",
-    )
-    splits = ("dev", "devtest") if split == "both" else (split,)
+    codes_files = flores_files(languages, split=split, flores_dir=folder)
     categories: dict[str, list[str]] = {}
     sources: dict[str, str] = {}
     replaced = 0
-    for code in codes:
+    for code, files in codes_files.items():
         docs: list[str] = []
-        files = [folder / s / f"{code}.{s}" for s in splits]
         for path in files:
-            if not path.is_file():
-                raise missing_path_error(
-                    path, hint=f"the {path.parent.name} split is missing for {code}; {_FLORES_HINT}"
-                )
             text, n = decode_utf8(read_bytes(path), source=path, errors=errors)
             docs.extend(split_lines(text))
             replaced += n
@@ -130,12 +124,52 @@ def load_flores(
             "sentence per line in the same order; re-fetch the damaged ones"
         )
     return Corpus(
-        name=f"flores:{','.join(codes)}@{split}",
+        name=f"flores:{','.join(codes_files)}@{split}",
         categories=categories,
         sources=sources,
         replaced_chars=replaced,
         split=split,
     )
+
+
+def flores_files(
+    languages: str | Sequence[str], *, split: FloresSplit = "devtest", flores_dir: str | Path | None = None
+) -> dict[str, list[Path]]:
+    """Language code -> its FLORES-200 files (dev, devtest or both, in that order), checked to exist.
+
+    Example:
+        >>> [p.name for p in flores_files("eng_Latn", split="both")["eng_Latn"]]  # doctest: +SKIP
+        ['eng_Latn.dev', 'eng_Latn.devtest']
+    """
+    if split not in ("dev", "devtest", "both"):
+        raise CorpusError(f'FLORES split must be "dev", "devtest" or "both", got {split!r}')
+    folder = _data_subdir(flores_dir, "flores200", what="FLORES-200", hint=_FLORES_HINT)
+    codes = resolve_names(
+        languages,
+        flores_languages(folder),
+        what="FLORES-200 language code",
+        hint="codes are ISO 639-3 + script, e.g. eng_Latn",
+    )
+    splits = ("dev", "devtest") if split == "both" else (split,)
+    found: dict[str, list[Path]] = {}
+    for code in codes:
+        files = [folder / s / f"{code}.{s}" for s in splits]
+        for path in files:
+            if not path.is_file():
+                raise missing_path_error(
+                    path, hint=f"the {path.parent.name} split is missing for {code}; {_FLORES_HINT}"
+                )
+        found[code] = files
+    return found
+
+
+def code_files(languages: str | Sequence[str], *, code_dir: str | Path | None = None) -> dict[str, Path]:
+    """Programming language -> its ``<lang>.jsonl`` file in the shared code folder."""
+    folder = _data_subdir(code_dir, "code", what="code", hint=_CODE_HINT)
+    names = resolve_names(
+        languages, code_languages(folder), what="code language", hint="see code_languages()"
+    )
+    return {n: folder / f"{n}.jsonl" for n in names}
 
 
 def code_languages(code_dir: str | Path | None = None) -> list[str]:
@@ -154,14 +188,9 @@ def load_code(
     errors: Errors = "strict",
 ) -> Corpus:
     """Real source files from ``$TOKBENCH_DATA/code/<lang>.jsonl``, one category per language."""
-    folder = _data_subdir(code_dir, "code", what="code", hint=_CODE_HINT)
-    names = resolve_names(
-        languages, code_languages(folder), what="code language", hint="see code_languages()"
-    )
-    parts = [
-        load_jsonl(folder / f"{n}.jsonl", field="text", category=n, errors=errors) for n in names
-    ]
-    return Corpus.combine(parts, name=f"code:{','.join(names)}")
+    files = code_files(languages, code_dir=code_dir)
+    parts = [load_jsonl(path, field="text", category=n, errors=errors) for n, path in files.items()]
+    return Corpus.combine(parts, name=f"code:{','.join(files)}")
 
 
 def load_jsonl(
@@ -183,7 +212,7 @@ def load_jsonl(
     default = category or file_stem(path)
     for lineno, obj in json_lines(split_lines(text), source=path):
         where = f"{path}:{lineno}"
-        doc = _jsonl_document(obj, field, where=where)
+        doc = jsonl_document(obj, field, where=where)
         if category_field is not None:
             if category_field not in obj:
                 raise CorpusError(f"{where}: no category field {category_field!r}")
@@ -201,7 +230,7 @@ def load_jsonl(
     )
 
 
-def _jsonl_document(obj: Any, field: str, *, where: str) -> str:
+def jsonl_document(obj: Any, field: str, *, where: str) -> str:
     """The text in ``field`` of one JSONL record, checked to be an object holding a string."""
     if not isinstance(obj, dict):
         raise CorpusError(
@@ -247,7 +276,7 @@ def load_text(
     else:
         mode = per or "line"
         text, replaced = decode_utf8(read_bytes(path), source=path, errors=errors)
-        docs = _text_documents(text, mode)
+        docs = text_documents(text, mode)
         where = f"text file {path} (a document per {mode})"
     if not docs:
         raise CorpusError(f"{path}: no text (empty or blank); give a file or folder with text")
@@ -258,14 +287,14 @@ def load_text(
     )
 
 
-def _text_documents(text: str, mode: str) -> list[str]:
+def text_documents(text: str, mode: str) -> list[str]:
     """The documents of one text: the whole text, or its non-blank lines (``mode="line"``)."""
     if mode == "file":
         return [text] if text.strip() else []
     return [ln for ln in split_lines(text) if ln.strip()]
 
 
-def _folder_files(folder: Path) -> list[Path]:
+def folder_files(folder: Path) -> list[Path]:
     """Every file below ``folder``, sorted by relative path, hidden files and folders skipped."""
     files = sorted(
         (
@@ -282,7 +311,7 @@ def _folder_files(folder: Path) -> list[Path]:
 
 def _read_folder(folder: Path, mode: str, errors: Errors) -> tuple[list[str], int, list[str], int]:
     """Documents of a text folder, replacements made, binary files skipped, files read."""
-    files = _folder_files(folder)
+    files = folder_files(folder)
     docs: list[str] = []
     replaced = 0
     skipped: list[str] = []
@@ -298,11 +327,11 @@ def _read_folder(folder: Path, mode: str, errors: Errors) -> tuple[list[str], in
             continue
         text, n = decode_utf8(data, source=f, errors=errors)
         replaced += n
-        docs.extend(_text_documents(text, mode))
+        docs.extend(text_documents(text, mode))
     return docs, replaced, skipped, len(files) - len(skipped)
 
 
-def _sample_path() -> Path:
+def sample_path() -> Path:
     from importlib.resources import files
 
     return Path(str(files("tokbench") / "data" / "sample.jsonl.gz"))
@@ -319,7 +348,7 @@ def load_sample(categories: str | Sequence[str] = "all", *, errors: Errors = "st
     It ships with the package (``tokbench/data/sample.jsonl.gz``; licences in
     ``tokbench/data/DATA_LICENSES``), so it works without the shared data folder.
     """
-    path = _sample_path()
+    path = sample_path()
     if not path.is_file():
         raise missing_path_error(
             path,

@@ -37,6 +37,7 @@ from .reading import Errors, missing_path_error
 
 __all__ = [
     "CorpusSpec",
+    "is_jsonl_path",
     "SPEC_LOADERS",
     "SPEC_PREFIXES",
     "SpecKind",
@@ -188,7 +189,8 @@ def _call_loader(kind_name: str, s: CorpusSpec, errors: Errors) -> Corpus:
     return SPEC_LOADERS.get(kind_name)(*target, errors=errors, **keywords)
 
 
-def _is_jsonl_path(path: Path) -> bool:
+def is_jsonl_path(path: Path) -> bool:
+    """Whether a bare path is read as JSONL (by its name), not as text."""
     return path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
 
 
@@ -201,7 +203,7 @@ def _load_path(s: CorpusSpec, errors: Errors) -> Corpus:
             "file or folder",
             "check the path, or use a prefix such as flores:, code:, hf: or sample:",
         )
-    if path.is_file() and _is_jsonl_path(path):
+    if path.is_file() and is_jsonl_path(path):
         if "per" in s.options:
             raise CorpusError(f"{s.text}: per= applies to text files, not JSONL")
         return _call_loader("jsonl", s, errors)

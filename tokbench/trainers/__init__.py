@@ -8,6 +8,10 @@ encodes identically there: a standard HF ``tokenizer.json`` (``bpe``, ``char_bpe
 imported on first use so that ``import tokbench`` stays fast. What the families share is in
 :mod:`tokbench.trainers._common`; the BPE engine is :mod:`tokbench.trainers.engine` over the
 numba kernels of :mod:`tokbench.trainers._kernels` (readable twin: :mod:`tokbench.trainers._reference`).
+The word tables of ``bpe``, ``char_bpe`` and ``superword`` are counted by
+:mod:`tokbench.trainers.counting`, a document at a time (a
+:class:`~tokbench.corpora.CorpusStream` is never held) and, with ``jobs=N``, in N worker
+processes with the same table, so the same merges.
 
 Example:
     >>> train = get_trainer("bpe")                                     # doctest: +SKIP

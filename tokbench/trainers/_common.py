@@ -43,11 +43,10 @@ _STOP_EXPLANATIONS = {
 
 
 def texts_of(corpus_or_texts: Any) -> Iterable[str]:
-    """The documents of a Corpus (every category), a single text, or the iterable as given."""
-    from ..corpora import Corpus
-
-    if isinstance(corpus_or_texts, Corpus):
-        return (doc for _, docs in corpus_or_texts for doc in docs)
+    """The documents of a Corpus or CorpusStream (every category), a single text, or the iterable as given."""
+    iter_documents = getattr(corpus_or_texts, "iter_documents", None)
+    if callable(iter_documents):  # a Corpus or a CorpusStream (read a document at a time)
+        return iter_documents()
     if isinstance(corpus_or_texts, str):
         return [corpus_or_texts]
     return corpus_or_texts
@@ -71,10 +70,12 @@ def training_texts(corpus_or_texts: Any, *, trainer: str = "this trainer", keep_
 
 def corpus_description(corpus_or_texts: Any, n_pieces: int, n_types: int) -> dict[str, Any]:
     """A corpus's signature, or what is known of plain texts / a word-count table."""
-    from ..corpora import Corpus
+    from ..corpora import Corpus, CorpusStream
 
     if isinstance(corpus_or_texts, Corpus):
         return corpus_or_texts.signature()
+    if isinstance(corpus_or_texts, CorpusStream):  # its files' hashes: a full signature decodes it twice
+        return corpus_or_texts.description()
     kind = "word-count table" if isinstance(corpus_or_texts, Mapping) else "texts"
     return {"corpus": kind, "pieces": n_pieces, "piece_types": n_types}
 

@@ -30,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,7 +39,8 @@ import numpy as np
 from ..errors import TokbenchError, TrainingError, UnknownNameError
 from ..model.bytelevel import BYTE_TO_UNICODE, UNICODE_TO_BYTE
 from ..model.tokenizer import Tokenizer
-from ._common import TrainedResult, check_vocab_size, corpus_description, piece_table, texts_of
+from ._common import TrainedResult, check_vocab_size, corpus_description, piece_table
+from .counting import check_jobs, count_words
 from .engine import run_bpe_kernel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,34 +122,21 @@ def resolve_pattern(pattern: str) -> tuple[str, str]:
     return ("custom", found) if isinstance(found, str) else (found.name, found.regex)
 
 
-def word_counts(corpus_or_texts: Any, pattern: str = "gpt2") -> dict[str, int]:
+def word_counts(corpus_or_texts: Any, pattern: str = "gpt2", *, jobs: int | None = None) -> dict[str, int]:
     """Count the pieces the split regex makes of each text (each document split on its own).
 
     Pieces are the regex matches and the gaps between them (HF ``Split`` with ``Isolated``
-    behaviour, which is what ``ByteLevel(use_regex=True)`` does with GPT-2's pattern).
+    behaviour, which is what ``ByteLevel(use_regex=True)`` does with GPT-2's pattern). The input
+    is read one document at a time (a :class:`~tokbench.corpora.CorpusStream` too); ``jobs``
+    worker processes count chunks of it (:func:`tokbench.trainers.counting.count_words`), with
+    the same table as one process.
 
     Example:
         >>> word_counts(["the cat", "the dog"])
         {'the': 2, ' cat': 1, ' dog': 1}
     """
-    import regex
-
-    from ..model.pretokenizers import RegexSplit
-
     _, rx = resolve_pattern(pattern)
-    findall = regex.compile(rx).findall
-    splitter = RegexSplit(rx)
-    counts: Counter[str] = Counter()
-    for k, text in enumerate(texts_of(corpus_or_texts)):
-        if not isinstance(text, str):
-            raise TokbenchError(f"text {k} is a {type(text).__name__}, not str; decode it first")
-        if not text:
-            continue
-        pieces = findall(text)
-        if sum(map(len, pieces)) != len(text):  # the regex skips some text: keep the gaps too
-            pieces = splitter.split(text)
-        counts.update(pieces)
-    return dict(counts)
+    return count_words(corpus_or_texts, rx, jobs=jobs)
 
 
 # -------------------------------------------------------------------------------------- training
@@ -293,6 +280,7 @@ def train_bpe(
     allow_smaller: bool = False,
     progress: bool = True,
     name: str | None = None,
+    jobs: int | None = None,
 ) -> TrainedBPE:
     """Train a byte-level BPE tokenizer; deterministic (no seed: ties go to the smaller pair).
 
@@ -311,6 +299,8 @@ def train_bpe(
         allow_smaller: return a smaller vocabulary when no pair is left to merge, instead of
             raising :class:`~tokbench.trainers.TrainingError`.
         progress: show a progress bar.
+        jobs: worker processes that pretokenize and count (``None``: this process only); the
+            merges are the same for every value.
 
     Example:
         >>> t = train_bpe({"hello": 5, " world": 2}, vocab_size=260, progress=False)
@@ -318,6 +308,7 @@ def train_bpe(
         [b'hello', b' ', b'w', b'o', b'r', b'l', b'd']
     """
     _check_options(vocab_size, min_frequency, max_token_length)
+    check_jobs(jobs)
     if isinstance(special_tokens, str):
         special_tokens = [special_tokens]
     pattern_name, regex = resolve_pattern(pattern)
@@ -325,7 +316,7 @@ def train_bpe(
     if isinstance(corpus_or_texts, Mapping):
         table = piece_table(corpus_or_texts)
     else:
-        table = word_counts(corpus_or_texts, pattern)
+        table = count_words(corpus_or_texts, regex, jobs=jobs)
     if not table:
         raise TrainingError("the corpus is empty: no text to train on; give at least one non-empty text")
     data, lengths, counts = _words_to_arrays(table)

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -33,8 +32,9 @@ import numpy as np
 
 from ..errors import TrainingError
 from ..model.tokenizer import Tokenizer
-from ._common import check_vocab_size, corpus_description, piece_table, texts_of
-from .bpe import TrainedBPE, file_merges, resolve_pattern, stop_reason, word_counts
+from ._common import check_vocab_size, corpus_description, piece_table
+from .bpe import TrainedBPE, file_merges, resolve_pattern, stop_reason
+from .counting import check_jobs, count_words
 from .engine import run_bpe_kernel
 
 __all__ = ["train_char_bpe"]
@@ -52,15 +52,14 @@ def _check_options(vocab_size: Any, max_token_chars: Any, normalization: Any, li
         raise TrainingError(f"limit_alphabet must be a positive integer or None, got {limit_alphabet!r}")
 
 
-def _word_table(corpus_or_texts: Any, normalization: Normalization | None, regex: str) -> dict[str, int]:
-    """The pieces to train on with their counts (texts normalized first, when asked)."""
+def _word_table(corpus_or_texts: Any, normalization: Normalization | None, regex: str,
+                jobs: int | None = None) -> dict[str, int]:
+    """The pieces to train on with their counts (texts normalized first, when asked; in ``jobs``
+    worker processes when given)."""
     if isinstance(corpus_or_texts, Mapping):
         table = piece_table(corpus_or_texts)
     else:
-        texts = texts_of(corpus_or_texts)
-        if normalization:
-            texts = (unicodedata.normalize(normalization, t) if isinstance(t, str) else t for t in texts)
-        table = word_counts(texts, regex)
+        table = count_words(corpus_or_texts, regex, jobs=jobs, normalization=normalization)
     if not table:
         raise TrainingError("the corpus is empty: no text to train on; give at least one non-empty text")
     return table
@@ -163,18 +162,22 @@ def train_char_bpe(
     allow_smaller: bool = False,
     progress: bool = True,
     name: str | None = None,
+    jobs: int | None = None,
 ) -> TrainedBPE:
     """Train a character-level BPE whose tokens have at most ``max_token_chars`` characters.
 
     Ids: special tokens, then ``<0x00>``..``<0xFF>`` (with ``byte_fallback``), then the
     alphabet in code-point order, then merges. ``limit_alphabet`` keeps only the most frequent
     characters (ties to the smaller code point); the rest split words and encode as bytes.
+    ``jobs`` worker processes normalize, pretokenize and count (``None``: this process only);
+    the merges are the same for every value.
     """
     _check_options(vocab_size, max_token_chars, normalization, limit_alphabet)
+    check_jobs(jobs)
     if isinstance(special_tokens, str):
         special_tokens = [special_tokens]
     pattern_name, regex = resolve_pattern(pattern)
-    table = _word_table(corpus_or_texts, normalization, regex)
+    table = _word_table(corpus_or_texts, normalization, regex, jobs)
     alphabet = _alphabet(table, limit_alphabet)
     strings, specials = _initial_strings(special_tokens, byte_fallback, alphabet, vocab_size)
     first_char = len(strings) - len(alphabet)

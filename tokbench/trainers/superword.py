@@ -40,6 +40,7 @@ import regex
 from ..errors import TrainingError
 from ._common import check_vocab_size, corpus_description, texts_of
 from .bpe import TrainedBPE, train_bpe, word_counts
+from .counting import check_jobs
 
 __all__ = ["train_superword", "STAGE2_PATTERN", "superword_pieces", "resolve_transition"]
 
@@ -118,6 +119,7 @@ def train_superword(
     allow_smaller: bool = False,
     progress: bool = True,
     name: str | None = None,
+    jobs: int | None = None,
 ) -> TrainedBPE:
     """Train a SuperBPE tokenizer: BPE up to ``transition``, then superword merges up to ``vocab_size``.
 
@@ -130,6 +132,8 @@ def train_superword(
         max_words: cap on words per superword (training-time cut, see the module docstring).
         pattern: stage 1's split pattern (a name from :mod:`tokbench.model.patterns` or a regex).
         stage2_pattern: stage 2's split regex, saved in the tokenizer file.
+        jobs: worker processes that pretokenize and count, in both stages (``None``: this
+            process only); the merges are the same for every value.
 
     The result's ``merge_counts`` covers both stages; ``options["stage1_merges"]`` tells where
     stage 2 starts.
@@ -140,16 +144,18 @@ def train_superword(
     if isinstance(corpus_or_texts, Mapping):
         raise TrainingError("superword BPE needs texts (or a Corpus), not a word-count table: "
                             "stage 2 re-splits the raw text")
-    from ..corpora import Corpus
+    from ..corpora import Corpus, CorpusStream
 
-    # A Corpus is read twice as it is; other texts are listed once (iterated once per stage).
-    texts = corpus_or_texts if isinstance(corpus_or_texts, Corpus) else list(texts_of(corpus_or_texts))
+    check_jobs(jobs)
+    # A Corpus or a stream is read twice as it is; other texts are listed once (iterated once per stage).
+    texts = (corpus_or_texts if isinstance(corpus_or_texts, Corpus | CorpusStream)
+             else list(texts_of(corpus_or_texts)))
     n_specials = len(dict.fromkeys([special_tokens] if isinstance(special_tokens, str) else special_tokens))
     t = resolve_transition(transition, vocab_size, 256 + n_specials)
     common = dict(min_frequency=min_frequency, special_tokens=special_tokens,
                   max_token_length=max_token_length, allow_smaller=allow_smaller)
     try:
-        stage1 = train_bpe(texts, vocab_size=t, pattern=pattern, progress=progress, **common)
+        stage1 = train_bpe(texts, vocab_size=t, pattern=pattern, progress=progress, jobs=jobs, **common)
     except TrainingError as error:
         # Stage 1 stops at the transition, not at vocab_size: say so, or the size in the message
         # (the transition) matches nothing the caller typed. Other errors need no such context.
@@ -157,7 +163,7 @@ def train_superword(
             raise
         raise TrainingError(f"superword stage 1 (ordinary BPE up to transition {t} of vocab_size "
                             f"{vocab_size}): {error}; a smaller transition also works") from error
-    table = stage2_word_counts(word_counts(texts, stage2_pattern), max_words=max_words)
+    table = stage2_word_counts(word_counts(texts, stage2_pattern, jobs=jobs), max_words=max_words)
     label = name or f"superword-{len(stage1.tokenizer.vocab)}-{vocab_size}"
     stage2 = train_bpe(table, vocab_size=vocab_size, pattern=stage2_pattern, initial_merges=stage1,
                        progress=progress, name=label, **common)
