@@ -310,10 +310,14 @@ class ControlledResult:
 
 
 def _trial_notes(frame: Any) -> list[str]:
-    """Cautions a reader must see: LP fits that stopped before converging."""
-    if "converged" not in frame or frame["converged"].all():
+    """Cautions a reader must see: LP fits that stopped before a proven optimum (a stop at the
+    gap tolerance is a proof, so it is not one of them)."""
+    if "converged" not in frame:
         return []
-    bad = frame[~frame["converged"].astype(bool)]
+    finished = frame["converged"].astype(bool) | (frame["stop_reason"].astype(str) == "gap")
+    if finished.all():
+        return []
+    bad = frame[~finished]
     reasons = ", ".join(sorted(set(map(str, bad["stop_reason"]))))
     return [f"{len(bad)} of {len(frame)} trials' LP did not converge (stop: {reasons}); their attack errors "
             "are those of an unfinished fit"]

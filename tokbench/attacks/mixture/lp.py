@@ -142,6 +142,12 @@ class MixtureFit:
         return [c for c, lo, p in zip(self.categories, low, self.proportions, strict=True) if lo and p >= min_share]
 
     @property
+    def solved(self) -> bool:
+        """Whether the LP's optimum is proven: converged, or stopped at a provable gap of at most
+        ``gap_tol`` (``stop_reason="gap"``). A stability stop or a cap is not a proof."""
+        return self.converged or self.stop_reason == "gap"
+
+    @property
     def gap(self) -> float:
         """Relative optimality gap ``(upper_bound - objective) / upper_bound`` (0 when converged)."""
         if self.converged:
@@ -152,8 +158,8 @@ class MixtureFit:
     def notes(self) -> list[str]:
         """Cautions to print beside the proportions: an unfinished solve, extrapolated shares."""
         notes = []
-        if not self.converged:
-            why = {"gap": "at a provable optimality gap", "stable": "when the proportions stopped moving",
+        if not self.solved:
+            why = {"stable": "when the proportions stopped moving",
                    "max_iter": "at its iteration cap", "time_limit": "at its time limit"}.get(
                        self.stop_reason, f"({self.stop_reason})")
             notes.append(f"the mixture LP did not converge: it stopped {why} (gap {self.gap:.3g}, largest "
@@ -470,7 +476,7 @@ def infer_mixture(ts: TraceSet, *, solver: str = "highs", replicate: int = 0, k_
     ``margin_counts`` is the noise margin in pair occurrences of a median-size sample (module
     docstring; default :data:`MARGIN_COUNTS` = 4). With it the LP is solved to a proven
     relative gap of ``gap_tol`` (``stop_reason="gap"``; 10⁻³ by default, ``None``: to optimality):
-    n = 30 languages, T = 30,000 in 75 s; Llama at T = 3,000 in about 200 s. ``margin_counts=0``
+    n = 30 languages, T = 30,000 in 44–75 s; Llama at T = 3,000 in about 200 s. ``margin_counts=0``
     is the paper's LP, which on FLORES-size samples tails off (the late steps' competitors are
     noise-level counts: the lower bound creeps up for minutes while ``α`` no longer moves); for it
     set ``stable_tol``: generation then stops once every step is being checked and no byte

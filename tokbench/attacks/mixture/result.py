@@ -80,7 +80,7 @@ class MixtureResult:
     corpus: dict[str, Any]
     options: dict[str, Any]
     seed: int = 0
-    replicates_converged: int = 0  # replicate LPs that converged (the rest stopped by gap, stability or a cap)
+    replicates_converged: int = 0  # replicate LPs solved (converged or at a proven gap; the rest stopped by stability or a cap)
     identical: tuple[tuple[str, ...], ...] = ()  # groups of candidate categories holding the same text
     #: How well the categories explain the merges under the full-sample fit (None: not computed).
     diagnostics: MixtureDiagnostics | None = None
@@ -147,7 +147,7 @@ class MixtureResult:
         n_reps = self.replicates.shape[0]
         if n_reps and self.replicates_converged < n_reps:
             notes.append(f"{n_reps - self.replicates_converged} of {n_reps} resampling replicates stopped "
-                         "before optimality (gap, stability or a cap); the intervals rest on approximate fits")
+                         "before a proven optimum (stability stop or a cap); the intervals rest on approximate fits")
         if not self.reliable:
             notes.append(f"UNRELIABLE fit ({self.unreliable_reason}): the proportions are not the LP's answer "
                          "and should not be read as results; rerun with a larger time limit or fewer steps")
@@ -223,6 +223,7 @@ class MixtureResult:
             "ci_low": iv[:, 0], "ci_high": iv[:, 1], "replicate_shift": self.replicate_shift,
             "alpha": self.fit.alpha, "pairs_per_byte": self.fit.pairs_per_byte, "steps": self.n_steps,
             "objective": self.fit.objective, "rows": self.fit.n_rows, "converged": self.fit.converged,
+            "solved": self.fit.solved,
             "stop_reason": self.fit.stop_reason, "max_violation": self.fit.max_violation, "gap": self.fit.gap,
             "replicates": self.replicates.shape[0],
             "replicates_converged": self.replicates_converged,

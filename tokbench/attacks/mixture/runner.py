@@ -90,7 +90,7 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
         replicates=np.array(reps).reshape(len(reps), len(ts.categories)), corpus=ts.corpus,
         options={"steps": ts.n_steps, "solver": solver, "bootstrap": bootstrap, **ts.merges.signature(),
                  **({"base": getattr(base, "name", base)} if base is not None else {}), **lp_options},
-        seed=seed, replicates_converged=sum(f.converged for f in rep_fits),
+        seed=seed, replicates_converged=sum(f.solved for f in rep_fits),
         identical=identical, diagnostics=diag,
     )
 
