@@ -26,10 +26,12 @@ from ..model import normalizers as N
 from ..model import pretokenizers as P
 from ..model.bpe import merge_rank_lookup
 from ..model.bytelevel import unicode_to_bytes
-from ..model.encoders import AddedToken, ByteLevelBPE, CharBPE, WordPiece
+from ..model.charsmap import CharsMap, HFPrecompiled
+from ..model.encoders import AddedToken, ByteLevelBPE, CharBPE, UnigramEncoder, WordPiece
 from ..model.patterns import GPT2_PATTERN
 from ..model.references import HFReference
 from ..model.tokenizer import Tokenizer
+from ..model.unigram import UnigramModel
 from .hf_checks import check_hf_data
 from .tokenizer_json import byte_level_bpe_json, oniguruma_pattern
 
@@ -273,7 +275,24 @@ def normalizer_from_json(spec: Any) -> N.Normalizer | None:
                                 spec.get("strip_accents"), spec.get("lowercase", True))
     if kind == "Sequence":
         return N.Sequence(tuple(n for n in map(normalizer_from_json, spec["normalizers"]) if n))
+    if kind == "Precompiled":
+        return _precompiled(spec.get("precompiled_charsmap"))
     raise UnsupportedTokenizerError(f"normalizer {kind!r} has no native twin in tokbench yet")
+
+
+def _precompiled(blob: Any) -> N.Normalizer | None:
+    """HF's ``Precompiled`` normalizer (SentencePiece's charsmap, base64 in the file)."""
+    import base64
+    import binascii
+
+    from ..errors import TokbenchError
+
+    if not blob:
+        return None  # an empty map changes nothing
+    try:
+        return HFPrecompiled(CharsMap.from_blob(base64.b64decode(blob, validate=True)))
+    except (binascii.Error, TypeError, ValueError) as err:
+        raise TokbenchError(f"normalizer Precompiled: precompiled_charsmap is not base64 ({err})") from None
 
 
 _BEHAVIORS = {"Isolated": "isolated", "Removed": "removed", "MergedWithPrevious": "merged_with_previous",
@@ -338,8 +357,8 @@ def _native_pipeline(data: dict[str, Any], kind: str, strings: dict[str, int],
                          prefix=model.get("continuing_subword_prefix", "##"),
                          max_input_chars_per_word=model.get("max_input_chars_per_word", 100),
                          added_tokens=added)
-    if kind != "bpe":
-        raise UnsupportedTokenizerError("tokbench has no native Unigram encoder; use backend='reference'")
+    if kind == "unigram":
+        return _native_unigram(model, normalizer, pretokenizer, added, where)
     if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
         raise UnsupportedTokenizerError("native BPE with continuing_subword_prefix/end_of_word_suffix is not supported")
     assert merges is not None
@@ -361,6 +380,22 @@ def _native_pipeline(data: dict[str, Any], kind: str, strings: dict[str, int],
                    byte_fallback=bool(model.get("byte_fallback")),
                    unk_id=strings.get(unk) if unk else None, fuse_unk=bool(model.get("fuse_unk")),
                    added_tokens=added)
+
+
+def _native_unigram(model: dict[str, Any], normalizer: N.Normalizer | None, pretokenizer: P.PreTokenizer,
+                    added: list[AddedToken], where: Any) -> UnigramEncoder:
+    """HF's ``Unigram``: Viterbi in float64, unknowns fused, byte fallback when asked."""
+    pieces = [(str(entry[0]), float(entry[1])) for entry in model["vocab"]]
+    unk_id = model.get("unk_id")
+    if unk_id is not None and not 0 <= int(unk_id) < len(pieces):
+        raise TokenizerFormatError(where, f"model.unk_id {unk_id} is outside the vocabulary")
+    by_piece = {p: i for i, (p, _) in enumerate(pieces)}
+    byte_ids = [by_piece.get(f"<0x{b:02X}>") for b in range(256)]
+    if not model.get("byte_fallback") or any(i is None for i in byte_ids):
+        byte_ids = None  # type: ignore[assignment]
+    unigram = UnigramModel(pieces, unk_id=None if unk_id is None else int(unk_id),
+                           byte_ids=byte_ids, fuse_unk=True)  # type: ignore[arg-type]
+    return UnigramEncoder(model=unigram, normalizer=normalizer, pretokenizer=pretokenizer, added_tokens=added)
 
 
 def fingerprint_text(text: str) -> str:

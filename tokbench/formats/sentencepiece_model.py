@@ -10,9 +10,9 @@ produces when it may use only better-scored pieces.
 
 tokbench's native encoder follows SentencePiece's BPE: escape spaces as ``▁`` (with a dummy
 prefix), start a new word at each ``▁``, merge the adjacent pair whose concatenation is the
-highest-scored piece (leftmost on ties), and spell unknown characters as byte pieces. It covers
-the identity normalizer; models with a precompiled normalization map (``nmt_nfkc``) are encoded
-by the reference only.
+highest-scored piece (leftmost on ties), and spell unknown characters as byte pieces; Unigram
+models run sentencepiece's Viterbi (:mod:`tokbench.model.unigram`). Both start from
+sentencepiece's normalizer with the model's precompiled character map (:mod:`tokbench.model.charsmap`).
 
 Example:
     >>> tok = load_sentencepiece("mistral_v1.model")   # doctest: +SKIP
@@ -29,13 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from .._io import sha256_of_files
-from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from ..errors import TokbenchError, TokenizerFormatError, UnsupportedTokenizerError
 from ..model.bpe import concat_rank_lookup
-from ..model.encoders import CharBPE
+from ..model.charsmap import CharsMap
+from ..model.charsmap import SentencePieceNormalizer as CharsMapNormalizer
+from ..model.encoders import CharBPE, UnigramEncoder
 from ..model.merges import recover_merges
 from ..model.pretokenizers import SPACE_MARK, SentencePieceWords
 from ..model.references import SentencePieceReference
 from ..model.tokenizer import Tokenizer
+from ..model.unigram import UnigramModel
 from .hf_json import piece_to_bytes
 from .protobuf import ProtobufError, as_float, iter_fields
 from .tokenizer_json import bpe_tokenizer_json
@@ -250,15 +253,31 @@ def sentencepiece_merges(pieces: list[tuple[str, float, int]]) -> list[tuple[int
                           candidates=[i for i in mergeable if pieces[i][2] == NORMAL])
 
 
-def _native_encoder(path: Path, proto: dict[str, Any], model_type: str) -> CharBPE:
-    """tokbench's SentencePiece BPE encoder (identity normalizer only)."""
+def _native_encoder(path: Path, proto: dict[str, Any], model_type: str) -> CharBPE | UnigramEncoder:
+    """tokbench's SentencePiece encoder: sentencepiece's normalizer (precompiled charsmap
+    included), then BPE by piece score or Unigram Viterbi."""
     pieces, norm_spec = proto["pieces"], proto["normalizer"]
-    if norm_spec["name"] != "identity" and norm_spec["precompiled_charsmap"]:
-        raise UnsupportedTokenizerError(
-            f"{path.name}: normalizer {norm_spec['name']!r} uses a precompiled character map that "
-            "tokbench does not replicate; use backend='reference'")
-    if model_type != "bpe":
-        raise UnsupportedTokenizerError("tokbench has no native Unigram encoder; use backend='reference'")
+    blob = norm_spec["precompiled_charsmap"]
+    try:
+        charsmap = CharsMap.from_blob(blob) if blob else None
+    except TokbenchError as err:
+        raise TokenizerFormatError(path, str(err)) from None
+    user_defined = [p for p, _, t in pieces if t == USER_DEFINED]
+    normalizer = CharsMapNormalizer(charsmap, norm_spec["add_dummy_prefix"], norm_spec["remove_extra_whitespaces"],
+                                    norm_spec["escape_whitespaces"], tuple(user_defined))
+    unk_id = next((i for i, (_, _, t) in enumerate(pieces) if t == UNKNOWN), None)
+    byte_fallback = proto["trainer"]["byte_fallback"]
+    if model_type == "unigram":
+        by_piece = {p: i for i, (p, _, t) in enumerate(pieces) if t == BYTE}
+        model = UnigramModel(
+            [(p, s) for p, s, _ in pieces], unk_id=unk_id,
+            usable=[i for i, (_, _, t) in enumerate(pieces) if t in (NORMAL, USER_DEFINED)],
+            normal=[i for i, (_, _, t) in enumerate(pieces) if t == NORMAL],
+            user_defined=[i for i, (_, _, t) in enumerate(pieces) if t == USER_DEFINED],
+            byte_ids=[by_piece[f"<0x{b:02X}>"] for b in range(256)] if byte_fallback else None,
+            fuse_unk=True, sentencepiece_scores=True)
+        return UnigramEncoder(model=model, normalizer=normalizer,
+                              words=SentencePieceWords(proto["trainer"]["allow_whitespace_only_pieces"]))
     strings = [p for p, _, _ in pieces]
     mergeable = [i for i, (_, _, t) in enumerate(pieces) if t in (NORMAL, USER_DEFINED)]
     piece_to_id = {strings[i]: i for i in mergeable}
@@ -268,13 +287,11 @@ def _native_encoder(path: Path, proto: dict[str, Any], model_type: str) -> CharB
     return CharBPE(
         piece_to_id=piece_to_id,
         lookup=concat_rank_lookup(strings, {strings[i]: i for i in mergeable}, [-s for _, s, _ in pieces]),
-        normalizer=SentencePieceNormalizer(norm_spec["add_dummy_prefix"],
-                                           norm_spec["remove_extra_whitespaces"],
-                                           norm_spec["escape_whitespaces"]),
+        normalizer=normalizer,
         pretokenizer=SentencePieceWords(proto["trainer"]["allow_whitespace_only_pieces"]),
-        byte_fallback=proto["trainer"]["byte_fallback"],
-        unk_id=next((i for i, (_, _, t) in enumerate(pieces) if t == UNKNOWN), None),
-        user_defined=[p for p, _, t in pieces if t == USER_DEFINED],
+        byte_fallback=byte_fallback,
+        unk_id=unk_id,
+        user_defined=user_defined,
     )
 
 

@@ -14,6 +14,8 @@ an independent implementation. Parity tests hold each one to ``tokenizers`` / ``
   outside the vocabulary fall back to ``<0xNN>`` byte tokens or ``<unk>``; merges by merge rank
   (HF conversions such as Llama's) or by piece score (``.model`` files).
 * :class:`WordPiece` — BERT: greedy longest-match-first with a ``##`` continuation prefix.
+* :class:`UnigramEncoder` — SentencePiece / HF Unigram: Viterbi over the piece lattice
+  (:mod:`tokbench.model.unigram`) on each piece.
 
 Example:
     >>> from tokbench.model.pretokenizers import RegexSplit
@@ -38,8 +40,10 @@ from ..errors import EncodingError
 from .bpe import PairLookup, apply_merges, merge_rank_lookup
 from .normalizers import Normalizer
 from .pretokenizers import SPACE_MARK, NoPreTokenizer, PreTokenizer
+from .unigram import UnigramModel
 
-__all__ = ["AddedToken", "AddedTokenSplitter", "ByteLevelBPE", "CharBPE", "WordPiece", "merge_rank_lookup"]
+__all__ = ["AddedToken", "AddedTokenSplitter", "ByteLevelBPE", "CharBPE", "WordPiece", "UnigramEncoder",
+           "merge_rank_lookup"]
 
 
 @dataclass(frozen=True)
@@ -324,6 +328,63 @@ class WordPiece(_PipelineEncoder):
             ids.append(found)
             start = end
         return ids
+
+
+class UnigramEncoder(_PipelineEncoder):
+    """A Unigram model (:class:`tokbench.model.unigram.UnigramModel`) behind the usual pipeline.
+
+    SentencePiece ``.model`` files run the model on the whole normalized text (no pretokenizer:
+    splitting would restart the float32 path sums and can change ties), and show ``words`` (its
+    word split) as their pieces; HF files run it on each pretokenizer piece.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: UnigramModel,
+        normalizer: Normalizer | None,
+        pretokenizer: PreTokenizer | None = None,
+        added_tokens: Sequence[AddedToken] = (),
+        cache_size: int = 200_000,
+        words: PreTokenizer | None = None,
+    ):
+        self.model = model
+        self.words = words
+        self.normalizer = normalizer
+        self.pretokenizer = pretokenizer or NoPreTokenizer()
+        self.added = AddedTokenSplitter(added_tokens)
+        self._cache: dict[str, list[int]] = {}
+        self._cache_size = cache_size
+
+    def encode_piece(self, piece: str) -> list[int]:
+        cached = self._cache.get(piece)
+        if cached is None:
+            cached = self.model.encode(piece)
+            if len(self._cache) < self._cache_size and len(piece) < 256:
+                self._cache[piece] = cached
+        return cached
+
+    def split_words(self, pieces: list[str]) -> list[str]:
+        if self.words is None:
+            return pieces
+        return [word for piece in pieces for word in self.words.split(piece)]
+
+    def pieces(self, text: str) -> list[str]:
+        return [p.replace(SPACE_MARK, " ") for p in self.split_words(super().pieces(text))]
+
+    def piece_bytes(self, text: str) -> list[tuple[bytes, int | None]]:
+        out: list[tuple[bytes, int | None]] = []
+        for data, token_id in super().piece_bytes(text):
+            if token_id is not None or self.words is None:
+                out.append((data, token_id))
+            else:
+                words = self.words.split(data.decode("utf-8", errors="surrogatepass").replace(" ", SPACE_MARK))
+                out.extend((self.piece_to_bytes(w), None) for w in words)
+        return out
+
+    @staticmethod
+    def piece_to_bytes(piece: str) -> bytes:
+        return piece.replace(SPACE_MARK, " ").encode("utf-8", errors="surrogatepass")
 
 
 @dataclass
