@@ -125,8 +125,11 @@ def test_train_uses_the_max_token_length_given(capsys, tmp_path: Path) -> None:
 
 
 _WRITER = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     from tokbench._io import atomic_write, install_sigterm_cleanup
+    # As in an interactive session: a runner started in the background without job control
+    # (e.g. `cmd &` in a script) hands its children SIGINT ignored, and Python keeps it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     install_sigterm_cleanup()
     try:
         with atomic_write(sys.argv[1]) as handle:
