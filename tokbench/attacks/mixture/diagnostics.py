@@ -252,23 +252,16 @@ def _sweep(ts: TraceSet, alpha: np.ndarray, replicate: int, pair_slack: np.ndarr
 class _Cover:
     """The covering LP ``min Σ v_t + Σ v_p`` subject to ``v_t + v_p ≥ viol`` on every row, kept in one
     ``highspy`` model: rows (and the slack columns they need) are appended and each re-solve
-    warm-starts from the last basis (its dual is a maximum-weight bipartite matching: cheap)."""
+    warm-starts from the last basis. Its dual is a maximum-weight bipartite matching between steps
+    and pairs; the fit's noise margin keeps it small (without one, late steps' near-ties make it
+    large: see lp.py)."""
 
     def __init__(self, n_steps: int, n_pairs: int):
-        import os
-        import sys
-
         import highspy
 
-        sys.stdout.flush()  # HiGHS prints a banner from C++ when the model is made: silence fd 1 meanwhile
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                self.h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+        from .solvers import quiet
+
+        self.h = quiet(highspy.Highs)  # HiGHS prints a banner from C++ when the model is made
         self.h.setOptionValue("output_flag", False)
         self.inf = highspy.kHighsInf
         self.col_t = np.full(n_steps, -1, np.int64)

@@ -29,7 +29,7 @@ import numpy as np
 from ...errors import TokbenchError
 from ...registry import Registry
 
-__all__ = ["SOLVERS", "solve_rows", "solve_highs", "solve_pulp", "IncrementalHighs"]
+__all__ = ["SOLVERS", "solve_rows", "solve_highs", "solve_pulp", "IncrementalHighs", "quiet"]
 
 #: One-shot solvers of the restricted LP: ``solver(n, coef, row_v, n_v) -> (α, v, objective)``.
 #: Case-sensitive, as the solver names always were.
@@ -119,7 +119,7 @@ def solve_rows(n: int, coef: np.ndarray, rows_t: np.ndarray, rows_p: np.ndarray,
             {int(p): float(x) for p, x in zip(pairs, v[len(steps):], strict=True)}, obj)
 
 
-def _quiet(factory: Callable[[], Any]) -> Any:
+def quiet(factory: Callable[[], Any]) -> Any:
     """Call ``factory`` with the process's stdout silenced (HiGHS prints a banner from C++)."""
     import os
     import sys
@@ -143,7 +143,7 @@ class IncrementalHighs:
     def __init__(self, n: int):
         import highspy
 
-        self.h = _quiet(highspy.Highs)
+        self.h = quiet(highspy.Highs)
         self.h.setOptionValue("output_flag", False)
         self.inf = highspy.kHighsInf
         self.n = n
