@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .._io import sha256_of_files
 from ..errors import TokenizerFormatError
@@ -103,12 +104,18 @@ def load_gpt2_files(path: str | Path, *, name: str | None = None) -> Tokenizer:
     def reference() -> HFReference:
         return HFReference.from_gpt2_files(vocab_path, merges_path, list(specials))
 
+    def kernel() -> Any:
+        from ..model.fast_bpe import ByteBPEKernel  # numba: imported when first encoding
+
+        return ByteBPEKernel.from_merges(vocab, merges, merged_ids, excluded=set(specials.values()))
+
     def native() -> ByteLevelBPE:
         return ByteLevelBPE(
             token_bytes=vocab,
             lookup=merge_rank_lookup(merges, merged_ids=merged_ids),
             pretokenizer=RegexSplit(GPT2_PATTERN),
             added_tokens=[AddedToken(s, i) for s, i in specials.items()],
+            kernel=kernel,
         )
 
     def writer(tok: Tokenizer) -> str:

@@ -345,6 +345,14 @@ def _native_encoder(data: dict[str, Any], kind: str, strings: dict[str, int],
         raise UnsupportedTokenizerError(f"{where}: {err}") from None
 
 
+def byte_bpe_kernel(vocab: list[bytes], merges: list[tuple[int, int]], merged: list[int], *,
+                    excluded: set[int]) -> Any:
+    """The numba tables of a byte-level merge list (imported late: numba is heavy)."""
+    from ..model.fast_bpe import ByteBPEKernel
+
+    return ByteBPEKernel.from_merges(vocab, merges, merged, excluded=excluded)
+
+
 def _native_pipeline(data: dict[str, Any], kind: str, strings: dict[str, int],
                      merges: list[tuple[int, int]] | None, byte_level: bool,
                      added: list[AddedToken], vocab: list[bytes], where: Any) -> Any:
@@ -374,7 +382,8 @@ def _native_pipeline(data: dict[str, Any], kind: str, strings: dict[str, int],
     if byte_level:
         return ByteLevelBPE(token_bytes=vocab, lookup=lookup, pretokenizer=pretokenizer,
                             normalizer=normalizer, added_tokens=added,
-                            ignore_merges=bool(model.get("ignore_merges")))
+                            ignore_merges=bool(model.get("ignore_merges")),
+                            kernel=lambda: byte_bpe_kernel(vocab, merges, merged, excluded={t.id for t in added}))
     unk = model.get("unk_token")
     return CharBPE(piece_to_id=strings, lookup=lookup, normalizer=normalizer, pretokenizer=pretokenizer,
                    byte_fallback=bool(model.get("byte_fallback")),

@@ -211,6 +211,11 @@ def tokenizer_from_ranks(
         return TiktokenReference(name=name, pattern=pattern, ranks=ranks, special_tokens=special_tokens,
                                  where=source_paths[0] if source_paths else name)
 
+    def kernel() -> Any:
+        from ..model.fast_bpe import ByteBPEKernel  # numba: imported when first encoding
+
+        return ByteBPEKernel.from_ranks(vocab, excluded=set(special_tokens.values()))
+
     def native() -> ByteLevelBPE:
         bytes_to_id = dict(ranks)
         return ByteLevelBPE(
@@ -218,6 +223,7 @@ def tokenizer_from_ranks(
             lookup=concat_rank_lookup(vocab, bytes_to_id, merge_ranks),
             pretokenizer=RegexSplit(pattern, "removed", invert=True),
             ignore_merges=True,
+            kernel=kernel,
         )
 
     def writer(tok: Tokenizer) -> str:

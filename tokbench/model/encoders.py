@@ -30,9 +30,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 
@@ -41,6 +41,9 @@ from .bpe import PairLookup, apply_merges, merge_rank_lookup
 from .normalizers import Normalizer
 from .pretokenizers import SPACE_MARK, NoPreTokenizer, PreTokenizer
 from .unigram import UnigramModel
+
+if TYPE_CHECKING:
+    from .fast_bpe import ByteBPEKernel
 
 __all__ = ["AddedToken", "AddedTokenSplitter", "ByteLevelBPE", "CharBPE", "WordPiece", "UnigramEncoder",
            "merge_rank_lookup"]
@@ -174,8 +177,11 @@ class ByteLevelBPE(_PipelineEncoder):
         added_tokens: Sequence[AddedToken] = (),
         ignore_merges: bool = False,
         cache_size: int = 200_000,
+        kernel: Callable[[], ByteBPEKernel] | None = None,
     ):
         self.token_bytes = token_bytes
+        self._kernel_factory = kernel
+        self._fast: tuple[Any, ByteBPEKernel] | None | bool = None
         self.lookup = lookup
         self.pretokenizer = pretokenizer
         self.normalizer = normalizer
@@ -194,6 +200,33 @@ class ByteLevelBPE(_PipelineEncoder):
         self.byte_ids = [self.bytes_to_id.get(bytes([b]), -1) for b in range(256)]
         self._cache: dict[str, list[int]] = {}
         self._cache_size = cache_size
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text``. When the pretokenizer is one GPT-style pattern and the format gave a
+        kernel, the numba road (:mod:`tokbench.model.fast_bpe`); otherwise a piece at a time."""
+        fast = self._fast_road()
+        if fast is None:
+            return super().encode(text)
+        splitter, kernel = fast
+        ids: list[int] = []
+        for segment, token_id in self.segments(text):
+            if token_id is not None:
+                ids.append(token_id)
+                continue
+            raw = segment.encode("utf-8", errors="surrogatepass")
+            ids.extend(kernel.encode_text(raw, splitter, whole_first=self.ignore_merges))
+        return ids
+
+    def _fast_road(self) -> tuple[Any, ByteBPEKernel] | None:
+        if self._fast is None:
+            from .compiled_split import compiled_split, plain_pattern_split
+
+            pattern = plain_pattern_split(self.pretokenizer)
+            splitter = compiled_split(pattern) if pattern is not None else None
+            self._fast = False
+            if splitter is not None and self._kernel_factory is not None:
+                self._fast = (splitter, self._kernel_factory())
+        return self._fast or None
 
     def encode_piece(self, piece: str) -> list[int]:
         cached = self._cache.get(piece)

@@ -1,18 +1,11 @@
 """Numba kernels for vocabulary-only and merge-list encoding of pretokens (bytes).
 
-Data layout, all numpy arrays so that no Python object enters a kernel:
-
-* a **byte trie** over the vocabulary as an open-addressing hash table
-  (:mod:`tokbench._numba.hashtable`): the transition ``(node, byte) -> child`` is stored under key
-  ``node * 256 + byte`` in ``trie_keys`` / ``trie_vals``; ``node_token[node]`` is the token ending
-  there or -1. A dense 256-way table would need ~1 GB for a 150k vocabulary; the hash table
-  needs a few MB;
-* a **pair table** for merge-list BPE: key ``left << 32 | right`` -> merge rank and merged id;
-* a batch of pretokens as one ``uint8`` buffer plus ``offsets`` (piece i is
-  ``data[offsets[i]:offsets[i+1]]``); outputs go to preallocated ``out`` arrays.
-
-Every kernel takes its scratch space from the caller, so the per-piece loops allocate nothing.
-The readable twins are :mod:`tokbench.attacks.mergefree._reference` (greedy and minimal) and
+The vocabulary is a byte trie (:mod:`tokbench._numba.trie`) and a batch of pretokens is one
+``uint8`` buffer plus ``offsets`` (piece i is ``data[offsets[i]:offsets[i+1]]``); outputs go to
+preallocated ``out`` arrays, and every kernel takes its scratch space from the caller, so the
+per-piece loops allocate nothing. Merge-list BPE, which native encoding shares, lives in
+:mod:`tokbench._numba.bpe` and is re-exported here. The readable twins are
+:mod:`tokbench.attacks.mergefree._reference` (greedy and minimal) and
 :func:`tokbench.model.bpe.apply_merges` (merge-list BPE); tests check they agree.
 
 Example:
@@ -33,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..._numba.hashtable import EMPTY, find, slot
-from ..._numba.heap import pop, push
+from ..._numba.bpe import bpe_batch, pair_table_build
+from ..._numba.trie import hash_capacity, trie_build, trie_step, whole_token
+from ..._numba.trie import table_shift as _table_shift
 
 __all__ = [
     "hash_capacity",
@@ -44,59 +38,8 @@ __all__ = [
     "minimal_batch",
     "pair_table_build",
     "bpe_batch",
+    "whole_token",
 ]
-
-
-def hash_capacity(n_keys: int) -> int:
-    """A power of two with load factor at most 1/2."""
-    capacity = 1024
-    while capacity < 2 * max(n_keys, 1):
-        capacity *= 2
-    return capacity
-
-
-@njit(cache=True, inline="always")
-def _table_shift(keys):
-    """The hash shift of a table (its capacity is a power of two)."""
-    shift = 64
-    capacity = keys.shape[0]
-    while capacity > 1:
-        capacity >>= 1
-        shift -= 1
-    return shift
-
-
-@njit(cache=True)
-def trie_build(data, offsets, token_ids, capacity, max_nodes):
-    """Insert tokens (bytes ``data[offsets[k]:offsets[k+1]]`` with id ``token_ids[k]``) into a
-    trie. The first token inserted for a byte string wins. Returns (keys, vals, node_token)."""
-    keys = np.full(capacity, EMPTY, dtype=np.int64)
-    vals = np.zeros(capacity, dtype=np.int32)
-    node_token = np.full(max_nodes, -1, dtype=np.int32)
-    shift = _table_shift(keys)
-    n_nodes = 1
-    for k in range(offsets.shape[0] - 1):
-        node = 0
-        for p in range(offsets[k], offsets[k + 1]):
-            key = np.int64(node) * 256 + np.int64(data[p])
-            i = slot(keys, key, shift)
-            if keys[i] == EMPTY:
-                keys[i] = key
-                vals[i] = n_nodes
-                n_nodes += 1
-            node = vals[i]
-        if node_token[node] < 0 and offsets[k + 1] > offsets[k]:
-            node_token[node] = token_ids[k]
-    return keys, vals, node_token[:n_nodes].copy()
-
-
-@njit(cache=True, inline="always")
-def trie_step(keys, vals, shift, node, byte):
-    """Child of ``node`` along ``byte``, or -1."""
-    i = find(keys, np.int64(node) * 256 + np.int64(byte), shift)
-    if i < 0:
-        return -1
-    return vals[i]
 
 
 @njit(cache=True)
@@ -169,6 +112,13 @@ def minimal_batch(data, offsets, keys, vals, node_token, out, out_offsets, best,
         out_offsets[piece] = n_out
         start = offsets[piece]
         end = offsets[piece + 1]
+        # A piece that is itself a token is one token, the only one-token segmentation (most
+        # pretokens of the vocabulary's own languages): no need for the table.
+        whole = whole_token(data, start, end, keys, vals, node_token)
+        if whole >= 0:
+            out[n_out] = whole
+            n_out += 1
+            continue
         best[end] = 0
         for i in range(end - 1, start - 1, -1):
             _fewest_tokens_from(i, end, data, keys, vals, shift, node_token, best, choice_end, choice_token)
@@ -186,101 +136,3 @@ def minimal_batch(data, offsets, keys, vals, node_token, out, out_offsets, best,
     return n_out
 
 
-@njit(cache=True)
-def pair_table_build(lefts, rights, merged, capacity):
-    """Hash table ``(left << 32 | right) -> (rank, merged id)``; the first rank of a pair wins."""
-    keys = np.full(capacity, EMPTY, dtype=np.int64)
-    ranks = np.zeros(capacity, dtype=np.int32)
-    results = np.zeros(capacity, dtype=np.int32)
-    shift = _table_shift(keys)
-    for r in range(lefts.shape[0]):
-        key = (np.int64(lefts[r]) << 32) | np.int64(rights[r])
-        i = slot(keys, key, shift)
-        if keys[i] == EMPTY:
-            keys[i] = key
-            ranks[i] = r
-            results[i] = merged[r]
-    return keys, ranks, results
-
-
-@njit(cache=True)
-def _push_pair(left, right, k, pair_keys, shift, pair_ranks, heap_key, heap_slot, size):
-    """Queue the pair ``(left, right)`` at position ``k`` if it has a merge; returns the heap size.
-
-    The heap key is ``rank << 32 | position``: the lowest rank first, ties to the leftmost pair.
-    The payload is the pair-table slot the entry was made for.
-    """
-    i = find(pair_keys, (np.int64(left) << 32) | np.int64(right), shift)
-    if i < 0:
-        return size
-    heap_key[size] = (np.int64(pair_ranks[i]) << 32) | k
-    heap_slot[size] = i
-    return push(heap_key, None, heap_slot, size)
-
-
-@njit(cache=True)
-def _bpe_piece(n, ids, nxt, prv, pair_keys, shift, pair_ranks, pair_results, heap_key, heap_slot):
-    """Merge the symbols ``ids[:n]`` (a linked list through ``nxt``/``prv``) by merge rank.
-
-    An entry goes stale when a neighbour merges first; a popped entry is used only if the pair
-    now at its position is still the pair it was made for. Merged-away symbols become -1.
-    """
-    size = 0
-    for k in range(n - 1):
-        size = _push_pair(ids[k], ids[k + 1], k, pair_keys, shift, pair_ranks, heap_key, heap_slot, size)
-    while size > 0:
-        k = np.int64(heap_key[0] & 0xFFFFFFFF)
-        table_index = heap_slot[0]
-        size = pop(heap_key, None, heap_slot, size)
-        j = nxt[k]
-        if j < 0 or ids[k] < 0:
-            continue
-        if pair_keys[table_index] != (np.int64(ids[k]) << 32) | np.int64(ids[j]):
-            continue
-        merged = pair_results[table_index]
-        ids[k] = merged
-        ids[j] = -1
-        after = nxt[j]
-        nxt[k] = after
-        if after >= 0:
-            prv[after] = k
-            size = _push_pair(merged, ids[after], k, pair_keys, shift, pair_ranks, heap_key, heap_slot, size)
-        before = prv[k]
-        if before >= 0:
-            size = _push_pair(ids[before], merged, before, pair_keys, shift, pair_ranks, heap_key, heap_slot,
-                              size)
-
-
-@njit(cache=True)
-def bpe_batch(data, offsets, byte_ids, pair_keys, pair_ranks, pair_results, out, out_offsets,
-              ids, nxt, prv, heap_key, heap_pos):
-    """Merge-list BPE of every piece: merge the adjacent pair of lowest rank, leftmost first
-    (as HF ``tokenizers`` and tiktoken do).
-
-    Scratch arrays ``ids``/``nxt``/``prv`` need ``max piece length`` entries, ``heap_*`` three
-    times that (n - 1 initial pairs plus at most two per merge). Returns ids written, or
-    ``-(position + 1)`` of a byte with no token.
-    """
-    shift = _table_shift(pair_keys)
-    n_out = 0
-    for piece in range(offsets.shape[0] - 1):
-        out_offsets[piece] = n_out
-        start = offsets[piece]
-        n = offsets[piece + 1] - start
-        for k in range(n):
-            token = byte_ids[data[start + k]]
-            if token < 0:
-                return -(start + k + 1)
-            ids[k] = token
-            nxt[k] = k + 1
-            prv[k] = k - 1
-        if n > 0:
-            nxt[n - 1] = -1
-        _bpe_piece(n, ids, nxt, prv, pair_keys, shift, pair_ranks, pair_results, heap_key, heap_pos)
-        k = 0
-        while k >= 0 and n > 0:
-            out[n_out] = ids[k]
-            n_out += 1
-            k = nxt[k]
-    out_offsets[offsets.shape[0] - 1] = n_out
-    return n_out

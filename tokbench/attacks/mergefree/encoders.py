@@ -170,6 +170,7 @@ class MergeFreeEncoder:
         self._char_lookup: Any = None
         if mode == "bpe":
             self._init_bpe(merges if merges is not None else tokenizer.merges)
+        self._compiled = self._compiled_splitter()
 
     def _init_bpe(self, merges: Sequence[tuple[int, int]] | None) -> None:
         from . import _kernels as K
@@ -198,7 +199,7 @@ class MergeFreeEncoder:
             raise TokbenchError(f"{tok.name}: a merge makes bytes that are not a vocabulary token") from None
         self.byte_ids = byte_ids
         self.pair_keys, self.pair_ranks, self.pair_results = K.pair_table_build(
-            lefts, rights, merged, K.hash_capacity(len(merges)))
+            lefts, rights, merged, np.arange(len(merges)), K.hash_capacity(len(merges)))
 
     def _init_char_bpe(self, merges: Sequence[tuple[int, int]]) -> None:
         """Merges over the model's own pieces: a merge makes the piece spelled by its two inputs."""
@@ -209,6 +210,16 @@ class MergeFreeEncoder:
         except KeyError:
             raise TokbenchError(f"{self.tokenizer.name}: a merge makes a piece that is not in the vocabulary") from None
         self._char_lookup = merge_rank_lookup(merges, merged_ids=merged)
+
+    def _compiled_splitter(self) -> Any:
+        """The compiled splitter when pieces are plain UTF-8 split by one GPT-style pattern."""
+        from ...model.compiled_split import compiled_split, plain_pattern_split
+        from ...model.encoders import ByteLevelBPE
+
+        if self._merges_chars or type(self._pipeline) is not ByteLevelBPE:
+            return None
+        pattern = plain_pattern_split(self._pipeline.pretokenizer)
+        return compiled_split(pattern) if pattern is not None else None
 
     # ---------------------------------------------------------------------------- encoding
 
@@ -231,25 +242,25 @@ class MergeFreeEncoder:
         return [list(self._cache[p]) for p in pieces]
 
     def _run(self, pieces: list[bytes]) -> None:
-        from . import _kernels as K
-
-        if self._whole_piece:
-            rest = []
-            for p in pieces:
-                token = self._bytes_to_id.get(p)
-                if token is not None:
-                    self._cache[p] = (token,)
-                else:
-                    rest.append(p)
-            pieces = rest
-            if not pieces:
-                return
         data = np.frombuffer(b"".join(pieces), dtype=np.uint8)
         offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)), out=offsets[1:])
+        flat, bounds = self._segment(data, offsets)
+        # One conversion to Python ints, then plain list slicing: far cheaper than a numpy slice
+        # and .tolist() per piece.
+        cache = self._cache
+        for k, p in enumerate(pieces):
+            cache[p] = tuple(flat[bounds[k]:bounds[k + 1]])
+
+    def _segment(self, data: np.ndarray, offsets: np.ndarray) -> tuple[list[int], list[int]]:
+        """Run the mode's kernel over the pieces ``data[offsets[k]:offsets[k + 1]]``: all ids as
+        one list, and per piece the offset of its first id in it."""
+        from . import _kernels as K
+
         s = self._scratch
-        s.ensure(max(len(data), max(map(len, pieces)), 1))
-        out_offsets = np.empty(len(pieces) + 1, dtype=np.int64)
+        longest = int(np.diff(offsets).max()) if len(offsets) > 1 else 0
+        s.ensure(max(len(data), longest, 1))
+        out_offsets = np.empty(len(offsets), dtype=np.int64)
         t = self.trie
         if self.mode == "greedy":
             n = K.greedy_batch(data, offsets, t.keys, t.vals, t.node_token, s.out, out_offsets)
@@ -259,20 +270,14 @@ class MergeFreeEncoder:
         else:
             n = K.bpe_batch(data, offsets, self.byte_ids, self.pair_keys, self.pair_ranks,
                             self.pair_results, s.out, out_offsets, s.ids, s.nxt, s.prv,
-                            s.heap_key, s.heap_pos)
+                            s.heap_key, s.heap_pos, t.keys, t.vals, t.node_token, self._whole_piece)
         if n < 0:
             position = -n - 1
             raise EncodingError(
                 f"{self.tokenizer.name}: byte 0x{int(data[position]):02X} has no token in this vocabulary "
                 f"(mode {self.mode}); the vocabulary is not byte-complete (missing bytes: "
                 f"{len(self.trie.missing_bytes)})")
-        # One conversion to Python ints, then plain list slicing: far cheaper than a numpy slice
-        # and .tolist() per piece.
-        flat = s.out[:n].tolist()
-        bounds = out_offsets.tolist()
-        cache = self._cache
-        for k, p in enumerate(pieces):
-            cache[p] = tuple(flat[bounds[k]:bounds[k + 1]])
+        return s.out[:n].tolist(), out_offsets.tolist()
 
     def encode_strings(self, pieces: Sequence[str]) -> list[tuple[int, ...]]:
         """Segment pretokens as the pipeline spells them (``tok.native.pieces`` without added tokens).
@@ -308,7 +313,14 @@ class MergeFreeEncoder:
         return self.encode_batch([text])[0]
 
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
-        """Encode many texts; pretokens not seen before go to the kernel in one call."""
+        """Encode many texts; pretokens not seen before go to the kernel in one call.
+
+        Byte-level models whose pretokenizer is one GPT-style pattern take a faster road: the
+        texts are split by the compiled splitter (:mod:`tokbench.model.compiled_split`) and
+        segmented by the kernel in one call, with no Python object per pretoken.
+        """
+        if self._compiled is not None:
+            return self._encode_compiled(texts)
         pipeline = self._pipeline
         cache = self._str_cache
         split = pipeline.split_segment
@@ -337,6 +349,56 @@ class MergeFreeEncoder:
                     ids.append(step)
                 else:
                     ids.extend(chain.from_iterable(map(cache.__getitem__, step)))
+            out.append(ids)
+        return out
+
+    #: texts are split and segmented this many UTF-8 bytes at a time (bounds memory: ~20 B a byte)
+    COMPILED_BATCH_BYTES = 1 << 22
+
+    def _encode_compiled(self, texts: Iterable[str]) -> list[list[int]]:
+        out: list[list[int]] = []
+        batch: list[str] = []
+        size = 0
+        for text in texts:
+            check_text(text)
+            batch.append(text)
+            size += len(text)
+            if size >= self.COMPILED_BATCH_BYTES:
+                out.extend(self._encode_compiled_batch(batch))
+                batch, size = [], 0
+        if batch:
+            out.extend(self._encode_compiled_batch(batch))
+        return out
+
+    def _encode_compiled_batch(self, texts: list[str]) -> list[list[int]]:
+        """Added tokens and normalization in Python, then split + segment every other segment of
+        every text in two kernel calls. A plan step >= 0 is an added token's id, ~k segment k."""
+        plans: list[list[int]] = []
+        segments: list[bytes] = []
+        for text in texts:
+            plan: list[int] = []
+            for segment, added in self._pipeline.segments(text):
+                if added is not None:
+                    plan.append(added)
+                else:
+                    plan.append(~len(segments))
+                    segments.append(segment.encode("utf-8"))
+            plans.append(plan)
+        offsets = np.zeros(len(segments) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, segments), dtype=np.int64, count=len(segments)), out=offsets[1:])
+        data = np.frombuffer(b"".join(segments), dtype=np.uint8)
+        bounds, first = self._compiled.split_batch(data, offsets)
+        flat, id_bounds = self._segment(data, bounds)
+        firsts = first.tolist()
+        out: list[list[int]] = []
+        for plan in plans:
+            ids: list[int] = []
+            for step in plan:
+                if step >= 0:
+                    ids.append(step)
+                else:
+                    k = ~step
+                    ids.extend(flat[id_bounds[firsts[k]]:id_bounds[firsts[k + 1]]])
             out.append(ids)
         return out
 
