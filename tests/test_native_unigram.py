@@ -243,14 +243,23 @@ def test_viterbi_ties_and_unknowns_match_tokenizers():
 @given(
     pieces=st.lists(st.tuples(st.text("abcé▁", min_size=1, max_size=4),
                               st.floats(-8.0, -0.125, width=32)), min_size=1, max_size=25),
-    text=st.text("abcdé▁", max_size=40),
+    text=st.text("abcdé▁\U0001f600", max_size=40),
     f32=st.booleans(),
+    byte_fallback=st.booleans(),
+    fuse=st.booleans(),
 )
-def test_kernel_equals_readable_twin(pieces, text, f32):
+def test_kernel_equals_readable_twin(pieces, text, f32, byte_fallback, fuse):
     """The numba Viterbi (:mod:`tokbench.model._kernels`) and :meth:`UnigramModel.segment`
-    give the same path, unknowns and ties included, in float32 and float64."""
-    model = UnigramModel([("<unk>", 0.0), *pieces], unk_id=0, sentencepiece_scores=f32)
+    give the same path, unknowns and ties included, in float32 and float64; the kernel's ids
+    (path, fused unknowns, byte spelling) equal the readable encoder's."""
+    byte_pieces = [(f"<0x{b:02X}>", -20.0) for b in range(256)]
+    model = UnigramModel([("<unk>", 0.0), *pieces, *byte_pieces], unk_id=0, sentencepiece_scores=f32,
+                         usable=range(1 + len(pieces)), fuse_unk=fuse,
+                         byte_ids=range(1 + len(pieces), 257 + len(pieces)) if byte_fallback else None)
     assert model.segment_fast(text) == model.segment(text)
+    assert model.encode(text, fast=True) == model.encode(text, fast=False)
+    texts = [text, text[::-1], "", text[:3]]
+    assert model.encode_many(texts) == [model.encode(t, fast=False) for t in texts]
 
 
 def test_sentencepiece_unigram_words_are_unions_of_pieces(spm_models, flores_dir):
@@ -272,3 +281,131 @@ def test_sentencepiece_unigram_words_are_unions_of_pieces(spm_models, flores_dir
             return ends
 
         assert cuts(words) <= cuts(pieces), line
+
+
+# ------------------------------------------------- fast reader, normalizer kernel, one-call encode
+
+
+def test_fast_model_reader_equals_readable_reader(spm_models, tokenizer_dir, tmp_path):
+    """:func:`read_model_columns` (numpy) gives what :func:`read_model_proto` (one field at a
+    time) gives, on real models and on seeded damaged copies of mistral (same result, or the
+    same kind of error)."""
+    import hashlib
+    import math
+    import sys
+
+    from tokbench.formats.hf_json import piece_to_bytes
+    from tokbench.formats.sentencepiece_model import (
+        CONTROL,
+        UNKNOWN,
+        piece_strings,
+        read_model_columns,
+    )
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bad_input_mutations
+
+    def outcome(read, data):
+        try:
+            return read(data)
+        except Exception as err:  # noqa: BLE001 - the kind of error is what is compared
+            return type(err)
+
+    def same_piece(a, b):
+        return a[0] == b[0] and a[2] == b[2] and (a[1] == b[1] or math.isnan(a[1]) and math.isnan(b[1]))
+
+    source = tokenizer_dir / "mistral_v1.model"
+    rng = random.Random(18)
+    files = [source, *spm_models.values()] + [bad_input_mutations.mutate(source, tmp_path / str(k), rng)[0]
+                                              for k in range(16)]
+    fast_files = 0
+    for path in files:
+        data = path.read_bytes()
+        slow, fast = outcome(read_model_proto, data), outcome(read_model_columns, data)
+        if isinstance(slow, type) or isinstance(fast, type):
+            assert slow == fast, path
+            continue
+        fast_files += 1
+        tuples = list(zip(piece_strings(fast), fast["scores"].tolist(), fast["types"].tolist(), strict=True))
+        assert len(tuples) == len(slow["pieces"]) and all(map(same_piece, tuples, slow["pieces"])), path
+        assert fast["vocab"] == [p.encode() if t in (CONTROL, UNKNOWN) else piece_to_bytes(p)
+                                 for p, _, t in slow["pieces"]]
+        assert (fast["trainer"], fast["normalizer"]) == (slow["trainer"], slow["normalizer"])
+    assert fast_files > 5
+    # The fingerprint is the file's sha256, although the loader decodes the bytes in place.
+    for path in [source, *spm_models.values()]:
+        assert load_sentencepiece(path).fingerprint == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def nfkc_map(spm_models) -> dict:
+    """The nmt_nfkc model's normalizer spec, its charsmap, the rules' keys and the trie as lists."""
+    spec = read_model_proto(spm_models["nmt_nfkc", False].read_bytes())["normalizer"]
+    charsmap = CharsMap.from_blob(spec["precompiled_charsmap"])
+    keys = random.Random(18).sample(sorted(charsmap.rules), 4000)
+    parts = st.one_of(st.sampled_from(keys), st.sampled_from([" ", "  ", "\u2581", "ab", "<url>", "a", "\t"]),
+                      st.text(max_size=3))
+    return {"spec": spec, "charsmap": charsmap, "parts": parts, "units": charsmap.units.tolist(),
+            "strings": charsmap.strings.tobytes()}
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_normalizer_kernel_equals_readable_twin(nfkc_map, data):
+    """The numba walk (:func:`tokbench.model._kernels.sp_normalize`) and its readable twin
+    (:func:`tokbench.model._reference.sp_normalize_reference`) agree on text mixing charsmap rule
+    keys, spaces, user-defined pieces and ordinary characters, for every whitespace option."""
+    from tokbench.model._reference import sp_normalize_reference
+
+    flags = data.draw(st.tuples(st.booleans(), st.booleans(), st.booleans()))
+    users = data.draw(st.sampled_from([(), ("<url>", "ab", "a")]))
+    normalizer = SentencePieceNormalizer(nfkc_map["charsmap"], add_dummy_prefix=flags[0],
+                                         remove_extra_whitespaces=flags[1], escape_whitespaces=flags[2],
+                                         user_defined=users)
+    text = "".join(data.draw(st.lists(nfkc_map["parts"], max_size=12))).encode("utf-8", errors="surrogatepass")
+    twin = sp_normalize_reference(text, units=nfkc_map["units"], strings=nfkc_map["strings"],
+                                  user_defined=[u.encode() for u in users], add_dummy_prefix=flags[0],
+                                  remove_extra=flags[1], escape=flags[2])
+    assert normalizer.normalize_utf8(text) == twin
+
+
+def test_normalizer_kernel_equals_sentencepiece_on_flores(spm_models, nfkc_map, flores_dir):
+    reference = spm.SentencePieceProcessor(model_file=str(spm_models["nmt_nfkc", False]))
+    normalizer = SentencePieceNormalizer(nfkc_map["charsmap"], user_defined=("<url>", "ab"))
+    lines = _lines(flores_dir, 20)
+    assert [t for t in lines if normalizer.normalize(t) != reference.normalize(t)] == []
+    assert [t for t in lines if normalizer.normalize(t) != normalizer.normalize_chunks(t)] == []
+
+
+def test_batch_encode_equals_single_and_library(spm_models, flores_dir):
+    """The one-call batch kernel gives each text's ids as the library does."""
+    lines = _lines(flores_dir, 10)
+    for key, path in spm_models.items():
+        reference = spm.SentencePieceProcessor(model_file=str(path))
+        tok = load_sentencepiece(path)
+        assert tok.encode_batch(lines, backend="native") == reference.encode(lines), key
+
+
+def test_damaged_charsmap_trie_fails_cleanly_when_used(spm_models, tmp_path):
+    """The charsmap is no longer parsed at load: a trie that points outside itself loads, and
+    the native encoder raises a TokbenchError naming the file when it walks into it."""
+    from tokbench.errors import TokbenchError
+    from tokbench.formats.protobuf import iter_fields
+
+    source = spm_models["nmt_nfkc", False]
+    top = []
+    for number, wire, value in iter_fields(source.read_bytes()):
+        if number == 3:
+            fields = []
+            for n, w, v in iter_fields(value):  # type: ignore[arg-type]
+                if n == 2:  # the root unit's offset sent far past the end of the trie
+                    v = v[:4] + (0xFFFFFC00).to_bytes(4, "little") + v[8:]  # type: ignore[index,operator]
+                fields.append((n, w, v))
+            value = _fields(fields)
+        top.append((number, wire, value))
+    damaged = tmp_path / "damaged_charsmap.model"
+    damaged.write_bytes(_fields(top))
+    tok = load_sentencepiece(damaged)
+    assert tok.vocab_size == load_sentencepiece(source).vocab_size
+    with pytest.raises(TokbenchError, match="damaged_charsmap"):
+        tok.encode("hello", backend="native")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 from unittest import mock
 
 import pytest
@@ -44,8 +46,16 @@ def _texts(flores_dir: Path, code_dir: Path, *, full: bool) -> list[str]:
     return texts
 
 
-def _reference(path: Path):
-    """Encode function of the library that is ground truth for this file."""
+class Reference(NamedTuple):
+    """The ground-truth library's encode and decode for one file."""
+
+    encode: Callable[[str], list[int]]
+    decode: Callable[[list[int]], str]
+
+
+def reference_library(path: Path) -> Reference:
+    """Encode and decode of the library that is ground truth for this file, built straight from
+    the library (not through tokbench's adapters)."""
     name = path.name
     if name.endswith(".tiktoken"):
         import tiktoken
@@ -56,12 +66,13 @@ def _reference(path: Path):
         constructor = openai_public.r50k_base if name.startswith("r50k") else openai_public.cl100k_base
         with mock.patch.object(openai_public, "load_tiktoken_bpe", lambda *_a, **_k: load_tiktoken_bpe(str(path))):
             spec = constructor()
-        return tiktoken.Encoding(**spec).encode_ordinary
+        encoding = tiktoken.Encoding(**spec)
+        return Reference(encoding.encode_ordinary, encoding.decode)
     if name.endswith(".model"):
         import sentencepiece as spm
 
         sp = spm.SentencePieceProcessor(model_file=str(path))
-        return sp.encode
+        return Reference(sp.encode, sp.decode)
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     if path.is_dir():  # GPT-2 vocab.json + merges.txt
@@ -73,7 +84,8 @@ def _reference(path: Path):
         hf = Tokenizer.from_file(str(path))
     hf.no_padding()
     hf.no_truncation()
-    return lambda text: hf.encode(text, add_special_tokens=False).ids
+    return Reference(lambda text: hf.encode(text, add_special_tokens=False).ids,
+                     lambda ids: hf.decode(ids, skip_special_tokens=False))
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +103,7 @@ def test_text_sample_spans_languages_and_scripts(flores_dir: Path):
 def _check_parity(tokenizer_dir: Path, name: str, texts: list[str]) -> None:
     path = tokenizer_dir / name
     tok = tokbench.load_tokenizer(path)
-    reference = _reference(path)
+    reference = reference_library(path).encode
     expected = [reference(t) for t in texts]
     default = tok.encode_batch(texts)
     native = [tok.encode(t, backend="native") for t in texts]

@@ -388,7 +388,7 @@ def _native_pipeline(data: dict[str, Any], kind: str, strings: dict[str, int],
     return CharBPE(piece_to_id=strings, lookup=lookup, normalizer=normalizer, pretokenizer=pretokenizer,
                    byte_fallback=bool(model.get("byte_fallback")),
                    unk_id=strings.get(unk) if unk else None, fuse_unk=bool(model.get("fuse_unk")),
-                   added_tokens=added)
+                   added_tokens=added, ignore_merges=bool(model.get("ignore_merges")))
 
 
 def _native_unigram(model: dict[str, Any], normalizer: N.Normalizer | None, pretokenizer: P.PreTokenizer,

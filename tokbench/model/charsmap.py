@@ -10,7 +10,10 @@ handled as the spec says (drop leading/trailing and repeated spaces, prepend a d
 escape spaces as ``▁``). The identity rule has no map and only the whitespace step.
 
 HF's ``Precompiled`` normalizer reads the same blob but walks grapheme clusters; this module is
-sentencepiece's walk (see :mod:`tokbench.model.normalizers` for HF's stages).
+sentencepiece's walk (see :mod:`tokbench.model.normalizers` for HF's stages). The walk runs in a
+numba kernel over the trie's own arrays (:func:`tokbench.model._kernels.sp_normalize`), so a
+model's 225,276 ``nmt_nfkc`` rules are never parsed for sentencepiece's walk; they are parsed
+(:func:`parse_charsmap`) only for HF's walk or a map given as rules.
 
 Example:
     >>> SentencePieceNormalizer(charsmap=None).normalize("  Hello   world ")
@@ -20,13 +23,13 @@ Example:
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from ..errors import TokbenchError
 
-__all__ = ["parse_charsmap", "CharsMap", "SentencePieceNormalizer", "HFPrecompiled"]
+__all__ = ["parse_charsmap", "split_charsmap", "CharsMap", "SentencePieceNormalizer", "HFPrecompiled"]
 
 SPACE_MARK = "\u2581"
 
@@ -71,6 +74,27 @@ def _trie_keys(units: Any) -> tuple[list[bytes], list[int]]:
     return keys, values
 
 
+def split_charsmap(blob: bytes) -> tuple[Any, Any]:
+    """The trie units (int64) and the replacement strings (uint8) of a precompiled charsmap.
+
+    Raises :class:`TokbenchError` when the header does not fit the blob.
+
+    Example:
+        >>> [a.size for a in split_charsmap(bytes([4, 0, 0, 0, 0, 0, 0, 0, 65, 0]))]
+        [1, 2]
+    """
+    import numpy as np
+
+    if len(blob) < 4:
+        raise TokbenchError("precompiled_charsmap is shorter than its 4-byte header; the model is damaged")
+    (trie_size,) = struct.unpack_from("<I", blob)
+    if trie_size % 4 or 4 + trie_size > len(blob):
+        raise TokbenchError(f"precompiled_charsmap declares a {trie_size}-byte trie in a {len(blob)}-byte blob; "
+                            "the model is damaged")
+    units = np.frombuffer(blob, dtype="<u4", count=trie_size // 4, offset=4).astype(np.int64)
+    return units, np.frombuffer(blob, np.uint8, offset=4 + trie_size)
+
+
 @lru_cache(maxsize=8)
 def parse_charsmap(blob: bytes) -> dict[str, str]:
     """Every rule of a precompiled charsmap as ``{source text: replacement text}``.
@@ -83,16 +107,8 @@ def parse_charsmap(blob: bytes) -> dict[str, str]:
     """
     if not blob:
         return {}
-    if len(blob) < 4:
-        raise TokbenchError("precompiled_charsmap is shorter than its 4-byte header; the model is damaged")
-    (trie_size,) = struct.unpack_from("<I", blob)
-    if trie_size % 4 or 4 + trie_size > len(blob):
-        raise TokbenchError(f"precompiled_charsmap declares a {trie_size}-byte trie in a {len(blob)}-byte blob; "
-                            "the model is damaged")
-    import numpy as np
-
-    units = np.frombuffer(blob, dtype="<u4", count=trie_size // 4, offset=4).astype(np.int64)
-    strings = blob[4 + trie_size:]
+    units, _ = split_charsmap(blob)
+    strings = blob[4 + 4 * units.shape[0]:]
     rules: dict[str, str] = {}
     for key, value in zip(*_trie_keys(units), strict=True):
         end = strings.find(b"\0", value)
@@ -101,20 +117,43 @@ def parse_charsmap(blob: bytes) -> dict[str, str]:
     return rules
 
 
-@dataclass(frozen=True)
 class CharsMap:
-    """Longest-match replacement by a parsed charsmap, on whole characters."""
+    """Longest-match replacement by a charsmap, on whole characters.
 
-    rules: dict[str, str]
-    max_len: dict[str, int] = field(default_factory=dict)
+    Built from a blob (:meth:`from_blob`), it keeps the trie as arrays for the kernels
+    (:attr:`units`, :attr:`strings`) and parses ``rules`` only when something asks for them
+    (HF's ``Precompiled`` walk, :meth:`match`): parsing 225,276 rules takes a third of a second,
+    and sentencepiece's own walk needs none of it. Built from ``rules``, it has no arrays.
+    """
+
+    def __init__(self, rules: dict[str, str] | None = None, max_len: dict[str, int] | None = None, *,
+                 blob: bytes = b""):
+        self.blob = blob
+        self._rules = rules
+        self._max_len = max_len
+        self.units, self.strings = split_charsmap(blob) if blob else (None, None)
 
     @classmethod
     def from_blob(cls, blob: bytes) -> CharsMap:
-        rules = parse_charsmap(blob)
-        max_len: dict[str, int] = {}
-        for key in rules:
-            max_len[key[0]] = max(max_len.get(key[0], 0), len(key))
-        return cls(rules, max_len)
+        """The map of a ``precompiled_charsmap``; a header that does not fit raises
+        :class:`TokbenchError` here, a damaged trie when the kernel walks into it."""
+        return cls(blob=blob)
+
+    @property
+    def rules(self) -> dict[str, str]:
+        if self._rules is None:
+            self._rules = parse_charsmap(self.blob)
+        return self._rules
+
+    @property
+    def max_len(self) -> dict[str, int]:
+        """Longest rule (in characters) per first character."""
+        if self._max_len is None:
+            max_len: dict[str, int] = {}
+            for key in self.rules:
+                max_len[key[0]] = max(max_len.get(key[0], 0), len(key))
+            self._max_len = max_len
+        return self._max_len
 
     def match(self, text: str, start: int) -> tuple[str, int] | None:
         """(replacement, length) of the longest rule at ``start``, or None."""
@@ -182,6 +221,51 @@ class SentencePieceNormalizer:
     remove_extra_whitespaces: bool = True
     escape_whitespaces: bool = True
     user_defined: tuple[str, ...] = ()
+    #: The model file, named by the error a damaged charsmap raises when the kernel meets it.
+    source: str = ""
+
+    @cached_property
+    def kernel_args(self) -> tuple[Any, ...] | None:
+        """The arguments of :func:`tokbench.model._kernels.sp_normalize` after the text: charsmap
+        units and strings, the user-defined pieces' byte trie, the bytes no rule or user-defined
+        piece starts with, the three whitespace flags. None
+        for a charsmap given as rules (no trie to walk)."""
+        import numpy as np
+
+        from ._kernels import build_trie, plain_bytes
+
+        if self.charsmap is not None and self.charsmap.units is None:
+            return None
+        units, strings = ((self.charsmap.units, self.charsmap.strings) if self.charsmap is not None
+                          else (np.zeros(0, np.int64), np.zeros(0, np.uint8)))
+        # The byte trie reuses the code-point trie: each byte is the code point of a latin-1 char.
+        users = [u.encode("utf-8") for u in self.user_defined]
+        ukeys, uvals, unode, _ = build_trie([u.decode("latin-1") for u in users], list(range(len(users))))
+        return (units, strings, ukeys, uvals, unode, plain_bytes(units, users), self.add_dummy_prefix,
+                self.remove_extra_whitespaces, self.escape_whitespaces)
+
+    def normalize_utf8(self, data: bytes) -> bytes:
+        """:meth:`normalize` on valid UTF-8, by the kernel (needs :attr:`kernel_args`)."""
+        import numpy as np
+
+        from ._kernels import DAMAGED, TOO_SMALL, sp_normalize
+
+        text = np.frombuffer(data, np.uint8)
+        capacity = 3 * len(data) + 16
+        while True:
+            out = np.empty(capacity, np.uint8)
+            n = sp_normalize(text, *self.kernel_args, out)  # type: ignore[misc]
+            if n != TOO_SMALL:
+                break
+            capacity *= 4
+        if n == DAMAGED:
+            raise self.damaged()
+        return out[:n].tobytes()
+
+    def damaged(self) -> TokbenchError:
+        """The error for a charsmap whose trie points outside itself."""
+        return TokbenchError(f"{self.source or 'this model'}: the precompiled_charsmap's trie points outside "
+                             "itself; the model is damaged, re-download it")
 
     def chunks(self, text: str) -> list[str]:
         """The normalized text of each prefix sentencepiece consumes, in order."""
@@ -208,6 +292,17 @@ class SentencePieceNormalizer:
     def normalize(self, text: str) -> str:
         if self.charsmap is None and not self.user_defined:
             return self._whitespace_only(text)
+        if self.kernel_args is not None:
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: the walk below copies them as characters
+                pass
+            else:
+                return self.normalize_utf8(data).decode("utf-8", errors="replace")
+        return self.normalize_chunks(text)
+
+    def normalize_chunks(self, text: str) -> str:
+        """:meth:`normalize` by :meth:`chunks` over the parsed rules, in Python."""
         chunks = self.chunks(text)
         k = 0
         if self.remove_extra_whitespaces:

@@ -40,7 +40,7 @@ from ..errors import EncodingError
 from .bpe import PairLookup, apply_merges, merge_rank_lookup
 from .normalizers import Normalizer
 from .pretokenizers import SPACE_MARK, NoPreTokenizer, PreTokenizer
-from .unigram import UnigramModel
+from .unigram import UnigramModel, WholeTextUnigram
 
 if TYPE_CHECKING:
     from .fast_bpe import ByteBPEKernel
@@ -255,6 +255,7 @@ class CharBPE(_PipelineEncoder):
         fuse_unk: bool = False,
         user_defined: Sequence[str] = (),
         added_tokens: Sequence[AddedToken] = (),
+        ignore_merges: bool = False,
     ):
         self.piece_to_id = piece_to_id
         self.lookup = lookup
@@ -263,11 +264,15 @@ class CharBPE(_PipelineEncoder):
         self.added = AddedTokenSplitter(added_tokens)
         self.unk_id = unk_id
         self.fuse_unk = fuse_unk
-        self.byte_ids: list[int] | None = None
+        self.ignore_merges = ignore_merges
+        # Byte pieces that exist: HF falls back per character, when each of its bytes has one.
+        self._byte_piece: dict[int, int] = {}
         if byte_fallback:
-            ids = [piece_to_id.get(f"<0x{b:02X}>") for b in range(256)]
-            if all(i is not None for i in ids):
-                self.byte_ids = ids  # type: ignore[assignment]
+            found = {b: piece_to_id.get(f"<0x{b:02X}>") for b in range(256)}
+            self._byte_piece = {b: i for b, i in found.items() if i is not None}
+        self.byte_ids: list[int] | None = (
+            [self._byte_piece[b] for b in range(256)] if len(self._byte_piece) == 256 else None
+        )
         self._user = (
             regex.compile("|".join(regex.escape(p) for p in sorted(user_defined, key=len, reverse=True)))
             if user_defined
@@ -276,37 +281,49 @@ class CharBPE(_PipelineEncoder):
         self._cache: dict[str, list[int]] = {}
 
     def base_symbols(self, piece: str) -> list[int]:
-        """The ids a piece starts from before merging: user pieces whole, else characters (bytes when unknown)."""
+        """The ids a piece starts from before merging: user pieces whole, else characters (their
+        byte pieces when unknown, else the unknown token).
+
+        As in HF's BPE, an unknown character's ``unk`` waits until the next character found in
+        the vocabulary (byte pieces in between come first), consecutive ones fuse into one with
+        ``fuse_unk``, and without an unknown token the character is dropped.
+        """
         symbols: list[int] = []
+        unk_waiting = False
         i = 0
         while i < len(piece):
-            if self._user is not None:
-                m = self._user.match(piece, i)
-                if m:
-                    symbols.append(self.piece_to_id[m.group()])
-                    i = m.end()
-                    continue
-            ch = piece[i]
-            i += 1
+            match = self._user.match(piece, i) if self._user is not None else None
+            ch = match.group() if match else piece[i]
+            i += len(ch)
             token_id = self.piece_to_id.get(ch)
             if token_id is not None:
+                if unk_waiting:
+                    symbols.append(self.unk_id)  # type: ignore[arg-type]
+                    unk_waiting = False
                 symbols.append(token_id)
-            elif self.byte_ids is not None:
-                symbols.extend(self.byte_ids[b] for b in ch.encode("utf-8", errors="surrogatepass"))
+                continue
+            fallback = self._fallback_bytes(ch)
+            if fallback is not None:
+                symbols.extend(fallback)
             elif self.unk_id is not None:
-                if not (self.fuse_unk and symbols and symbols[-1] == self.unk_id):
+                if unk_waiting and not self.fuse_unk:
                     symbols.append(self.unk_id)
-            else:
-                raise EncodingError(
-                    f"character {ch!r} is not in the vocabulary and the tokenizer has neither "
-                    "byte fallback nor an unknown token"
-                )
+                unk_waiting = True
+        if unk_waiting:
+            symbols.append(self.unk_id)  # type: ignore[arg-type]
         return symbols
+
+    def _fallback_bytes(self, ch: str) -> list[int] | None:
+        if not self._byte_piece:
+            return None
+        ids = [self._byte_piece.get(b) for b in ch.encode("utf-8", errors="surrogatepass")]
+        return None if None in ids else ids  # type: ignore[return-value]
 
     def encode_piece(self, piece: str) -> list[int]:
         cached = self._cache.get(piece)
         if cached is None:
-            cached = apply_merges(self.base_symbols(piece), self.lookup)
+            whole = self.piece_to_id.get(piece) if self.ignore_merges else None
+            cached = [whole] if whole is not None else apply_merges(self.base_symbols(piece), self.lookup)
             if len(self._cache) < 200_000:
                 self._cache[piece] = cached
         return cached
@@ -388,6 +405,7 @@ class UnigramEncoder(_PipelineEncoder):
         self.added = AddedTokenSplitter(added_tokens)
         self._cache: dict[str, list[int]] = {}
         self._cache_size = cache_size
+        self._whole: WholeTextUnigram | None | bool = False
 
     def encode_piece(self, piece: str) -> list[int]:
         cached = self._cache.get(piece)
@@ -396,6 +414,49 @@ class UnigramEncoder(_PipelineEncoder):
             if len(self._cache) < self._cache_size and len(piece) < 256:
                 self._cache[piece] = cached
         return cached
+
+    def _whole_text(self) -> WholeTextUnigram | None:
+        """The one-call kernel of a SentencePiece model (normalizer, then Viterbi on the whole
+        text), or None when the pipeline has other stages (added tokens, a pretokenizer)."""
+        if self._whole is False:
+            plain = (self.added.raw is None and self.added.normalized is None
+                     and isinstance(self.pretokenizer, NoPreTokenizer))
+            self._whole = WholeTextUnigram.build(self.model, self.normalizer) if plain else None
+        return self._whole  # type: ignore[return-value]
+
+    def encode(self, text: str) -> list[int]:
+        whole = self._whole_text()
+        ids = whole.encode(text) if whole is not None else None
+        return ids if ids is not None else self._encode_pieces(text)
+
+    def _encode_pieces(self, text: str) -> list[int]:
+        """The pipeline's ids, with every piece not in the cache encoded in one kernel call
+        (:meth:`UnigramModel.encode_many`) instead of one call per piece."""
+        parts: list[str | int] = []
+        for k, (segment, token_id) in enumerate(self.segments(text)):
+            if token_id is not None:
+                parts.append(token_id)
+            else:
+                parts.extend(self.split_segment(segment, k == 0))
+        missing = list(dict.fromkeys(p for p in parts if isinstance(p, str) and p not in self._cache))
+        fresh = dict(zip(missing, self.model.encode_many(missing), strict=True)) if missing else {}
+        for piece, piece_ids in fresh.items():
+            if len(self._cache) < self._cache_size and len(piece) < 256:
+                self._cache[piece] = piece_ids
+        ids: list[int] = []
+        for part in parts:
+            if isinstance(part, int):
+                ids.append(part)
+            else:
+                cached = self._cache.get(part)
+                ids.extend(cached if cached is not None else fresh[part])
+        return ids
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """:meth:`encode` of each text; a SentencePiece model encodes them all in one kernel call."""
+        whole = self._whole_text()
+        batch = whole.encode_batch(texts) if whole is not None else None
+        return batch if batch is not None else [self.encode(t) for t in texts]
 
     def split_words(self, pieces: list[str]) -> list[str]:
         if self.words is None:

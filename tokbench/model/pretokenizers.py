@@ -21,13 +21,14 @@ from typing import Any, Literal, Protocol
 import regex
 
 from ..errors import EncodingError
-from .normalizers import WHITE_SPACE, code_points
+from .normalizers import WHITE_SPACE, as_references_see_it, code_points
 from .patterns import GPT2_PATTERN, REGEX_SECONDS_PER_CHAR, REGEX_TIMEOUT, regex_timeout
 
 __all__ = [
     "PreTokenizer",
     "SplitBehavior",
     "RegexSplit",
+    "as_references_see_it",
     "regex_timeout",
     "REGEX_TIMEOUT",
     "REGEX_SECONDS_PER_CHAR",
@@ -105,12 +106,13 @@ class RegexSplit:
         pattern = _compile(self.pattern)
         timeout = regex_timeout(self.pattern, text)
         try:
-            return self._split(pattern, text, timeout)
+            return self._split(pattern, text, timeout, as_references_see_it(text))
         except TimeoutError:
             raise _too_slow(self.pattern, text) from None
 
-    def _split(self, pattern: regex.Pattern[str], text: str, timeout: float | None) -> list[str]:
-        if self.behavior == "isolated" or (self.behavior == "removed" and self.invert):
+    def _split(self, pattern: regex.Pattern[str], text: str, timeout: float | None, view: str) -> list[str]:
+        """Match on ``view`` (``text`` as the reference engines see it), cut ``text``."""
+        if view is text and (self.behavior == "isolated" or (self.behavior == "removed" and self.invert)):
             # Fast path: findall runs in C; with "isolated" it is exact when matches cover the
             # text (true of every GPT-style pattern), which the length check confirms.
             start = time.perf_counter()
@@ -119,7 +121,7 @@ class RegexSplit:
                 return [m for m in matches if m] if "" in matches else matches
             if timeout is not None:  # one time budget for the whole split
                 timeout = max(timeout - (time.perf_counter() - start), 0.001)
-        spans = _spans(pattern, text, timeout)
+        spans = _spans(pattern, view, timeout)
         if self.invert:
             spans = [(s, e, not m) for s, e, m in spans]
         if self.behavior == "isolated":

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import EncodingError
 
-__all__ = ["UnigramModel", "UNK_PENALTY"]
+__all__ = ["UnigramModel", "WholeTextUnigram", "UNK_PENALTY"]
 
 #: What ``sentencepiece`` and ``tokenizers`` subtract from the lowest piece score for ``<unk>``.
 UNK_PENALTY = 10.0
@@ -130,25 +130,35 @@ class UnigramModel:
         path.reverse()
         return path
 
-    def segment_fast(self, text: str) -> list[tuple[int, int, int]]:
-        """:meth:`segment` by the numba kernel (:mod:`tokbench.model._kernels`)."""
+    def kernel_tables(self) -> tuple:
+        """The model's arguments of :func:`tokbench.model._kernels.unigram_ids` after the code
+        points: piece trie, longest piece, scores, unknown score and id (built once)."""
         import numpy as np
 
-        from ._kernels import build_trie, viterbi
+        from ._kernels import build_trie, pack_trie
 
         if self._tables is None:
             dtype = np.float32 if self.f32 else np.float64
             pieces = list(self.piece_to_id)
-            self._tables = (*build_trie(pieces, [self.piece_to_id[p] for p in pieces]),
-                            np.array(self.score, dtype), dtype(self.unk_score))
-        keys, vals, node_token, max_len, scores, unk_score = self._tables
+            byte_ids = np.array(self.byte_ids if self.byte_ids is not None else [], np.int64)
+            self._tables = (*pack_trie(*build_trie(pieces, [self.piece_to_id[p] for p in pieces])),
+                            np.array(self.score, dtype), dtype(self.unk_score),
+                            -1 if self.unk_id is None else self.unk_id, self.fuse_unk, byte_ids)
+        return self._tables
+
+    def segment_fast(self, text: str) -> list[tuple[int, int, int]]:
+        """:meth:`segment` by the numba kernel (:mod:`tokbench.model._kernels`)."""
+        import numpy as np
+
+        from ._kernels import viterbi
+
+        pairs, root, node_token, max_len, scores, unk_score, unk_id, _, _ = self.kernel_tables()
         size = len(text)
         cps = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), np.uint32).astype(np.int64)
         best = np.zeros(size + 1, scores.dtype)
         start_of = np.full(size + 1, -1, np.int64)
         id_of = np.full(size + 1, -1, np.int64)
-        viterbi(cps, keys, vals, node_token, max_len, scores, unk_score,
-                -1 if self.unk_id is None else self.unk_id, best, start_of, id_of)
+        viterbi(cps, pairs, root, node_token, max_len, scores, unk_score, unk_id, best, start_of, id_of)
         starts, ids = start_of.tolist(), id_of.tolist()
         path: list[tuple[int, int, int]] = []
         end = size
@@ -158,16 +168,48 @@ class UnigramModel:
         path.reverse()
         return path
 
+    def encode_fast(self, text: str) -> list[int]:
+        """:meth:`encode` with path, unknown fusing and byte spelling all in the kernel
+        (:func:`tokbench.model._kernels.unigram_ids`)."""
+        import numpy as np
+
+        from ._kernels import unigram_ids
+
+        cps = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), np.uint32).astype(np.int64)
+        out = np.empty(4 * len(text), np.int64)
+        n = unigram_ids(cps, *self.kernel_tables(), out)
+        if n < 0:
+            return self.encode(text, fast=False)  # raises the error that names the character
+        return out[:n].tolist()
+
+    def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
+        """:meth:`encode` of each text, all in one kernel call
+        (:func:`tokbench.model._kernels.unigram_ids_batch`)."""
+        import numpy as np
+
+        from ._kernels import unigram_ids_batch
+
+        cps = np.frombuffer("".join(texts).encode("utf-32-le", errors="surrogatepass"), np.uint32).astype(np.int64)
+        offsets = np.zeros(len(texts) + 1, np.int64)
+        np.cumsum([len(t) for t in texts], out=offsets[1:])
+        status, ids, id_offsets = unigram_ids_batch(cps, offsets, *self.kernel_tables())
+        if status != 0:
+            return [self.encode(t, fast=False) for t in texts]  # raises the error naming the character
+        flat, cuts = ids.tolist(), id_offsets.tolist()
+        return [flat[cuts[i]:cuts[i + 1]] for i in range(len(texts))]
+
     def encode(self, text: str, *, fast: bool | None = None) -> list[int]:
         """Ids of ``text`` (already normalized), unknowns fused and byte-spelled as configured.
 
         ``fast`` picks the numba kernel (True) or the readable twin (False); by default the kernel
-        runs on texts of 32 characters or more, where it wins over its call overhead.
+        runs on texts of 16 characters or more, where it wins over its call overhead.
         """
         if fast is None:
-            fast = len(text) >= 32
+            fast = len(text) >= 16
+        if fast:
+            return self.encode_fast(text)
         spans: list[tuple[int, int, int]] = []
-        for start, end, token in (self.segment_fast(text) if fast else self.segment(text)):
+        for start, end, token in self.segment(text):
             if token == -1:
                 raise EncodingError(
                     f"character {text[start]!r} is not in the vocabulary and the Unigram model has no "
@@ -185,3 +227,72 @@ class UnigramModel:
             else:
                 ids.append(token)
         return ids
+
+
+class WholeTextUnigram:
+    """A SentencePiece Unigram model end to end in one kernel call per text or per batch:
+    sentencepiece's normalizer (:func:`tokbench.model._kernels.sp_normalize`), then Viterbi on
+    the whole normalized text (:func:`tokbench.model._kernels.sentencepiece_unigram`).
+
+    :meth:`encode` returns None where the Python pipeline must answer instead: a text with lone
+    surrogates (no UTF-8 for the kernel), or an unknown character in a model without ``<unk>``
+    (the Python path raises the error that names it).
+    """
+
+    def __init__(self, args: tuple, damaged: Callable[[], Exception]):
+        self.args = args
+        self.damaged = damaged
+
+    @classmethod
+    def build(cls, model: UnigramModel, normalizer: object) -> WholeTextUnigram | None:
+        """The kernel for ``model`` behind ``normalizer`` (a
+        :class:`tokbench.model.charsmap.SentencePieceNormalizer` with a trie), else None."""
+        normalizer_args = getattr(normalizer, "kernel_args", None)
+        if not (model.f32 and model.fuse_unk and normalizer_args is not None):
+            return None
+        tables = model.kernel_tables()
+        # unigram_ids' fuse_unk flag is not an argument here: sentencepiece always fuses.
+        return cls((*normalizer_args, *tables[:-2], tables[-1]), normalizer.damaged)  # type: ignore[attr-defined]
+
+    def encode(self, text: str) -> list[int] | None:
+        import numpy as np
+
+        from ._kernels import sentencepiece_unigram
+
+        data = _utf8(text)
+        if data is None:
+            return None
+        status, ids = sentencepiece_unigram(np.frombuffer(data, np.uint8), *self.args)
+        return ids.tolist() if status == 0 else self._failed(status)
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]] | None:
+        import numpy as np
+
+        from ._kernels import sentencepiece_unigram_batch
+
+        data = [_utf8(t) for t in texts]
+        if any(d is None for d in data):
+            return None
+        offsets = np.zeros(len(data) + 1, np.int64)
+        np.cumsum([len(d) for d in data], out=offsets[1:])  # type: ignore[arg-type]
+        status, ids, id_offsets = sentencepiece_unigram_batch(np.frombuffer(b"".join(data), np.uint8),  # type: ignore[arg-type]
+                                                              offsets, *self.args)
+        if status != 0:
+            return self._failed(status)
+        flat, cuts = ids.tolist(), id_offsets.tolist()
+        return [flat[cuts[i]:cuts[i + 1]] for i in range(len(texts))]
+
+    def _failed(self, status: int) -> None:
+        from ._kernels import DAMAGED
+
+        if status == DAMAGED:
+            raise self.damaged()
+        return None
+
+
+def _utf8(text: str) -> bytes | None:
+    """``text`` as UTF-8, or None when it holds lone surrogates."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None

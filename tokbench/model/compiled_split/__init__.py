@@ -1,5 +1,6 @@
 """A compiled splitter for the GPT-style pretokenizer patterns (GPT-2, r50k/p50k, cl100k,
-Llama 3 / OLMo 2, Qwen2), exact to the ``regex`` module.
+Llama 3 / OLMo 2, Qwen2), exact to the ``regex`` module
+as the native pipeline runs it.
 
 Splitting text with the ``regex`` module costs about as much as tiktoken's whole encode (0.22 s
 against 0.26 s on 3.9 MB of FLORES and code), so no encoder that splits in Python can match
@@ -9,7 +10,8 @@ text, slower than ``regex``), and tiktoken splits internally without exposing th
 package recognises the published patterns by their exact text and runs each as a hand-written
 alternation in numba (:mod:`._kernels`): on UTF-8 bytes, with the character classes
 (``\\p{L}``, ``\\p{N}``, ``\\s``, case folding) read from the ``regex`` module itself, so both
-agree on every code point. Any other pattern returns ``None`` from :func:`compiled_split` and
+agree on every code point (with the characters the reference libraries' older Unicode lacks
+unassigned, as :class:`~tokbench.model.pretokenizers.RegexSplit` treats them). Any other pattern returns ``None`` from :func:`compiled_split` and
 keeps running through ``regex``. The readable twin is the pattern itself: tests compare the two
 on all of FLORES, real code and random strings.
 
@@ -59,10 +61,14 @@ COMPILED_PATTERNS: dict[str, tuple[int, ...]] = {
 @lru_cache(maxsize=1)
 def class_table() -> np.ndarray:
     """One byte per code point: the ``LETTER``/``NUMBER``/``SPACE``/``NEWLINE`` bits, as the
-    ``regex`` module classifies it (about 0.15 s, once per process)."""
+    reference libraries' regex engines classify it: the ``regex`` module's classes, except that
+    characters new in a Unicode version they do not have yet are unassigned
+    (:func:`~tokbench.model.normalizers.as_references_see_it`). About 0.15 s, once per process."""
     import regex
 
-    every = "".join(map(chr, range(0x110000)))
+    from ..normalizers import as_references_see_it
+
+    every = as_references_see_it("".join(map(chr, range(0x110000))))
     table = np.zeros(0x110000, dtype=np.uint8)
     for pattern, bit in ((r"\p{L}", K.LETTER), (r"\p{N}", K.NUMBER), (r"\s", K.SPACE), (r"[\r\n]", K.NEWLINE)):
         hits = np.fromiter((m.start() for m in regex.finditer(pattern, every)), dtype=np.int64)
