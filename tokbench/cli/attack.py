@@ -7,6 +7,8 @@ known mixtures and measures how well the attack (and the baselines) recover them
 Example:
     $ tokbench attack mixture ../shared/data/tokenizers/gpt2 --categories "flores:eng_Latn,fra_Latn+code:python" --steps 3000
     $ tokbench attack mixture qwen2_tokenizer.json --base cl100k_base.tiktoken --steps 1000
+    $ tokbench attack mixture cl100k_base.tiktoken --jobs 8 --steps 30000          # traces in 8 processes
+    $ tokbench attack mixture cl100k_base.tiktoken --scheduler tcp://10.0.0.5:8786  # traces on a Dask cluster
     $ tokbench attack controlled --setting lang5 --trials 10 --steps 1000,3000 --out results/mixture
     $ tokbench attack controlled --setting extension --trials 10 --steps 300,1000 --base-steps 100,300 --out results/mixture/extension
 """
@@ -64,6 +66,15 @@ def _load(spec: str):  # type: ignore[no-untyped-def]
     return load_spec(spec)
 
 
+def _stream(spec: str):  # type: ignore[no-untyped-def]
+    """The spec as a stream, or loaded when a part samples (``?max_bytes=``): a stream samples by
+    seeded hashing, a loaded corpus by shuffling, and the attack must not change with --jobs."""
+    from ..corpora import stream_corpus
+
+    stream = stream_corpus(spec)
+    return _load(spec) if any(part.max_bytes is not None for part in stream.parts) else stream
+
+
 def _skip(text: str) -> int | str:
     return "auto" if text == "auto" else NONNEGATIVE_INT(text)
 
@@ -105,6 +116,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                               "mixture.png, mixture_groups.png, signature.json")
     mix.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     mix.add_argument("--no-cache", action="store_true", help="do not read or write the trace cache")
+    mix.add_argument("--jobs", type=POSITIVE_INT, default=None,
+                     help="worker processes for the per-category traces (default: every core, or $TOKBENCH_JOBS); "
+                     "without --max-bytes the workers stream their category from its files; results are the same "
+                     "for any N")
+    add_scheduler_argument(mix, "the per-category traces")
     mix.add_argument("--no-diagnostics", action="store_true",
                      help="skip the category diagnostics (how well the categories explain the merges: "
                           "diagnostics.csv, unexplained.csv; a few seconds at 3,000 steps)")
@@ -196,11 +212,17 @@ def _run_mixture(args: argparse.Namespace) -> int:
 
     from ..attacks.mixture import run_mixture_attack
     from ..attacks.mixture.merges import extract_merges
+    from ..executor import default_jobs, default_scheduler
 
     check_outputs(args, folders=("out",))
-    corpus = _load(args.categories)
+    jobs = args.jobs or default_jobs()
+    scheduler = args.scheduler or default_scheduler()
     if args.max_bytes:
-        corpus = corpus.sample(max_bytes=args.max_bytes[0], seed=args.seed)
+        corpus = _load(args.categories).sample(max_bytes=args.max_bytes[0], seed=args.seed)
+    elif jobs > 1 or scheduler is not None:
+        corpus = _stream(args.categories)  # workers read their category's files; nothing is held here
+    else:
+        corpus = _load(args.categories)
     frames, grouped, diagnostics, unexplained = [], [], [], []
     signatures = {}
     base = load_from_args(args.base, argparse.Namespace()) if args.base else None
@@ -216,7 +238,7 @@ def _run_mixture(args: argparse.Namespace) -> int:
                                     use_cache=not args.no_cache, progress=sys.stderr.isatty(), time_limit=args.time_limit,
                                     max_iter=args.max_iter, stable_tol=args.stable_tol or None,
                                     **({} if args.margin_counts is None else {"margin_counts": args.margin_counts}),
-                                    diagnostics=not args.no_diagnostics)
+                                    diagnostics=not args.no_diagnostics, jobs=jobs, scheduler=scheduler)
         frame = result.to_frame()
         frames.append(frame)
         grouped.append(result.grouped())

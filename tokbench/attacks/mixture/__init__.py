@@ -11,6 +11,9 @@ data. The package, in the order data flows:
   ``extract_merges``);
 * :mod:`.traces` — one category's pair-count trace under the merges (``PairTrace``,
   ``trace_category``; cached on disk), with the numba kernel in ``_kernels.py``;
+* :mod:`.parallel` — per-category traces in worker processes or on a Dask cluster, from small
+  tasks (paths and specs, never documents or tokenizers: ``TraceTask``, ``run_trace_task``,
+  ``parallel_word_table``);
 * :mod:`.alphabet` — which characters a SentencePiece-style model spells outside its alphabet
   (byte fallback or unknown) and its ``character_coverage``, bounding such text in the LP;
 * :mod:`.traceset` — every category's trace under one merge list, packed for the sweep kernel

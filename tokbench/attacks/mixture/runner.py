@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,7 +36,7 @@ from .traceset import TraceSet
 if TYPE_CHECKING:  # pragma: no cover
     from ...model.tokenizer import Tokenizer
 
-__all__ = ["run_mixture_attack", "mse", "base_prefix"]
+__all__ = ["run_mixture_attack", "mse", "base_prefix", "identical_categories"]
 
 
 def base_prefix(tok: Tokenizer, base: Tokenizer | int | None, *, skip: int | Literal["auto"] = 0) -> int:
@@ -63,7 +64,8 @@ def base_prefix(tok: Tokenizer, base: Tokenizer | int | None, *, skip: int | Lit
 def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int | Literal["auto"] = 0,
                        solver: str = "highs", bootstrap: int = 0, seed: int = 0, cache_dir: Any = None,
                        use_cache: bool = True, progress: bool = False, diagnostics: bool = True,
-                       base: Tokenizer | int | None = None, **lp_options: Any) -> MixtureResult:
+                       base: Tokenizer | int | None = None, jobs: int | None = None, scheduler: Any = None,
+                       **lp_options: Any) -> MixtureResult:
     """Trace every category of ``corpus`` under ``tok``, solve, diagnose the fit (``diagnostics``,
     :attr:`MixtureResult.diagnostics`) and resample (``bootstrap`` half-sample replicates, see
     :meth:`MixtureResult.intervals`); ``lp_options`` go to
@@ -72,14 +74,19 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
     ``base``: the tokenizer ``tok`` extends (or how many of ``tok``'s leading listed merges are
     inherited): the attack then infers the mixture of the data of the *added* merges only, each
     category traced from its segmentation by the inherited merges, over ``n_steps`` added merges
-    (:func:`base_prefix`; Hayase et al. 2024 on Llama 3 over cl100k)."""
-    identical = tuple(corpus.identical_categories()) if hasattr(corpus, "identical_categories") else ()
+    (:func:`base_prefix`; Hayase et al. 2024 on Llama 3 over cl100k).
+
+    ``jobs`` / ``scheduler``: trace the categories in worker processes or on a Dask cluster
+    (:meth:`TraceSet.from_corpus`; the same traces, so the same result); ``corpus`` may then be
+    a spec string or a :class:`~tokbench.corpora.CorpusStream`, never held in memory here."""
+    identical = identical_categories(corpus)
     for group in identical:
         warnings.warn(f"categories {', '.join(group)} hold identical text; the mixture attack splits their share "
                       "arbitrarily (leave all but one out)", CorpusWarning, stacklevel=2)
     k = base_prefix(tok, base, skip=skip)
     ts = TraceSet.from_corpus(tok, corpus, n_steps=n_steps, skip=skip, replicates=bootstrap, seed=seed,
-                              cache_dir=cache_dir, use_cache=use_cache, progress=progress, base_merges=k)
+                              cache_dir=cache_dir, use_cache=use_cache, progress=progress, base_merges=k,
+                              jobs=jobs, scheduler=scheduler)
     fit = infer_mixture(ts, solver=solver, progress=progress, **lp_options)
     diag = diagnose(ts, fit, vocab=tok.vocab) if diagnostics else None
     rep_fits = [infer_mixture(ts, solver=solver, replicate=r, warm_rows=fit.rows, **lp_options)
@@ -93,6 +100,33 @@ def run_mixture_attack(tok: Tokenizer, corpus: Any, *, n_steps: int, skip: int |
         seed=seed, replicates_converged=sum(f.solved for f in rep_fits),
         identical=identical, diagnostics=diag,
     )
+
+
+def identical_categories(corpus: Any) -> tuple[tuple[str, ...], ...]:
+    """Groups of categories holding the same text: :meth:`Corpus.identical_categories`, or one
+    pass over a stream (a spec string or :class:`~tokbench.corpora.CorpusStream`) hashing each
+    category's documents as they come.
+
+    Example:
+        >>> identical_categories(Corpus("toy", {"a": ["x"], "b": ["y"], "c": ["x"]}))   # doctest: +SKIP
+        (('a', 'c'),)
+    """
+    if hasattr(corpus, "identical_categories"):
+        return tuple(corpus.identical_categories())
+    if isinstance(corpus, str):
+        from ...corpora import stream_corpus
+
+        corpus = stream_corpus(corpus)
+    if not hasattr(corpus, "iter_records"):
+        return ()
+    digests: dict[str, Any] = {}
+    for cat, doc in corpus.iter_records():
+        data = doc.encode("utf-8", "surrogatepass")
+        digests.setdefault(cat, hashlib.sha256()).update(b"D%d:" % len(data) + data)
+    groups: dict[str, list[str]] = {}
+    for cat, digest in digests.items():
+        groups.setdefault(digest.hexdigest(), []).append(cat)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
 
 
 def mse(estimate: Sequence[float], truth: Sequence[float]) -> float:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,8 @@ from ...model.tokenizer import Tokenizer
 from .merges import MergeList
 
 __all__ = ["PairTrace", "WordTable", "word_table", "start_table", "trace_words", "trace_category",
-           "pair_key", "default_cache_dir", "trace_cache", "TRACE_VERSION"]
+           "pair_key", "default_cache_dir", "trace_cache", "TRACE_VERSION", "symbolizer", "half_samples",
+           "count_pieces", "TableBuilder", "document_chunks", "sample_digest", "CHUNK_DOCS", "Documents"]
 
 #: Bump when the trace format or algorithm changes: old cache entries are then ignored.
 TRACE_VERSION = 3  # 2: replicates are half-samples; 3: SentencePiece training split
@@ -116,7 +117,7 @@ _TRACE_FIELDS = ("init_keys", "init_vals", "merged", "d_off", "d_keys", "d_vals"
 # --------------------------------------------------------------------------------- words
 
 
-def _symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
+def symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
     """``(split(text) -> pieces, symbols(piece) -> ids)`` from the tokenizer's native pipeline.
 
     For SentencePiece-style BPE the pieces are those SentencePiece's *trainer* sees
@@ -166,40 +167,152 @@ def _symbolizer(tok: Tokenizer) -> tuple[Any, Any]:
     return split, symbols
 
 
-def word_table(tok: Tokenizer, documents: Sequence[str], *, replicates: int = 0, seed: int = 0) -> WordTable:
-    """Count the tokenizer's pieces in ``documents``; with ``replicates`` > 0 add half-sample
-    columns (each a seeded random half of the documents, without replacement)."""
+_symbolizer = symbolizer  # the name tests have used
+
+
+def half_samples(n_docs: int, replicates: int, seed: int) -> np.ndarray:
+    """``(1 + replicates, n_docs)`` document multiplicities: row 0 all ones (the sample itself),
+    row ``r`` a seeded random half of the documents, drawn without replacement.
+
+    >>> half_samples(4, 1, seed=0).sum(axis=1).tolist()
+    [4, 2]
+    """
+    if replicates and n_docs < 2:
+        raise TokbenchError("resampling replicates need at least 2 documents per category; "
+                            "split the sample into documents (e.g. lines) or use no replicates")
+    # int8 keeps a 1 GB category's 10^7 documents x 20 replicates at 200 MB; chunks widen it.
+    mult = np.ones((1 + replicates, n_docs), np.int8)
+    rng = np.random.default_rng(seed)
+    for r in range(replicates):
+        mult[1 + r] = 0
+        mult[1 + r, rng.choice(n_docs, n_docs // 2, replace=False)] = 1
+    return mult
+
+
+def count_pieces(split: Any, documents: Sequence[str], mult: np.ndarray | None = None
+                 ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One chunk's counts: ``(pieces, counts, n_bytes)`` with the distinct pieces ``split`` makes
+    of ``documents`` in first-seen order, their counts ``(n, R)`` under the document multiplicities
+    ``mult`` (``(R, len(documents))``, :func:`half_samples`; ``None``: one column, each document
+    once) and the documents' UTF-8 bytes per column.
+
+    >>> count_pieces(str.split, ["a b a", "b c"])[0]
+    ['a', 'b', 'c']
+    """
+    doc_bytes = np.fromiter((len(d.encode("utf-8")) for d in documents), np.int64, len(documents))
+    if mult is None:  # no replicates: one Counter, no per-document matrix
+        counter: Counter[str] = Counter()
+        for doc in documents:
+            counter.update(split(doc))
+        counts = np.fromiter(counter.values(), np.int64, len(counter)).reshape(-1, 1)
+        return list(counter), counts, doc_bytes.sum(keepdims=True)
     import scipy.sparse as sp
 
-    split, symbols = _symbolizer(tok)
     index: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
     vals: list[int] = []
     for d, doc in enumerate(documents):
         for piece, n in Counter(split(doc)).items():
-            w = index.setdefault(piece, len(index))
             rows.append(d)
-            cols.append(w)
+            cols.append(index.setdefault(piece, len(index)))
             vals.append(n)
-    n_docs = len(documents)
-    if not index:
-        raise TokbenchError("a category sample has no text after pretokenization; give it data or leave it out")
-    M = sp.csr_matrix((np.asarray(vals, np.int64), (rows, cols)), shape=(n_docs, len(index)))
-    doc_bytes = np.fromiter((len(d.encode("utf-8")) for d in documents), np.int64, n_docs)
-    mult = np.ones((1 + replicates, n_docs), np.int64)
-    rng = np.random.default_rng(seed)
-    if replicates and n_docs < 2:
-        raise TokbenchError("resampling replicates need at least 2 documents per category; "
-                            "split the sample into documents (e.g. lines) or use no replicates")
-    for r in range(replicates):
-        mult[1 + r] = 0
-        mult[1 + r, rng.choice(n_docs, n_docs // 2, replace=False)] = 1
-    counts = np.asarray((sp.csr_matrix(mult) @ M).T.todense(), dtype=np.int64)
-    seqs = [symbols(p) for p in index]
-    lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
-    syms = np.fromiter((s for q in seqs for s in q), np.int64, int(lengths.sum()))
-    return WordTable(syms, lengths, np.ascontiguousarray(counts), mult @ doc_bytes)
+    weights = np.asarray(mult, np.int64)
+    M = sp.csr_matrix((np.asarray(vals, np.int64), (rows, cols)), shape=(len(documents), len(index)))
+    counts = np.asarray((sp.csr_matrix(weights) @ M).T.todense(), dtype=np.int64).reshape(len(index), -1)
+    return list(index), counts, weights @ doc_bytes
+
+
+class TableBuilder:
+    """Adds chunk counts (:func:`count_pieces`) exactly, in chunk order: the pieces keep their
+    first-seen order over the whole sample, so the table (and the trace) equals one-shot counting.
+
+    >>> b = TableBuilder(1)
+    >>> b.add(["x", "y"], np.array([[2], [1]]), np.array([3])); b.add(["y", "z"], np.array([[1], [1]]), np.array([2]))
+    >>> b.pieces, b.counts[:, 0].tolist()
+    (['x', 'y', 'z'], [2, 2, 1])
+    """
+
+    def __init__(self, n_columns: int):
+        self.index: dict[str, int] = {}
+        self._acc = np.zeros((1024, n_columns), np.int64)
+        self.n_bytes = np.zeros(n_columns, np.int64)
+
+    def add(self, pieces: Sequence[str], counts: np.ndarray, n_bytes: np.ndarray) -> None:
+        index = self.index
+        ids = np.fromiter((index.setdefault(p, len(index)) for p in pieces), np.int64, len(pieces))
+        if len(index) > self._acc.shape[0]:
+            grown = np.zeros((max(len(index), 2 * self._acc.shape[0]), self._acc.shape[1]), np.int64)
+            grown[: self._acc.shape[0]] = self._acc
+            self._acc = grown
+        self._acc[ids] += counts  # pieces are distinct within a chunk, so no index repeats
+        self.n_bytes += n_bytes
+
+    @property
+    def pieces(self) -> list[str]:
+        return list(self.index)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self._acc[: len(self.index)]
+
+    def table(self, symbols: Any) -> WordTable:
+        """The word table, each piece turned into base-symbol ids by ``symbols``."""
+        if not self.index:
+            raise TokbenchError("a category sample has no text after pretokenization; give it data or leave it out")
+        seqs = [symbols(p) for p in self.index]
+        lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
+        syms = np.fromiter((s for q in seqs for s in q), np.int64, int(lengths.sum()))
+        return WordTable(syms, lengths, np.ascontiguousarray(self.counts), self.n_bytes.copy())
+
+
+#: Documents per chunk of :func:`word_table`: the memory of a chunk's count matrix, not the sample's.
+CHUNK_DOCS = 20_000
+
+
+def document_chunks(documents: Iterable[str], chunk_docs: int = CHUNK_DOCS) -> Iterator[list[str]]:
+    """``documents`` in lists of at most ``chunk_docs``, read lazily (a stream is never held)."""
+    chunk: list[str] = []
+    for doc in documents:
+        chunk.append(doc)
+        if len(chunk) >= chunk_docs:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def word_table(tok: Tokenizer, documents: Iterable[str], *, replicates: int = 0, seed: int = 0,
+               n_docs: int | None = None, chunk_docs: int = CHUNK_DOCS) -> WordTable:
+    """Count the tokenizer's pieces in ``documents``; with ``replicates`` > 0 add half-sample
+    columns (each a seeded random half of the documents, without replacement).
+
+    ``documents`` is read once, ``chunk_docs`` at a time, and the chunk counts are added exactly
+    (:class:`TableBuilder`): memory grows with the distinct pieces, not with the text, so a
+    stream (a generator) works. With replicates a stream needs ``n_docs`` (the halves are drawn
+    first). :func:`tokbench.attacks.mixture.parallel.parallel_word_table` counts the chunks in
+    worker processes.
+    """
+    if isinstance(chunk_docs, bool) or not isinstance(chunk_docs, int) or chunk_docs < 1:
+        raise TokbenchError(f"chunk_docs must be a positive integer, got {chunk_docs!r}")
+    if replicates and n_docs is None:
+        if not isinstance(documents, Sequence):
+            raise TokbenchError("word_table: replicates over a stream of documents need n_docs (the number "
+                                "of documents); pass it, or a list")
+        n_docs = len(documents)
+    split, symbols = _symbolizer(tok)
+    mult = half_samples(n_docs or 0, replicates, seed) if replicates else None
+    builder = TableBuilder(1 + replicates)
+    start = 0
+    for chunk in document_chunks(documents, chunk_docs):
+        cols = None if mult is None else mult[:, start:start + len(chunk)]
+        if cols is not None and cols.shape[1] != len(chunk):
+            raise TokbenchError(f"word_table: n_docs={n_docs} but the documents are more; pass their true number")
+        builder.add(*count_pieces(split, chunk, cols))
+        start += len(chunk)
+    if mult is not None and start != mult.shape[1]:
+        raise TokbenchError(f"word_table: n_docs={n_docs} but there are {start} documents; pass their true number")
+    return builder.table(symbols)
 
 
 def start_table(table: WordTable, start: MergeList) -> WordTable:
@@ -263,12 +376,24 @@ def trace_cache(cache_dir: str | Path | None = None) -> Cache:
     return Cache(folder.parent, namespace=folder.name)
 
 
-def _sample_hash(documents: Sequence[str]) -> str:
+def sample_digest(documents: Iterable[str]) -> tuple[str, int]:
+    """``(sha256, number of documents)`` of a category sample, in one pass (the trace cache's
+    sample key: documents length-prefixed, so the hash is unambiguous).
+
+    >>> sample_digest(["a", "b"])[1]
+    2
+    """
     digest = hashlib.sha256()
+    n = 0
     for d in documents:
         data = d.encode("utf-8")
         digest.update(b"D%d:" % len(data) + data)
-    return digest.hexdigest()
+        n += 1
+    return digest.hexdigest(), n
+
+
+def _sample_hash(documents: Sequence[str]) -> str:
+    return sample_digest(documents)[0]
 
 
 def _merges_hash(merges: MergeList) -> str:
@@ -291,16 +416,33 @@ def _trace_from_record(record: Record | None) -> PairTrace | None:
     return trace
 
 
-def trace_category(tok: Tokenizer, documents: Sequence[str], merges: MergeList, *, replicates: int = 0,
+#: Documents of a category: a list, or a function returning a fresh iterator over them (a stream
+#: read once per pass, never held).
+Documents = Sequence[str] | Callable[[], Iterable[str]]
+
+
+def trace_category(tok: Tokenizer, documents: Documents, merges: MergeList, *, replicates: int = 0,
                    seed: int = 0, cache_dir: str | Path | None = None, use_cache: bool = True,
-                   start: MergeList | None = None) -> PairTrace:
+                   start: MergeList | None = None, count: Callable[[Iterable[str], int | None], WordTable] | None = None
+                   ) -> PairTrace:
     """Word table + trace of one category sample, cached on disk (see the module docstring):
     a missing, damaged or foreign cache entry is recomputed and overwritten. With ``start``
     (an extension's base merges, :meth:`MergeList.split`) the words are first segmented by those
-    merges and ``merges`` are traced from there."""
+    merges and ``merges`` are traced from there.
+
+    ``documents`` may be a function returning a fresh iterator (a stream): it is then read twice
+    (the cache key's hash and the document count, then the counting), never held. ``count``
+    (``count(documents, n_docs) -> WordTable``) replaces :func:`word_table`, e.g. with
+    :func:`tokbench.attacks.mixture.parallel.parallel_word_table`'s chunks in worker processes.
+    """
+    def docs() -> Iterable[str]:
+        return documents() if callable(documents) else documents
+
     cache = trace_cache(cache_dir) if use_cache else None
+    n_docs = None if callable(documents) else len(documents)
     if cache is not None:
-        fields: dict[str, Any] = {"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": _sample_hash(documents),
+        sample, n_docs = sample_digest(docs())
+        fields: dict[str, Any] = {"v": TRACE_VERSION, "tok": tok.fingerprint, "sample": sample,
                                   "T": len(merges), "merges": _merges_hash(merges), "R": replicates,
                                   "seed": seed if replicates else None}
         if start is not None:  # traces from bytes keep their keys (and cache entries)
@@ -312,7 +454,12 @@ def trace_category(tok: Tokenizer, documents: Sequence[str], merges: MergeList, 
             return cached
         if record is not None:
             warn_damaged(cache.path(key), "not a whole trace")
-    table = word_table(tok, documents, replicates=replicates, seed=seed)
+    if replicates and n_docs is None:
+        n_docs = sum(1 for _ in docs())
+    if count is None:
+        table = word_table(tok, docs(), replicates=replicates, seed=seed, n_docs=n_docs)
+    else:
+        table = count(docs(), n_docs)
     trace = trace_words(table if start is None else start_table(table, start), merges)
     if cache is not None:
         cache.store(key, Record(meta={"trace_version": TRACE_VERSION, "tokenizer": tok.name},

@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +32,15 @@ import numpy as np
 from ...errors import TokbenchError
 from .alphabet import AlphabetRow, alphabet_row
 from .merges import MergeList, extract_merges
+from .parallel import (
+    StreamCategories,
+    category_refs,
+    category_stream,
+    chunked_counter,
+    run_trace_task,
+    tokenizer_ref,
+    trace_tasks,
+)
 from .traces import PairTrace, trace_category
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,23 +110,33 @@ class TraceSet:
     def from_corpus(cls, tok: Tokenizer, corpus: Any, *, n_steps: int, merges: MergeList | None = None,
                     skip: int | Literal["auto"] = 0, replicates: int = 0, seed: int = 0,
                     cache_dir: Any = None, use_cache: bool = True, progress: bool = False,
-                    base_merges: int = 0) -> TraceSet:
-        """Trace every category of a :class:`~tokbench.corpora.Corpus` under ``tok``'s first
+                    base_merges: int = 0, jobs: int | None = None, scheduler: Any = None) -> TraceSet:
+        """Trace every category of ``corpus`` (a :class:`~tokbench.corpora.Corpus`, a
+        :class:`~tokbench.corpora.CorpusStream` or a spec string, streamed) under ``tok``'s first
         ``n_steps`` merges; with ``base_merges`` = k > 0 (an extension's inherited merges, entries
         of the cleaned list), under merges ``k+1..k+n_steps``, traced from the segmentation by
-        the first k (:func:`~tokbench.attacks.mixture.traces.start_table`)."""
-        from tqdm.auto import tqdm
+        the first k (:func:`~tokbench.attacks.mixture.traces.start_table`).
 
+        ``jobs`` > 1 or a Dask ``scheduler`` (an address or a ``distributed.Client``) trace the
+        categories in workers from small tasks (:mod:`~tokbench.attacks.mixture.parallel`); with
+        fewer categories than ``jobs`` each category's counting is split over the workers
+        instead. The traces are the same array for array. ``jobs=None`` is one process (this
+        may itself run inside a worker); a tokenizer or corpus that workers cannot reload (held
+        in memory only) is traced here, with a warning.
+        """
         from ..training_split import pair_validity
 
         start, ml = (merges if merges is not None else extract_merges(tok, skip=skip)).split(base_merges)
         ml = ml.head(min(n_steps, len(ml)) if base_merges else n_steps)
-        traces = []
-        for cat in tqdm(corpus.category_names, desc="pair traces", disable=not progress, leave=False):
-            traces.append(trace_category(tok, corpus.documents(cat), ml, replicates=replicates, seed=seed,
-                                         cache_dir=cache_dir, use_cache=use_cache, start=start))
-        return cls(list(corpus.category_names), traces, ml, corpus.signature(), valid_pair=pair_validity(tok),
-                   alphabet=alphabet_row(tok, corpus))
+        if isinstance(corpus, str):
+            from ...corpora import stream_corpus
+
+            corpus = stream_corpus(corpus)
+        names = list(corpus.category_names)
+        options = dict(replicates=replicates, seed=seed, cache_dir=cache_dir, use_cache=use_cache, start=start)
+        traces = _trace_all(tok, corpus, names, ml, options, jobs=jobs, scheduler=scheduler, progress=progress)
+        return cls(names, traces, ml, corpus.signature(), valid_pair=pair_validity(tok),
+                   alphabet=alphabet_row(tok, corpus if hasattr(corpus, "documents") else StreamCategories(corpus)))
 
     def pack(self, replicate: int = 0) -> PackedTraces:
         """Flat arrays for the sweep kernel (column ``replicate`` of every trace)."""
@@ -170,3 +191,38 @@ class TraceSet:
     def pair_of(self, glob: int) -> tuple[int, int]:
         key = int(self._keys[glob])
         return key >> 32, key & 0xFFFFFFFF
+
+
+def _trace_all(tok: Tokenizer, corpus: Any, names: list[str], ml: MergeList, options: dict[str, Any], *,
+               jobs: int | None, scheduler: Any, progress: bool) -> list[PairTrace]:
+    """The traces of ``names`` in order: in this process, in workers per category, or per
+    category here with each one's counting split over ``jobs`` workers (see ``from_corpus``)."""
+    from tqdm.auto import tqdm
+
+    from ... import executor
+
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise TokbenchError(f"jobs must be a positive number of worker processes, got {jobs!r}")
+    n = jobs or 1
+    refs = category_refs(corpus) if n > 1 or scheduler is not None else "one process was asked for"
+    if isinstance(refs, list) and tokenizer_ref(tok) is None:
+        refs = f"{tok.name} lives in memory only (save it and load the file)"
+    if isinstance(refs, str) and (n > 1 or scheduler is not None):
+        warnings.warn(f"tracing in this process, one category after another: workers cannot reload the inputs "
+                      f"({refs})", UserWarning, stacklevel=3)
+    if isinstance(refs, list) and (scheduler is not None or len(names) >= n):
+        tasks = trace_tasks(tok, refs, ml, **options)
+        return executor.map(run_trace_task, tasks, desc="pair traces", jobs=n, scheduler=scheduler,
+                            progress=progress)
+    count = chunked_counter(tok, n, options["replicates"], options["seed"]) if isinstance(refs, list) else None
+    # A stream reloadable from its spec reads each category from its own files, not all of them.
+    own_files = not hasattr(corpus, "documents") and isinstance(refs if isinstance(refs, list)
+                                                                else category_refs(corpus), list)
+    traces = []
+    for cat in tqdm(names, desc="pair traces", disable=not progress, leave=False):
+        if hasattr(corpus, "documents"):
+            docs: Any = corpus.documents(cat)
+        else:
+            docs = functools.partial((category_stream(corpus.name, cat) if own_files else corpus).iter_documents, cat)
+        traces.append(trace_category(tok, docs, ml, count=count, **options))
+    return traces
