@@ -47,6 +47,9 @@ class Analysis:
     budget: Mapping[str, int | float] = field(default_factory=dict)
     #: a module that must import for the analysis to be available
     requires: str | None = None
+    #: rough run time relative to ``compression`` on one tokenizer; the parallel audit starts
+    #: the heaviest steps first so the last one to finish is short (no result depends on it)
+    weight: float = 1.0
 
     def load(self) -> Adapter:
         module_name, attribute = self.adapter.split(":")
@@ -81,7 +84,7 @@ ANALYSES: dict[str, Analysis] = {
         "('spaced') and word-internal ('inner') tokens of one script (alpha) or mixed/other, raw "
         "bytes, partial UTF-8, special and unused ids. The heatmap shows which scripts the "
         "alphabetic tokens serve: a script with a tiny share is spelled in many short pieces.",
-        f"{_ADAPTERS}:run_coverage"),
+        f"{_ADAPTERS}:run_coverage", weight=4.0),
     "compression": Analysis(
         "compression", "Compression per category",
         "Corpus token count (CTC) is how many tokens each category needs, each document encoded on "
@@ -100,7 +103,7 @@ ANALYSES: dict[str, Analysis] = {
         "The same vocabulary encoded without its merge list — greedy longest-prefix and "
         "minimum-token segmentation — and with damaged merge lists (shuffled, 10% deleted, "
         "truncated). Values near 1.0 mean the merge list adds little (Sawada & Goyal 2025).",
-        f"{_ADAPTERS}:run_mergefree", ("seed",)),
+        f"{_ADAPTERS}:run_mergefree", ("seed",), weight=4.0),
     "mixture": Analysis(
         "mixture", "Training-data mixture inference",
         "The ordered merge list leaks the training data: the t-th merge was the most frequent pair "
@@ -109,7 +112,7 @@ ANALYSES: dict[str, Analysis] = {
         f"{_ADAPTERS}:run_mixture", ("seed",),
         # Few enough merge steps and a time cap that one tokenizer takes seconds, not minutes.
         budget={"steps": 2000, "time_limit": 120.0},
-        requires="tokbench.attacks.mixture"),
+        requires="tokbench.attacks.mixture", weight=15.0),
 }
 
 

@@ -225,7 +225,8 @@ def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) ->
     result = audit(tokenizers, corpus=args.corpus, analyses=split_list(args.analyses, flag="--analyses"),
                    languages=split_list(args.languages, flag="--languages"), out=args.out, pattern=getattr(args, "pattern", None),
                    n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet,
-                   true_mixtures=getattr(args, "true_mixtures", None))
+                   true_mixtures=getattr(args, "true_mixtures", None),
+                   jobs=getattr(args, "jobs", 1), scheduler=getattr(args, "scheduler", None))
     print("writing reports…", file=sys.stderr)
     written = _write_reports(result, args, title=args.title or title)
     report = result.report(title=args.title or title)  # the one just written (built once)

@@ -252,17 +252,35 @@ def _union_key(data: bytes, *, wordpiece: bool) -> bytes:
 # -------------------------------------------------------------------------- languages
 
 
-def language_alphabets(corpus: Corpus, *, min_share: float = 1e-4) -> dict[str, frozenset[str]]:
+def letter_counts(texts: Iterable[str]) -> Counter[str]:
+    """Lower-case letters and marks (Unicode categories L*, M*) of ``texts`` with their counts.
+
+    Example:
+        >>> letter_counts(["Aa b!"])
+        Counter({'a': 2, 'b': 1})
+    """
+    every: Counter[str] = Counter()
+    for text in texts:
+        every.update(text.lower())  # counted in C; the category test then runs once per distinct character
+    return Counter({c: n for c, n in every.items() if unicodedata.category(c)[0] in "LM"})
+
+
+def language_alphabets(corpus: Corpus, *, min_share: float = 1e-4,
+                       jobs: int | None = None) -> dict[str, frozenset[str]]:
     """Lower-case letters making up at least ``min_share`` of each category's letters.
+
+    ``jobs`` worker processes count the letters of a large corpus
+    (:func:`~tokbench.metrics.compression.count_by_category`: exact, the same sets).
 
     Example:
         >>> c = Corpus("toy", {"deu_Latn": ["Straße groß"], "eng_Latn": ["street big"]})
         >>> sorted(language_alphabets(c)["deu_Latn"])[:4], "ß" in language_alphabets(c)["eng_Latn"]
         (['a', 'e', 'g', 'o'], False)
     """
+    from .compression import count_by_category
+
     alphabets: dict[str, frozenset[str]] = {}
-    for cat, docs in corpus:
-        counts = Counter(c for d in docs for c in d.lower() if unicodedata.category(c)[0] in "LM")
+    for cat, counts in count_by_category(corpus, letter_counts, jobs=jobs):
         total = sum(counts.values())
         if not total:
             alphabets[cat] = frozenset()
@@ -276,12 +294,11 @@ def _language_shares(
     classes: Sequence[TokenClass],
     corpus: Corpus,
     *,
-    min_share: float,
+    alphabets: dict[str, frozenset[str]],
 ) -> dict[str, dict[str, int]]:
     """script -> language (or ``unassigned``) -> number of alpha tokens assigned."""
     import numpy as np
 
-    alphabets = language_alphabets(corpus, min_share=min_share)
     out: dict[str, dict[str, int]] = {}
     for script in LANGUAGE_SCRIPTS:
         suffix = "_" + _FLORES_SCRIPT[script]
@@ -459,6 +476,7 @@ def coverage(
     union: bool | None = None,
     unreachable: bool = False,
     unreachable_budget: int = 400,
+    jobs: int | None = None,
 ) -> CoverageResult:
     """Classify every vocabulary entry of each tokenizer (see the module docstring).
 
@@ -467,7 +485,9 @@ def coverage(
     vocabularies (default: when more than one tokenizer is given); WordPiece entries enter the
     union in BPE spelling (``##ing`` as ``ing``, word-initial ``ing`` as `` ing``).
     ``unreachable`` adds the unreachable-token classes of every BPE tokenizer with merges (about
-    20 s per 100k-token vocabulary; see :mod:`tokbench.metrics.unreachable`).
+    20 s per 100k-token vocabulary; see :mod:`tokbench.metrics.unreachable`). ``jobs`` worker
+    processes count the letters of a large ``language_corpus`` (:func:`language_alphabets`,
+    once for all tokenizers; ``None`` or 1: this process); no number changes.
 
     Example:
         >>> res = coverage([gpt2, cl100k], language_corpus=load_flores("all", split="dev"))   # doctest: +SKIP
@@ -484,6 +504,8 @@ def coverage(
     scripts: dict[str, dict[str, int]] = {}
     languages: dict[str, dict[str, dict[str, int]] | None] = {}
     union_entries: dict[bytes, str] = {}
+    alphabets = (language_alphabets(language_corpus, min_share=alphabet_min_share, jobs=jobs)
+                 if language_corpus is not None else {})
     for name, tok in zip(names, toks, strict=True):
         classes = classify_vocab(tok)
         counts[name], scripts[name] = _count(classes)
@@ -491,7 +513,7 @@ def coverage(
         if sum(counts[name].values()) != tok.vocab_size:  # pragma: no cover - a classification bug
             raise TokbenchError(f"{name}: class counts do not sum to the vocabulary size; report this")
         languages[name] = (
-            _language_shares(tok, classes, language_corpus, min_share=alphabet_min_share)
+            _language_shares(tok, classes, language_corpus, alphabets=alphabets)
             if language_corpus is not None else None
         )
         if union:
