@@ -60,7 +60,7 @@ exp-mixture: venv
 	$(TOKBENCH) attack controlled --setting lang5 --setting lang10 --setting code5 --trials 10 --steps 300,1000,3000 --out results/mixture/controlled $(GRID_FLAGS)
 	$(TOKBENCH) attack controlled --setting lang5 --trials 10 --steps 300,3000 --count-bytes 20k,50k,all --no-baselines --out results/mixture/sample_size $(GRID_FLAGS)
 	$(TOKBENCH) attack controlled --setting extension --trials 10 --steps 300,1000 --base-steps 100,300,1000 --out results/mixture/extension $(GRID_FLAGS)
-	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 3000 --time-limit 600 --out results/mixture/offshelf
+	$(TOKBENCH) attack mixture $(MERGE_TOKENIZERS) --steps 3000 --time-limit 600 --out results/mixture/offshelf $(GRID_FLAGS)
 
 # Slower extras (n = 30 languages, natural + programming languages mixed); not part of exp-mixture.
 exp-mixture-extra: venv

@@ -1,6 +1,5 @@
 """A compiled splitter for the GPT-style pretokenizer patterns (GPT-2, r50k/p50k, cl100k,
-Llama 3 / OLMo 2, Qwen2), exact to the ``regex`` module
-as the native pipeline runs it.
+Llama 3 / OLMo 2, Qwen2), exact to the ``regex`` module as the native pipeline runs it.
 
 Splitting text with the ``regex`` module costs about as much as tiktoken's whole encode (0.22 s
 against 0.26 s on 3.9 MB of FLORES and code), so no encoder that splits in Python can match
@@ -8,12 +7,13 @@ tiktoken. No library exposes a fast splitter for these patterns to Python: HF ``
 ``Split`` pre-tokenizer runs them in Rust but returns a Python tuple per piece (0.55 s on the same
 text, slower than ``regex``), and tiktoken splits internally without exposing the pieces. So this
 package recognises the published patterns by their exact text and runs each as a hand-written
-alternation in numba (:mod:`._kernels`): on UTF-8 bytes, with the character classes
-(``\\p{L}``, ``\\p{N}``, ``\\s``, case folding) read from the ``regex`` module itself, so both
-agree on every code point (with the characters the reference libraries' older Unicode lacks
-unassigned, as :class:`~tokbench.model.pretokenizers.RegexSplit` treats them). Any other pattern returns ``None`` from :func:`compiled_split` and
-keeps running through ``regex``. The readable twin is the pattern itself: tests compare the two
-on all of FLORES, real code and random strings.
+alternation in numba (:mod:`._kernels`) over UTF-8 bytes. The character classes (``\\p{L}``,
+``\\p{N}``, ``\\s``, case folding) are read from the ``regex`` module itself, with the characters
+that the reference libraries' older Unicode lacks left unassigned, as
+:class:`~tokbench.model.pretokenizers.RegexSplit` treats them. Any other pattern (o200k's case
+classes, a user's regex) gets ``None`` from :func:`compiled_split` and keeps running through
+``regex``. The readable twin is the pattern itself: tests compare the two on all of FLORES, real
+code and random strings.
 
 Example:
     >>> from tokbench.model.patterns import GPT2_PATTERN
