@@ -224,7 +224,7 @@ def run_audit(tokenizers: list[Any], args: argparse.Namespace, *, title: str) ->
         shutil.rmtree(args.out / ".cache")
     result = audit(tokenizers, corpus=args.corpus, analyses=split_list(args.analyses, flag="--analyses"),
                    languages=split_list(args.languages, flag="--languages"), out=args.out, pattern=getattr(args, "pattern", None),
-                   n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet,
+                   n_bootstrap=args.bootstrap, seed=args.seed, progress=not args.quiet and sys.stderr.isatty(),
                    true_mixtures=getattr(args, "true_mixtures", None),
                    jobs=getattr(args, "jobs", 1), scheduler=getattr(args, "scheduler", None))
     print("writing reports…", file=sys.stderr)

@@ -38,10 +38,11 @@ import numpy as np
 from numba import njit
 
 from .._numba.hashtable import EMPTY, FIBONACCI, find, shift_of, slot
+from .._numba.trie import table_shift
 
 __all__ = ["build_trie", "viterbi", "CODE_SPACE", "trie_longest", "sp_normalize",
            "utf8_code_points", "unigram_ids", "sentencepiece_unigram", "sentencepiece_unigram_batch", "DAMAGED",
-           "TOO_SMALL", "NO_UNKNOWN", "shift_for", "plain_bytes", "pack_trie", "unigram_ids_batch"]
+           "TOO_SMALL", "NO_UNKNOWN", "plain_bytes", "pack_trie", "unigram_ids_batch"]
 
 #: Code points per trie node in a transition key.
 CODE_SPACE = 0x110000
@@ -148,23 +149,12 @@ MAX_TRIE_RESULTS = 32
 
 
 @njit(cache=True, inline="always")
-def shift_for(keys):
-    """The hash-table ``shift`` of a power-of-two table."""
-    shift = 64
-    capacity = keys.shape[0]
-    while capacity > 1:
-        capacity >>= 1
-        shift -= 1
-    return shift
-
-
-@njit(cache=True, inline="always")
 def trie_longest(keys, vals, node_token, key, start, end):
     """Length of the longest entry of a :func:`build_trie` table that prefixes ``key[start:end]``
     (0 if none); sentencepiece's ``PrefixMatcher`` for user-defined pieces, over bytes."""
     if node_token.shape[0] <= 1:
         return 0
-    shift = shift_for(keys)
+    shift = table_shift(keys)
     node, best = 0, 0
     for i in range(start, end):
         slot_at = find(keys, np.int64(node) * CODE_SPACE + np.int64(key[i]), shift)

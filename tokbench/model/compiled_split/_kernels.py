@@ -57,17 +57,6 @@ def _decode(data, i):
 
 
 @njit(cache=True)
-def _run(data, i, n, table, bit):
-    """End of the run of characters with class ``bit`` starting at ``i`` (``i`` if none)."""
-    while i < n:
-        cp, nxt = _decode(data, i)
-        if not table[cp] & bit:
-            break
-        i = nxt
-    return i
-
-
-@njit(cache=True)
 def _letter(data, i, n, fold, insensitive):
     """The character at ``i`` as a lowercase ASCII letter code when it is one of the contraction
     letters (case-folded when ``insensitive``), else -1; and the byte after it."""
