@@ -302,17 +302,11 @@ def _count_chunk(counter: Callable[[Iterable[str]], Counter[str]], category: str
 
 def _chunks(corpus: Corpus, chunk_chars: int) -> Iterator[tuple[str, tuple[str, ...]]]:
     """``(category, documents)`` pieces of about ``chunk_chars`` characters, in corpus order."""
+    from ..corpora.streaming import text_batches
+
     for category, documents in corpus:
-        batch: list[str] = []
-        size = 0
-        for doc in documents:
-            batch.append(doc)
-            size += len(doc)
-            if size >= chunk_chars:
-                yield category, tuple(batch)
-                batch, size = [], 0
-        if batch:
-            yield category, tuple(batch)
+        for task in text_batches(documents, chunk_chars):
+            yield category, task.texts
 
 
 # ------------------------------------------------------------------------------ entropy

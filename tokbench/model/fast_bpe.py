@@ -43,13 +43,19 @@ def _packed(token_bytes: Sequence[bytes], excluded: Collection[int]) -> tuple[np
     return np.frombuffer(b"".join(pieces), dtype=np.uint8), offsets, np.asarray(ids, dtype=np.int32)
 
 
+def _trie(data: np.ndarray, offsets: np.ndarray, ids: np.ndarray) -> tuple:
+    """The byte trie of packed tokens (keys, vals, node_token)."""
+    total = int(offsets[-1])
+    return trie_build(data, offsets, ids, hash_capacity(total), total + 1)
+
+
 class ByteBPEKernel:
     """A vocabulary's byte trie and pair table, and scratch arrays for :func:`bpe_batch`."""
 
     def __init__(self, token_bytes: Sequence[bytes], lefts: np.ndarray, rights: np.ndarray, merged: np.ndarray,
-                 priority: np.ndarray, *, excluded: Collection[int] = ()):
+                 priority: np.ndarray, *, excluded: Collection[int] = (), trie: tuple | None = None):
         data, offsets, ids = _packed(token_bytes, excluded)
-        self.trie = trie_build(data, offsets, ids, hash_capacity(int(offsets[-1])), int(offsets[-1]) + 1)
+        self.trie = trie if trie is not None else _trie(data, offsets, ids)
         self.pairs = pair_table_build(lefts, rights, merged, priority, hash_capacity(len(lefts)))
         self.byte_ids = np.full(256, -1, dtype=np.int32)
         for i, b in zip(ids.tolist(), (token_bytes[i] for i in ids.tolist()), strict=True):
@@ -73,9 +79,9 @@ class ByteBPEKernel:
         """Rank BPE (tiktoken; token id = rank): any two tokens merge when joined they are a
         token, the lowest such rank first."""
         data, offsets, ids = _packed(token_bytes, excluded)
-        trie = trie_build(data, offsets, ids, hash_capacity(int(offsets[-1])), int(offsets[-1]) + 1)
+        trie = _trie(data, offsets, ids)
         lefts, rights, merged = concat_pairs(data, offsets, ids, *trie)
-        return cls(token_bytes, lefts, rights, merged, merged.astype(np.int64), excluded=excluded)
+        return cls(token_bytes, lefts, rights, merged, merged.astype(np.int64), excluded=excluded, trie=trie)
 
     def _grow(self, n: int) -> None:
         if n <= self._size:
